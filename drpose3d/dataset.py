@@ -1,0 +1,125 @@
+"""Mocap + camera rig -> per-camera sample tensors, and the protocol splits.
+
+A sample is one frame seen by one camera: camera-frame 3D (mm), distorted 2D pixels, and
+its labels. Frames are subsampled by a stride within each clip (Human3.6M's 50 fps
+frames are highly redundant; the presets say which stride they use).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from .camera import CAMERA_IDS, Cameras, capture_centre, h36m_rig, h36m_subjects, project, world_to_camera
+from .mocap import DataError, Mocap
+
+PROTOCOL1_TRAIN: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
+PROTOCOL1_TEST: tuple[str, ...] = ("S9", "S11")
+
+
+@dataclass
+class Samples:
+    """Per-(frame, camera) tensors; every field has the sample count as first dim."""
+
+    pose3d: torch.Tensor  # (N, 17, 3) camera frame, mm (absolute, not root-relative)
+    pose2d: torch.Tensor  # (N, 17, 2) pixels
+    subject: torch.Tensor  # (N,) index into subject_names
+    action: torch.Tensor  # (N,) index into action_names
+    camera: torch.Tensor  # (N,) 0..3, CAMERA_IDS order
+    sequence: torch.Tensor  # (N,)
+    frame: torch.Tensor  # (N,) frame index within its clip
+    subject_names: tuple[str, ...] = ()
+    action_names: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return self.pose3d.shape[0]
+
+    def select(self, mask: torch.Tensor) -> "Samples":
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Samples(**{k: (v[mask] if isinstance(v, torch.Tensor) else v) for k, v in data.items()})
+
+    def mask_subjects(self, names: tuple[str, ...]) -> torch.Tensor:
+        unknown = set(names) - set(self.subject_names)
+        if unknown:
+            raise DataError(f"unknown subject(s) {sorted(unknown)}; the data has {list(self.subject_names)}")
+        ids = torch.tensor([self.subject_names.index(n) for n in names])
+        return torch.isin(self.subject, ids)
+
+
+def rig_for(subject: str) -> Cameras:
+    """The subject's own H36M calibration, or S1's for subjects Human3.6M does not have."""
+    return h36m_rig(subject if subject in h36m_subjects() else "S1")
+
+
+def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False) -> Samples:
+    """Every `stride`-th frame of every clip, seen by all four cameras of the subject's rig.
+
+    `recentre` shifts each clip horizontally so its mean root sits at the rig's capture
+    centre (Eq. 7): users' mocap may be recorded anywhere, the cameras look at one spot.
+    """
+    if stride < 1:
+        raise DataError(f"stride is {stride}, expected an integer >= 1")
+    seq = mocap.sequence
+    starts = torch.ones_like(seq, dtype=torch.bool)
+    starts[1:] = seq[1:] != seq[:-1]
+    start_idx = torch.nonzero(starts).squeeze(1)
+    run = torch.cumsum(starts.long(), 0) - 1
+    frame = torch.arange(len(seq)) - start_idx[run]
+    keep = frame % stride == 0
+
+    subject_names = tuple(mocap.subjects)
+    action_names = tuple(sorted(set(mocap.action.tolist())))
+    unique_subjects, subj_inv = np.unique(mocap.subject, return_inverse=True)
+    natural = torch.tensor([subject_names.index(u) for u in unique_subjects.tolist()])
+    subj = natural[torch.from_numpy(subj_inv)]
+    act = torch.from_numpy(np.unique(mocap.action, return_inverse=True)[1])
+
+    rigs = [rig_for(s) for s in subject_names]
+    rotation = torch.stack([r.rotation for r in rigs]).float()  # (S, C, 3, 3)
+    centre = torch.stack([r.centre for r in rigs]).float()  # (S, C, 3)
+    world = mocap.positions[keep]
+    subj, act, frame, seq = subj[keep], act[keep], frame[keep], seq[keep]
+    if recentre:
+        target = torch.stack([capture_centre(r.centre, r.optical_axis)[:2] for r in rigs]).float()
+        n_seq = int(seq.max()) + 1
+        sums = torch.zeros(n_seq, 2).index_add_(0, seq, world[:, 0, :2])
+        counts = torch.zeros(n_seq).index_add_(0, seq, torch.ones(len(seq))).clamp_min(1)
+        shift = target[subj] - (sums / counts[:, None])[seq]
+        world = world.clone()
+        world[..., :2] += shift[:, None, :]
+
+    n_cam = len(CAMERA_IDS)
+    cam3d = world_to_camera(world[:, None], rotation[subj], centre[subj])  # (N, C, 17, 3)
+    cams = Cameras(**{f.name: getattr(h36m_rig("S1"), f.name).float() for f in fields(Cameras)})
+    pose2d = project(cam3d, cams.index(slice(None)))  # intrinsics are shared across subjects
+    if (cam3d[..., 2] <= 0).any():
+        raise DataError("some joints are behind a camera; is the mocap in millimetres, z up, near the capture centre?")
+    expand = lambda x: x[:, None].expand(-1, n_cam).reshape(-1)
+    return Samples(
+        pose3d=cam3d.reshape(-1, *cam3d.shape[2:]),
+        pose2d=pose2d.reshape(-1, *pose2d.shape[2:]),
+        subject=expand(subj), action=expand(act),
+        camera=torch.arange(n_cam).repeat(len(world)),
+        sequence=expand(seq), frame=expand(frame),
+        subject_names=subject_names, action_names=action_names,
+    )
+
+
+def protocol_split(
+    samples: Samples,
+    protocol: int,
+    train_subjects: tuple[str, ...] = PROTOCOL1_TRAIN,
+    test_subjects: tuple[str, ...] = PROTOCOL1_TEST,
+    test_camera: int = 3,
+) -> tuple[Samples, Samples]:
+    """(train, test) for protocols #1/#2 (subjects) or #3 (subjects and a held-out camera)."""
+    if protocol not in (1, 2, 3):
+        raise DataError(f"protocol is {protocol}, expected 1, 2 or 3")
+    train, test = samples.mask_subjects(train_subjects), samples.mask_subjects(test_subjects)
+    if protocol == 3:
+        if not 0 <= test_camera < len(CAMERA_IDS):
+            raise DataError(f"test_camera is {test_camera}, expected 0..{len(CAMERA_IDS) - 1}")
+        train &= samples.camera != test_camera
+        test &= samples.camera == test_camera
+    return samples.select(train), samples.select(test)

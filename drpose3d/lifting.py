@@ -1,0 +1,120 @@
+"""The second stage end to end: samples -> normalised tensors -> a trained lifter -> errors.
+
+Joint conventions follow 3d-pose-baseline: the 2D input and the ranking matrix live on the
+16 hourglass joints; the network regresses the 16 non-root joints relative to the root;
+errors are averaged over all 17 joints with the root fixed at the origin.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .cache import Cache, config_key
+from .dataset import Samples
+from .metrics import headline, joint_errors, p_mpjpe, per_group_mean
+from .models.dpnet import Lifter, LifterConfig, lifter_loss
+from .ranking import coarse_depth, ranking_matrix, upper_triangle
+from .skeleton import HOURGLASS_JOINTS, NON_ROOT_JOINTS
+from .train import TrainConfig, fit, predict
+
+_HG = list(HOURGLASS_JOINTS)
+_NR = list(NON_ROOT_JOINTS)
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """Per-dimension standardisation with training-set statistics."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def fit(cls, x: torch.Tensor) -> "Normaliser":
+        return cls(x.mean(0), x.std(0).clamp_min(1e-6))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def invert(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+
+def root_relative(pose3d: torch.Tensor) -> torch.Tensor:
+    return pose3d - pose3d[:, :1]
+
+
+def gt_ranking(samples: Samples, eps_mm: float) -> torch.Tensor:
+    """Eq. (1) on the hourglass joints' camera depth: (N, 16, 16)."""
+    return ranking_matrix(samples.pose3d[:, _HG, 2], eps_mm)
+
+
+def raw_tensors(samples: Samples, ranking: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """Unnormalised network inputs/targets: 2D (N, 32), ranking entries (N, 120) in {-1, 0, 1},
+    root-relative 3D (N, 48), coarse depth O (N, 16)."""
+    out = {
+        "pose2d": samples.pose2d[:, _HG].reshape(len(samples), -1),
+        "pose3d": root_relative(samples.pose3d)[:, _NR].reshape(len(samples), -1),
+        "depth": coarse_depth(samples.pose3d[:, _HG, 2]),
+    }
+    if ranking is not None:
+        out["ranking"] = 2 * upper_triangle(ranking) - 1
+    return out
+
+
+def _loss(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return lifter_loss(model(batch["pose2d"], batch.get("ranking")), batch["pose3d"], batch["depth"])
+
+
+def _final_pose(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return model(batch["pose2d"], batch.get("ranking"))["poses"][-1]
+
+
+def run_lifter(
+    train: Samples,
+    test: Samples,
+    cfg: LifterConfig,
+    train_cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    rank_train: torch.Tensor | None,
+    rank_test: torch.Tensor | None,
+    cache: Cache,
+    key_parts: tuple,
+    desc: str = "lifter",
+) -> dict:
+    """Train one lifter and return its test errors (cached by `key_parts` + configs + seed).
+
+    Returned keys: ``mpjpe`` and ``p_mpjpe`` (mean over actions, mm), ``per_action`` and
+    ``per_action_p2`` ({action: mm}), ``per_joint`` (17 values, mm), ``losses``.
+    """
+    key = config_key("lifter-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
+
+    def compute() -> dict:
+        needs_rank = cfg.ranking != "none"
+        tr = raw_tensors(train, rank_train if needs_rank else None)
+        te = raw_tensors(test, rank_test if needs_rank else None)
+        n2d, n3d = Normaliser.fit(tr["pose2d"]), Normaliser.fit(tr["pose3d"])
+        for t in (tr, te):
+            t["pose2d"], t["pose3d"] = n2d(t["pose2d"]), n3d(t["pose3d"])
+        torch.manual_seed(seed)
+        model = Lifter(cfg)
+        losses = fit(model, tr, _loss, train_cfg, seed, device, cache, key, desc=desc)
+        pred = n3d.invert(predict(model, _final_pose, {k: v for k, v in te.items() if k != "pose3d"}, device))
+        pred17 = torch.cat((torch.zeros(len(test), 1, 3), pred.reshape(len(test), -1, 3)), dim=1)
+        target17 = root_relative(test.pose3d)
+        err = joint_errors(pred17, target17)
+        n_act = len(test.action_names)
+        per_action = per_group_mean(err.mean(-1), test.action, n_act)
+        per_action_p2 = per_group_mean(p_mpjpe(pred17, target17), test.action, n_act)
+        cache.drop_tensor("checkpoints", key)
+        names = test.action_names
+        return {
+            "mpjpe": headline(per_action), "p_mpjpe": headline(per_action_p2),
+            "per_action": {a: float(v) for a, v in zip(names, per_action) if not v.isnan()},
+            "per_action_p2": {a: float(v) for a, v in zip(names, per_action_p2) if not v.isnan()},
+            "per_joint": per_group_mean(err, torch.zeros(len(err), dtype=torch.long), 1)[0].tolist(),
+            "losses": losses,
+        }
+
+    return cache.json("lifter", key, compute)

@@ -1,0 +1,130 @@
+"""The generic mocap format: one `.npz` that the generator writes and users' files match.
+
+Keys: ``positions`` float (N, 17, 3) millimetres, world coordinates, z up, H36M-17 order;
+``subject`` (N,) str or int; ``action`` (N,) str; optional ``sequence`` (N,) int marking
+clips; ``fps`` scalar. Extra keys are ignored. Files are opened with ``allow_pickle=False``.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .fileio import atomic_path
+from .skeleton import NUM_JOINTS, bone_lengths
+
+#: Median bone length (mm) of any adult body lies well inside this range; metres or
+#: centimetres fall outside it.
+PLAUSIBLE_BONE_MM = (40.0, 700.0)
+
+
+class DataError(ValueError):
+    """Input data that cannot be used; the message names the file, what was found and what was expected."""
+
+
+@dataclass
+class Mocap:
+    """Frames of world-space poses with their labels."""
+
+    positions: torch.Tensor  # (N, 17, 3) float32 mm
+    subject: np.ndarray | list[str]  # (N,) str
+    action: np.ndarray | list[str]  # (N,) str
+    sequence: torch.Tensor  # (N,) int64, one id per clip
+    fps: float
+
+    def __post_init__(self) -> None:
+        self.subject = np.asarray(self.subject, dtype=str)
+        self.action = np.asarray(self.action, dtype=str)
+
+    def __len__(self) -> int:
+        return self.positions.shape[0]
+
+    @property
+    def subjects(self) -> list[str]:
+        return sorted(set(self.subject.tolist()), key=_subject_key)
+
+
+def _subject_key(name: str) -> tuple[int, str]:
+    digits = "".join(c for c in name if c.isdigit())
+    return (int(digits) if digits else 10**9, name)
+
+
+def save_mocap(mocap: Mocap, path: str | Path) -> None:
+    """Write `mocap` in the generic format (atomically)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                positions=mocap.positions.detach().cpu().numpy().astype(np.float32),
+                subject=mocap.subject,
+                action=mocap.action,
+                sequence=mocap.sequence.cpu().numpy().astype(np.int64),
+                fps=np.float64(mocap.fps),
+            )
+
+
+def load_mocap(path: str | Path) -> Mocap:
+    """Read and validate a generic-format file; every problem raises :class:`DataError`."""
+    path = Path(path)
+    where = f"{path}"
+    if not path.is_file():
+        raise DataError(f"{where}: no such file (expected a generic mocap .npz)")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{where}: not an .npz (zip) archive")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files if key in ("positions", "subject", "action", "sequence", "fps")}
+    except ValueError as err:
+        raise DataError(f"{where}: holds pickled Python objects, which are refused; store plain arrays ({err})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise DataError(f"{where}: unreadable or truncated archive ({err})") from None
+    for key in ("positions", "subject", "action", "fps"):
+        if key not in arrays:
+            raise DataError(f"{where}: missing key '{key}' (expected positions, subject, action, fps; optional sequence)")
+
+    pos = arrays["positions"]
+    if pos.dtype.kind != "f":
+        raise DataError(f"{where}: 'positions' has dtype {pos.dtype}, expected a float array")
+    if pos.ndim != 3 or pos.shape[1:] != (NUM_JOINTS, 3) or pos.shape[0] == 0:
+        raise DataError(f"{where}: 'positions' has shape {pos.shape}, expected (N>0, {NUM_JOINTS}, 3)")
+    if not np.isfinite(pos).all():
+        bad = int((~np.isfinite(pos)).any(axis=(1, 2)).sum())
+        raise DataError(f"{where}: 'positions' has non-finite values in {bad} frame(s)")
+    n = pos.shape[0]
+
+    labels = {}
+    for key in ("subject", "action"):
+        arr = arrays[key]
+        if arr.shape != (n,):
+            raise DataError(f"{where}: '{key}' has shape {arr.shape}, expected ({n},) to match positions")
+        if arr.dtype.kind not in "UiuS" or (key == "action" and arr.dtype.kind not in "US"):
+            raise DataError(f"{where}: '{key}' has dtype {arr.dtype}, expected {'str or int' if key == 'subject' else 'str'}")
+        arr = arr.astype(str)
+        if (np.char.strip(arr) == "").any():
+            raise DataError(f"{where}: '{key}' has empty names in {int((np.char.strip(arr) == '').sum())} frame(s)")
+        labels[key] = arr
+
+    if "sequence" in arrays:
+        seq = arrays["sequence"]
+        if seq.shape != (n,) or seq.dtype.kind not in "iu":
+            raise DataError(f"{where}: 'sequence' has shape {seq.shape} dtype {seq.dtype}, expected ({n},) integers")
+        sequence = torch.from_numpy(seq.astype(np.int64))
+    else:
+        change = np.ones(n, dtype=bool)
+        change[1:] = (labels["subject"][1:] != labels["subject"][:-1]) | (labels["action"][1:] != labels["action"][:-1])
+        sequence = torch.from_numpy(np.cumsum(change) - 1)
+
+    fps = arrays["fps"]
+    if fps.size != 1 or fps.dtype.kind not in "fiu" or not np.isfinite(fps).all() or float(fps) <= 0:
+        raise DataError(f"{where}: 'fps' is {fps!r}, expected one positive number")
+
+    positions = torch.from_numpy(pos.astype(np.float32))
+    median_bone = float(bone_lengths(positions[:: max(1, n // 1000)]).median())
+    lo, hi = PLAUSIBLE_BONE_MM
+    if not lo <= median_bone <= hi:
+        hint = " (metres? multiply by 1000)" if median_bone < lo / 10 else ""
+        raise DataError(f"{where}: median bone length is {median_bone:.3g}, expected {lo:g}-{hi:g} mm{hint}")
+    return Mocap(positions, labels["subject"], labels["action"], sequence, float(fps))

@@ -1,0 +1,115 @@
+"""DPNet = DepthNet + PoseNet (Sec. 3.2, Fig. 3), with the baseline and ablations as configs.
+
+One class covers every lifting model in the paper, so they differ only where the paper says:
+
+* ``ranking="depthnet"`` - DRPose3D: DepthNet turns the ranking matrix into coarse depth O,
+  PoseNet regresses S3D from [S2D, O] in two cascaded stages.
+* ``ranking="concat"`` - "w/o DepthNet": the ranking entries go straight into PoseNet.
+* ``ranking="none"`` - "w/o ranking"; with ``stages=1`` it is Martinez et al.'s baseline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+NUM_PAIRS = 16 * 15 // 2
+
+
+@dataclass(frozen=True)
+class LifterConfig:
+    ranking: Literal["none", "depthnet", "concat"] = "depthnet"
+    stages: int = 2
+    width: int = 1024
+    blocks: int = 2
+    dropout: float = 0.3
+    joints_in: int = 16
+    joints_out: int = 16
+
+    def __post_init__(self) -> None:
+        if self.ranking not in ("none", "depthnet", "concat"):
+            raise ValueError(f"ranking is {self.ranking!r}, expected 'none', 'depthnet' or 'concat'")
+        if self.stages < 1 or self.blocks < 1 or self.width < 1 or not 0 <= self.dropout < 1:
+            raise ValueError(f"invalid lifter config {self}")
+
+
+class ResidualBlock(nn.Module):
+    """Martinez et al.'s block: two Linear-BN-ReLU-Dropout layers and a skip."""
+
+    def __init__(self, width: int, dropout: float):
+        super().__init__()
+        layer = lambda: [nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        self.body = nn.Sequential(*layer(), *layer())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Regressor(nn.Sequential):
+    """Linear-BN-ReLU-Dropout in, `blocks` residual blocks, linear out."""
+
+    def __init__(self, n_in: int, n_out: int, width: int, blocks: int, dropout: float):
+        super().__init__(
+            nn.Linear(n_in, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            *[ResidualBlock(width, dropout) for _ in range(blocks)],
+            nn.Linear(width, n_out),
+        )
+
+
+class DepthNet(Regressor):
+    """Ranking matrix (its upper triangle) -> coarse depth O, one value per joint."""
+
+    def __init__(self, cfg: LifterConfig):
+        super().__init__(NUM_PAIRS, cfg.joints_in, cfg.width, 1, cfg.dropout)
+
+
+class PoseNet(nn.Module):
+    """Cascaded regression: stage 1 predicts S3D, each later stage its residual."""
+
+    def __init__(self, n_in: int, cfg: LifterConfig):
+        super().__init__()
+        n_out = 3 * cfg.joints_out
+        self.stages = nn.ModuleList(
+            [Regressor(n_in + (n_out if k else 0), n_out, cfg.width, cfg.blocks, cfg.dropout) for k in range(cfg.stages)]
+        )
+
+    def forward(self, features: torch.Tensor) -> list[torch.Tensor]:
+        outputs = [self.stages[0](features)]
+        for stage in self.stages[1:]:
+            outputs.append(outputs[-1] + stage(torch.cat((features, outputs[-1]), dim=-1)))
+        return outputs
+
+
+class Lifter(nn.Module):
+    """S2D (B, 2*16) [+ ranking (B, 120) in {-1, 0, 1}] -> {'depth': O or None, 'poses': [S3D per stage]}."""
+
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.depthnet = DepthNet(cfg) if cfg.ranking == "depthnet" else None
+        extra = {"none": 0, "depthnet": cfg.joints_in, "concat": NUM_PAIRS}[cfg.ranking]
+        self.posenet = PoseNet(2 * cfg.joints_in + extra, cfg)
+
+    def forward(self, pose2d: torch.Tensor, ranking: torch.Tensor | None = None) -> dict[str, torch.Tensor | list[torch.Tensor] | None]:
+        depth = None
+        if self.cfg.ranking == "none":
+            features = pose2d
+        else:
+            if ranking is None:
+                raise ValueError(f"a {self.cfg.ranking!r} lifter needs a ranking input")
+            if self.depthnet is not None:
+                depth = self.depthnet(ranking)
+                features = torch.cat((pose2d, depth), dim=-1)
+            else:
+                features = torch.cat((pose2d, ranking), dim=-1)
+        return {"depth": depth, "poses": self.posenet(features)}
+
+
+def lifter_loss(out: dict, target_pose: torch.Tensor, target_depth: torch.Tensor | None) -> torch.Tensor:
+    """Eq. (6): L = L_O + L_S3D + L'_S3D, MSE on normalised targets (one term per stage)."""
+    loss = sum(nn.functional.mse_loss(p, target_pose) for p in out["poses"])
+    if out["depth"] is not None:
+        loss = loss + nn.functional.mse_loss(out["depth"], target_depth)
+    return loss

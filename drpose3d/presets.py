@@ -1,0 +1,42 @@
+"""Run sizes: smoke (CI, the whole book in minutes), cpu (faithful, reduced), paper (GPU)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .train import TrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    # the generated world
+    repetitions: int  # clips per (subject, action)
+    duration_s: float
+    fps: float
+    stride: int  # keep every stride-th frame of each clip
+    # ranking
+    eps_mm: float  # Eq. (1) tolerance
+    # lifting network
+    width: int
+    lifter_train: TrainConfig
+    seeds: int  # default number of seeds
+
+    @property
+    def world(self) -> dict:
+        return {"repetitions": self.repetitions, "duration_s": self.duration_s, "fps": self.fps}
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset("smoke", repetitions=2, duration_s=4.0, fps=50.0, stride=10, eps_mm=20.0, width=256,
+                    lifter_train=TrainConfig(epochs=12, batch_size=64, lr=1e-3), seeds=2),
+    "cpu": Preset("cpu", repetitions=4, duration_s=8.0, fps=50.0, stride=5, eps_mm=20.0, width=512,
+                  lifter_train=TrainConfig(epochs=25, batch_size=64, lr=1e-3), seeds=3),
+    "paper": Preset("paper", repetitions=8, duration_s=10.0, fps=50.0, stride=2, eps_mm=20.0, width=1024,
+                    lifter_train=TrainConfig(epochs=400, batch_size=64, lr=1e-3), seeds=3),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ValueError(f"preset is {name!r}, expected one of {', '.join(PRESETS)}")
+    return PRESETS[name]

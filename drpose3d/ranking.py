@@ -1,0 +1,46 @@
+"""Depth ranking maths: Eq. (1) ranking matrix, its free entries, the coarse-depth target,
+the inference-time discretisation (Sec. 3.1) and pairwise accuracy."""
+from __future__ import annotations
+
+import torch
+
+
+def ranking_matrix(depth: torch.Tensor, eps: float) -> torch.Tensor:
+    """Eq. (1): M_ij = 1 if z_i > z_j + eps (i behind j), 0 if z_i < z_j - eps, else 0.5.
+
+    `depth` (..., J) camera-frame z in mm -> (..., J, J).
+    """
+    diff = depth.unsqueeze(-1) - depth.unsqueeze(-2)
+    return 0.5 + 0.5 * ((diff > eps).to(depth.dtype) - (diff < -eps).to(depth.dtype))
+
+
+def discretise(prob: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Sec. 3.1: P in [0, 0.5 - t) -> 0, (0.5 + t, 1] -> 1, otherwise 0.5."""
+    return 0.5 + 0.5 * ((prob > 0.5 + threshold).to(prob.dtype) - (prob < 0.5 - threshold).to(prob.dtype))
+
+
+def upper_triangle(matrix: torch.Tensor) -> torch.Tensor:
+    """The J(J-1)/2 entries above the diagonal (..., J, J) -> (..., J(J-1)/2).
+
+    An Eq. (1) matrix is fixed by them (M_ji = 1 - M_ij, M_ii = 0.5), so the networks get
+    only these, centred to {-1, 0, 1} by the caller.
+    """
+    j = matrix.shape[-1]
+    rows, cols = torch.triu_indices(j, j, offset=1, device=matrix.device)
+    return matrix[..., rows, cols]
+
+
+def coarse_depth(depth: torch.Tensor) -> torch.Tensor:
+    """DepthNet's target O: each joint's rank 1..J by depth (ties broken by index),
+    standardised to zero mean and unit std (Sec. 3.2)."""
+    j = depth.shape[-1]
+    ranks = torch.argsort(torch.argsort(depth, dim=-1, stable=True), dim=-1).to(depth.dtype) + 1
+    mean, std = (j + 1) / 2, ((j * j - 1) / 12) ** 0.5
+    return (ranks - mean) / std
+
+
+def pairwise_accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Fraction of off-diagonal entries where two (..., J, J) ranking matrices agree -> (...,)."""
+    j = pred.shape[-1]
+    off = ~torch.eye(j, dtype=torch.bool, device=pred.device)
+    return (pred == target)[..., off].to(torch.float32).mean(-1)

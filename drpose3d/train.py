@@ -1,0 +1,110 @@
+"""One trainer for every network: whole tensors on the device, index permutations,
+per-epoch atomic checkpoints that resume exactly (model, optimiser, scheduler, RNGs)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .cache import Cache
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_final_fraction: float = 0.1  # exponential decay reaches lr * this after the last epoch
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 2 or self.lr <= 0 or not 0 < self.lr_final_fraction <= 1:
+            raise ValueError(f"invalid training config {self}")
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is an error, not a fallback."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device is {device!r}, expected 'auto', 'cpu' or 'cuda'")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch sees no CUDA device")
+    return torch.device(device)
+
+
+def _batches(n: int, batch_size: int, perm: torch.Tensor) -> list[torch.Tensor]:
+    """Permutation split into batches; a trailing batch of one (BatchNorm cannot) is dropped."""
+    chunks = list(perm.split(batch_size))
+    return chunks if chunks[-1].numel() > 1 else chunks[:-1]
+
+
+def fit(
+    model: nn.Module,
+    tensors: dict[str, torch.Tensor],
+    loss_fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+    cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    cache: Cache | None = None,
+    checkpoint_key: str | None = None,
+    desc: str = "train",
+) -> list[float]:
+    """Train `model` in place; returns the mean loss of each epoch.
+
+    With `cache` and `checkpoint_key`, a checkpoint is written after every epoch and a
+    later call with the same key continues from it, bit-identically on the CPU.
+    """
+    model.to(device)
+    data = {k: v.to(device) for k, v in tensors.items()}
+    n = next(iter(data.values())).shape[0]
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=cfg.lr_final_fraction ** (1 / cfg.epochs))
+    order = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    losses: list[float] = []
+    state = cache.load_tensor("checkpoints", checkpoint_key) if cache and checkpoint_key else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        order.set_state(state["order_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        if torch.cuda.is_available() and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        losses = state["losses"]
+
+    bar = tqdm(range(len(losses), cfg.epochs), desc=desc, initial=len(losses), total=cfg.epochs, leave=False)
+    for _ in bar:
+        model.train()
+        total = torch.zeros((), device=device)
+        batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device))
+        for idx in batches:
+            loss = loss_fn(model, {k: v[idx] for k, v in data.items()})
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += loss.detach()
+        scheduler.step()
+        losses.append(float(total) / len(batches))  # one host sync per epoch
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        if cache and checkpoint_key:
+            cache.save_tensor("checkpoints", checkpoint_key, {
+                "model": model.state_dict(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
+                "order_rng": order.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses,
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            })
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+            tensors: dict[str, torch.Tensor], device: torch.device, batch_size: int = 4096) -> torch.Tensor:
+    """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU."""
+    model.eval()
+    n = next(iter(tensors.values())).shape[0]
+    outs = [fn(model, {k: v[i:i + batch_size].to(device) for k, v in tensors.items()}).cpu() for i in range(0, n, batch_size)]
+    return torch.cat(outs)
