@@ -1,4 +1,5 @@
-"""Run sizes: smoke (CI, the whole book in minutes), cpu (faithful, reduced), paper (GPU)."""
+"""Run sizes: smoke (CI, the whole book in minutes), cpu (faithful, reduced), paper (GPU);
+tiny exists only so the tests can run every path in seconds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
+    # the test suite's end-to-end run: every code path, seconds not minutes, numbers meaningless
+    "tiny": Preset("tiny", repetitions=1, duration_s=1.0, fps=50.0, stride=10, eps_mm=20.0, width=32,
+                   lifter_train=TrainConfig(epochs=2, batch_size=64, lr=1e-3), seeds=2),
     "smoke": Preset("smoke", repetitions=2, duration_s=4.0, fps=50.0, stride=10, eps_mm=20.0, width=256,
                     lifter_train=TrainConfig(epochs=12, batch_size=64, lr=1e-3), seeds=2),
     "cpu": Preset("cpu", repetitions=4, duration_s=8.0, fps=50.0, stride=5, eps_mm=20.0, width=512,

@@ -26,3 +26,29 @@ def write_results(out: str | Path, notebook: str, dataset: str, preset: str, see
               "package_version": __version__, "wall_s": round(time.time() - started, 1), **extra}
     write_text_atomic(Path(out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
     return result
+
+
+def load_results(out: str | Path, notebook: str) -> dict:
+    """Read ``out/results/<notebook>.json``."""
+    path = Path(out) / "results" / f"{notebook}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no results yet; run the {notebook} notebook first")
+    return json.loads(path.read_text())
+
+
+def results_table(result: dict, labels: dict[str, str], expected: list[str] | None = None) -> "pandas.DataFrame":
+    """Rows beside the paper's numbers; rows in `expected` that did not run say so."""
+    import pandas as pd
+
+    by_name = {r["name"]: r for r in result["rows"]}
+    records = []
+    for name in expected or list(by_name):
+        r = by_name.get(name)
+        if r is None:
+            records.append({"row": labels.get(name, name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""})
+            continue
+        ci = f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
+        records.append({"row": labels.get(name, name), "this run": f"{r['mean']:.1f}", "95% CI": ci,
+                        "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
+                        "paper": "" if r["paper"] is None else f"{r['paper']:g}"})
+    return pd.DataFrame.from_records(records).set_index("row")

@@ -1,0 +1,96 @@
+"""Plotly figures for the book, and the offline renderer they need.
+
+Plotly's default renderer in a kernel emits only ``application/vnd.plotly.v1+json``,
+which Jupyter Book cannot show, and the "connected" one loads plotly.js from a CDN. The
+``drpose3d`` renderer emits both the plotly JSON (JupyterLab draws it live) and an HTML div
+without the library; the book loads one local ``_static/plotly.min.js`` for all figures.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
+from plotly.subplots import make_subplots
+import torch
+
+from .camera import CAMERA_IDS, Cameras
+from .skeleton import BONES, LEFT, RIGHT
+
+PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
+
+
+class BookRenderer(MimetypeRenderer):
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, validate=False)
+        return {"application/vnd.plotly.v1+json": fig_dict, "text/html": html}
+
+
+def use_offline_renderer() -> None:
+    """Make ``fig.show()`` produce output the offline book can render."""
+    pio.renderers["drpose3d"] = BookRenderer()
+    pio.renderers.default = "drpose3d"
+
+
+def plotly_js_path() -> Path:
+    """The plotly.min.js shipped inside the installed plotly package."""
+    return Path(pio.__file__).resolve().parents[1] / "package_data" / "plotly.min.js"
+
+
+def _bone_colour(child: int) -> str:
+    return "#d62728" if child in RIGHT else "#2ca02c" if child in LEFT else "#444444"
+
+
+def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
+    """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
+    as points and their optical axes."""
+    fig = go.Figure()
+    p = pose.detach().cpu().double()
+    for parent, child in BONES:
+        seg = p[[parent, child]]
+        fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines+markers",
+                                   line={"color": _bone_colour(child), "width": 6}, marker={"size": 2}, showlegend=False))
+    if cameras is not None:
+        c, a = cameras.centre.double(), cameras.optical_axis.double()
+        fig.add_trace(go.Scatter3d(x=c[:, 0], y=c[:, 1], z=c[:, 2], mode="markers+text", text=list(CAMERA_IDS),
+                                   marker={"size": 5, "color": "black", "symbol": "diamond"}, name="cameras"))
+        for ci, ai in zip(c, a):
+            seg = torch.stack((ci, ci + 1500 * ai))
+            fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines",
+                                       line={"color": "black", "dash": "dash"}, showlegend=False))
+    fig.update_layout(title=title, scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)",
+                                          "zaxis_title": "z up (mm)"}, height=520, margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return fig
+
+
+def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = "") -> go.Figure:
+    """The same frame in each camera: (C, 17, 2) pixels, image y pointing down."""
+    n = pose2d.shape[0]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[f"camera {c}" for c in CAMERA_IDS[:n]])
+    for k in range(n):
+        q = pose2d[k].detach().cpu().double()
+        for parent, child in BONES:
+            seg = q[[parent, child]]
+            fig.add_trace(go.Scatter(x=seg[:, 0], y=seg[:, 1], mode="lines", line={"color": _bone_colour(child), "width": 3},
+                                     showlegend=False), row=1, col=k + 1)
+        w, h = resolution[k].tolist()
+        fig.update_xaxes(range=[0, w], row=1, col=k + 1, showticklabels=False)
+        fig.update_yaxes(range=[h, 0], row=1, col=k + 1, scaleanchor=f"x{k + 1}" if k else "x", showticklabels=False)
+    fig.update_layout(title=title, height=330, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def ours_vs_paper(rows: list[dict], labels: dict[str, str], metric_title: str, title: str = "") -> go.Figure:
+    """Grouped bars: this run's mean with its 95 % interval beside the paper's number."""
+    names = [r["name"] for r in rows]
+    lo = [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]
+    hi = [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows]
+    x = [labels.get(n, n) for n in names]
+    fig = go.Figure([
+        go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
+        go.Bar(name="this run", x=x, y=[r["mean"] for r in rows], marker_color=OURS_COLOUR,
+               error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo}),
+    ])
+    fig.update_layout(barmode="group", title=title, yaxis_title=metric_title, height=420)
+    return fig

@@ -1,0 +1,60 @@
+import math
+
+import torch
+
+from drpose3d.camera import (Cameras, camera_to_world, capture_centre, h36m_rig, project, quaternion_to_matrix,
+                             world_to_camera)
+
+
+def _camera(**kw) -> Cameras:
+    base = dict(rotation=torch.eye(3)[None], centre=torch.zeros(1, 3), focal=torch.tensor([[1000.0, 900.0]]),
+                principal=torch.tensor([[500.0, 400.0]]), radial=torch.zeros(1, 3), tangential=torch.zeros(1, 2),
+                resolution=torch.tensor([[1000.0, 1000.0]]))
+    return Cameras(**{**base, **kw})
+
+
+def test_quaternion_about_z_by_90_degrees():
+    q = torch.tensor([math.cos(math.pi / 4), 0, 0, math.sin(math.pi / 4)])
+    expected = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
+    assert torch.allclose(quaternion_to_matrix(q), expected, atol=1e-6)
+
+
+def test_pinhole_projection_matches_hand_computation():
+    point = torch.tensor([[[100.0, -50.0, 2000.0]]])
+    px = project(point, _camera())
+    assert torch.allclose(px, torch.tensor([[[1000 * 0.05 + 500, 900 * -0.025 + 400]]]))
+
+
+def test_distortion_matches_brown_conrady_by_hand():
+    k, p = torch.tensor([[0.1, 0.01, 0.001]]), torch.tensor([[0.002, -0.003]])
+    x, y = 0.2, -0.1
+    r2 = x * x + y * y
+    radial = 1 + 0.1 * r2 + 0.01 * r2**2 + 0.001 * r2**3
+    xd = x * radial + 2 * 0.002 * x * y + -0.003 * (r2 + 2 * x * x)
+    yd = y * radial + 0.002 * (r2 + 2 * y * y) + 2 * -0.003 * x * y
+    px = project(torch.tensor([[[x * 3000, y * 3000, 3000.0]]]), _camera(radial=k, tangential=p))
+    assert torch.allclose(px, torch.tensor([[[1000 * xd + 500, 900 * yd + 400]]]), atol=1e-4)
+
+
+def test_world_camera_round_trip_and_depth_positive_in_front():
+    rig = h36m_rig("S9")
+    pts = torch.randn(4, 17, 3, dtype=torch.float64) * 300 + torch.tensor([0, 300, 900.0], dtype=torch.float64)
+    cam = world_to_camera(pts, rig.rotation, rig.centre)
+    assert (cam[..., 2] > 3000).all()
+    assert torch.allclose(camera_to_world(cam, rig.rotation, rig.centre), pts)
+
+
+def test_capture_centre_recovers_known_point_eq7():
+    target = torch.tensor([120.0, -40.0, 900.0], dtype=torch.float64)
+    centres = torch.tensor([[3000, 0, 1500], [0, 3500, 1600], [-2500, -2500, 1400], [100, -4000, 1550.0]], dtype=torch.float64)
+    axes = target - centres
+    assert torch.allclose(capture_centre(centres, axes), target, atol=1e-6)
+
+
+def test_unknown_subject_names_the_known_ones():
+    try:
+        h36m_rig("S2")
+    except KeyError as err:
+        assert "S11" in str(err)
+    else:
+        raise AssertionError("S2 has no calibration")

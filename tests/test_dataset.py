@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from drpose3d.camera import h36m_rig, project, world_to_camera
+from drpose3d.dataset import build_samples, protocol_split
+from drpose3d.mocap import DataError, Mocap
+from drpose3d.motion import generate_world
+
+
+@pytest.fixture(scope="module")
+def mocap():
+    return generate_world(actions=("Walk", "Wave"), repetitions=1, duration_s=0.8, fps=25)
+
+
+def test_sample_count_stride_and_cameras(mocap):
+    s = build_samples(mocap, stride=4)
+    assert len(s) == 4 * 7 * 2 * 5  # 4 cameras, 7 subjects, 2 clips, frames 0,4,...,16 of 20
+    assert set(s.frame.tolist()) == {0, 4, 8, 12, 16}
+    assert torch.equal(torch.bincount(s.camera), torch.full((4,), len(s) // 4))
+
+
+def test_samples_match_the_rig_by_hand(mocap):
+    s = build_samples(mocap, stride=1)
+    k = 37
+    subject = s.subject_names[int(s.subject[k])]
+    rig = h36m_rig(subject)
+    world = mocap.positions[torch.nonzero(mocap.sequence == s.sequence[k])[int(s.frame[k])]].double()
+    cam = world_to_camera(world, rig.rotation[s.camera[k]], rig.centre[s.camera[k]])
+    assert torch.allclose(s.pose3d[k].double(), cam[0], atol=0.05)
+    assert torch.allclose(s.pose2d[k].double(), project(cam, rig.index(int(s.camera[k]))).squeeze(0), atol=0.05)
+
+
+def test_protocol_splits(mocap):
+    s = build_samples(mocap, stride=4)
+    train, test = protocol_split(s, 1)
+    assert {s.subject_names[i] for i in train.subject.tolist()} == {"S1", "S5", "S6", "S7", "S8"}
+    assert {s.subject_names[i] for i in test.subject.tolist()} == {"S9", "S11"}
+    train3, test3 = protocol_split(s, 3, test_camera=1)
+    assert 1 not in train3.camera.tolist() and set(test3.camera.tolist()) == {1}
+    with pytest.raises(DataError, match="protocol is 4"):
+        protocol_split(s, 4)
+    with pytest.raises(DataError, match="unknown subject"):
+        protocol_split(s, 1, train_subjects=("S2",))
+
+
+def test_recentre_brings_far_mocap_into_view(mocap):
+    far = Mocap(mocap.positions + torch.tensor([20000.0, -15000.0, 0.0]), mocap.subject, mocap.action, mocap.sequence, mocap.fps)
+    with pytest.raises(DataError, match="behind a camera"):
+        build_samples(far, stride=4)
+    s = build_samples(far, stride=4, recentre=True)
+    assert ((s.pose2d >= 0) & (s.pose2d <= 1000)).all(-1).float().mean() > 0.99

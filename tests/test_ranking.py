@@ -1,0 +1,42 @@
+import torch
+
+from drpose3d.ranking import coarse_depth, discretise, pairwise_accuracy, ranking_matrix, upper_triangle
+
+
+def test_ranking_matrix_properties_eq1():
+    z = torch.randn(50, 16) * 300
+    m = ranking_matrix(z, eps=20.0)
+    assert torch.equal(m + m.transpose(-1, -2), torch.ones_like(m))
+    assert torch.equal(torch.diagonal(m, dim1=-2, dim2=-1), torch.full((50, 16), 0.5))
+    diff = z[:, :, None] - z[:, None, :]
+    assert torch.equal(m == 1, diff > 20)
+    assert torch.equal(m == 0, diff < -20)
+    assert torch.equal(m == 0.5, diff.abs() <= 20)
+
+
+def test_eps_band_edges():
+    m = ranking_matrix(torch.tensor([0.0, 20.0, 20.5]), eps=20.0)
+    assert m[1, 0] == 0.5 and m[2, 0] == 1 and m[0, 2] == 0
+
+
+def test_coarse_depth_is_a_standardised_permutation():
+    z = torch.randn(8, 16)
+    o = coarse_depth(z)
+    ranks = o * ((16 * 16 - 1) / 12) ** 0.5 + 8.5
+    assert torch.allclose(ranks.sort(-1).values, torch.arange(1, 17.0).expand(8, -1), atol=1e-5)
+    assert torch.allclose(o.mean(-1), torch.zeros(8), atol=1e-6)
+    assert torch.allclose(o.std(-1, unbiased=False), torch.ones(8), atol=1e-5)
+    assert torch.equal(o.argmax(-1), z.argmax(-1))
+
+
+def test_discretise_threshold_intervals():
+    p = torch.tensor([0.0, 0.39, 0.41, 0.5, 0.59, 0.61, 1.0])
+    assert discretise(p, 0.1).tolist() == [0, 0, 0.5, 0.5, 0.5, 1, 1]
+
+
+def test_upper_triangle_and_accuracy():
+    m = ranking_matrix(torch.randn(3, 16), 0.0)
+    assert upper_triangle(m).shape == (3, 120)
+    flipped = m.clone()
+    flipped[:, 0, 1], flipped[:, 1, 0] = 1 - m[:, 0, 1], 1 - m[:, 1, 0]
+    assert torch.allclose(pairwise_accuracy(flipped, m), torch.full((3,), 1 - 2 / 240))

@@ -1,0 +1,97 @@
+"""End to end: the CLI runs the notebooks with papermill and builds the book (tiny preset)."""
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from drpose3d.cli import main
+from drpose3d.mocap import load_mocap
+from drpose3d.reproduce import run_notebooks
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    proc = _cli("reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_results_json_schema_and_values(synthetic_run):
+    res = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
+    assert res["notebook"] == "table1_upper_bound" and res["dataset"] == "synthetic" and res["preset"] == "tiny"
+    assert res["seeds"] == [0, 1]
+    rows = {r["name"]: r for r in res["rows"]}
+    assert "gt2d_pred_rank" not in rows  # not run: absent, never a placeholder
+    for name, paper in (("gt2d_no_rank", 45.5), ("gt2d_gt_rank", 30.2)):
+        r = rows[name]
+        assert r["metric"] == "mpjpe_mm" and r["paper"] == paper and len(r["values"]) == 2
+        assert r["ci95"][0] <= r["mean"] <= r["ci95"][1] and 0 < r["mean"] < 1000
+    assert rows["gt_rank_vs_no_rank"]["paper"] == -33.6
+    assert {"created", "package_version", "wall_s"} <= res.keys()
+    world = json.loads((synthetic_run / "results" / "data_world.json").read_text())
+    assert set(world["subjects"]) == {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}
+
+
+def test_executed_notebooks_and_offline_book(synthetic_run):
+    nb = nbformat.read(synthetic_run / "notebooks" / "table1_upper_bound.ipynb", as_version=4)
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    html_dir = synthetic_run / "book" / "_build" / "html"
+    page = (html_dir / "notebooks" / "table1_upper_bound.html").read_text()
+    assert "not yet run" in page and "Plotly.newPlot" in page and "45.5" in page
+    assert "cdn.plot.ly" not in page and "plotly.min.js" in page
+    assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
+    assert (html_dir / "index.html").exists()
+
+
+def test_second_run_reuses_the_cache(synthetic_run):
+    before = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
+    proc = _cli("reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(synthetic_run),
+                "--only", "table1_upper_bound", "--no-book")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    after = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
+    assert after["rows"] == before["rows"]
+    assert after["wall_s"] < 5  # nothing retrained
+
+
+def test_mocap_file_through_the_same_pipeline(tmp_path):
+    world = tmp_path / "world.npz"
+    assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
+    assert len(load_mocap(world)) > 0
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--data", f"mocap:{world}", "--seeds", "1", "--device", "cpu",
+                 "--out", str(out), "--only", "table1_upper_bound", "--no-book"]) == 0
+    res = json.loads((out / "results" / "table1_upper_bound.json").read_text())
+    assert res["dataset"] == "mocap:world.npz" and res["rows"][0]["values"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["reproduce", "--data", "kinect"], "data is 'kinect'"),
+    (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
+    (["reproduce", "--seeds", "0"], "--seeds is 0"),
+    (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
+])
+def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0
+
+
+def test_failing_notebook_names_itself_and_its_cell(tmp_path):
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("preset = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "notebooks" / "broken.ipynb")
+    failures = run_notebooks(["broken"], {"preset": "tiny"}, tmp_path / "out", root)
+    assert len(failures) == 1 and failures[0].notebook == "broken"
+    assert "RuntimeError: boom" in failures[0].message and "cell" in failures[0].message
