@@ -91,8 +91,8 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False) -> Samp
 
     n_cam = len(CAMERA_IDS)
     cam3d = world_to_camera(world[:, None], rotation[subj], centre[subj])  # (N, C, 17, 3)
-    cams = Cameras(**{f.name: getattr(h36m_rig("S1"), f.name).float() for f in fields(Cameras)})
-    pose2d = project(cam3d, cams.index(slice(None)))  # intrinsics are shared across subjects
+    intrinsics = h36m_rig("S1").to("cpu", torch.float32)  # per camera, the same for every subject
+    pose2d = project(cam3d, intrinsics)
     if (cam3d[..., 2] <= 0).any():
         raise DataError("some joints are behind a camera; is the mocap in millimetres, z up, near the capture centre?")
     expand = lambda x: x[:, None].expand(-1, n_cam).reshape(-1)

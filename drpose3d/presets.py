@@ -33,8 +33,8 @@ PRESETS: dict[str, Preset] = {
                    lifter_train=TrainConfig(epochs=2, batch_size=64, lr=1e-3), seeds=2),
     "smoke": Preset("smoke", repetitions=2, duration_s=4.0, fps=50.0, stride=10, eps_mm=20.0, width=256,
                     lifter_train=TrainConfig(epochs=12, batch_size=64, lr=1e-3), seeds=2),
-    "cpu": Preset("cpu", repetitions=4, duration_s=8.0, fps=50.0, stride=5, eps_mm=20.0, width=512,
-                  lifter_train=TrainConfig(epochs=25, batch_size=64, lr=1e-3), seeds=3),
+    "cpu": Preset("cpu", repetitions=4, duration_s=8.0, fps=50.0, stride=10, eps_mm=20.0, width=512,
+                  lifter_train=TrainConfig(epochs=20, batch_size=64, lr=1e-3), seeds=3),
     "paper": Preset("paper", repetitions=8, duration_s=10.0, fps=50.0, stride=2, eps_mm=20.0, width=1024,
                     lifter_train=TrainConfig(epochs=400, batch_size=64, lr=1e-3), seeds=3),
 }

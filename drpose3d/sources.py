@@ -1,7 +1,8 @@
 """Where the motion comes from: the generated world, or a user's generic mocap file.
 
-A data spec is ``synthetic`` or ``mocap:FILE``; the dataset label written beside every
-result names it.
+A data spec is ``synthetic``, ``mocap:FILE`` or ``h36m:DIR[:KEYPOINTS]`` (VideoPose3D files;
+KEYPOINTS picks ``data_2d_h36m_<KEYPOINTS>.npz``, default ``gt``). The dataset label written
+beside every result names it.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dataset import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
+from .h36m import load_h36m
 from .mocap import DataError, Mocap, load_mocap
 from .motion import generate_world
 from .presets import Preset
@@ -42,7 +44,11 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
         mocap = load_mocap(arg)
         label, recentre = f"mocap:{Path(arg).name}", True
     elif kind == "h36m" and arg:
-        raise DataError(f"data {spec!r}: Human3.6M loading is not implemented yet (use synthetic or mocap:FILE)")
+        directory, _, keypoints = arg.partition(":")
+        mocap, samples = load_h36m(directory, keypoints or "gt")
+        train, test = default_split(mocap.subjects)
+        label = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else "")
+        return World(label, mocap, samples.select(samples.frame % preset.stride == 0), train, test)
     else:
         raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR'")
     train, test = default_split(mocap.subjects)

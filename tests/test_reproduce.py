@@ -60,15 +60,21 @@ def test_second_run_reuses_the_cache(synthetic_run):
     assert after["wall_s"] < 5  # nothing retrained
 
 
-def test_mocap_file_through_the_same_pipeline(tmp_path):
-    world = tmp_path / "world.npz"
-    assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
-    assert len(load_mocap(world)) > 0
+@pytest.mark.parametrize("source", ["mocap", "h36m"])
+def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
+    if source == "mocap":
+        world = tmp_path / "world.npz"
+        assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
+        assert len(load_mocap(world)) > 0
+        spec, label = f"mocap:{world}", "mocap:world.npz"
+    else:
+        spec, label = f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}"
     out = tmp_path / "out"
-    assert main(["reproduce", "--preset", "tiny", "--data", f"mocap:{world}", "--seeds", "1", "--device", "cpu",
-                 "--out", str(out), "--only", "table1_upper_bound", "--no-book"]) == 0
-    res = json.loads((out / "results" / "table1_upper_bound.json").read_text())
-    assert res["dataset"] == "mocap:world.npz" and res["rows"][0]["values"]
+    assert main(["reproduce", "--preset", "tiny", "--data", spec, "--seeds", "1", "--device", "cpu",
+                 "--out", str(out), "--no-book"]) == 0
+    for notebook in ("data_world", "table1_upper_bound"):
+        res = json.loads((out / "results" / f"{notebook}.json").read_text())
+        assert res["dataset"] == label and res["rows"][0]["values"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -95,3 +101,30 @@ def test_failing_notebook_names_itself_and_its_cell(tmp_path):
     failures = run_notebooks(["broken"], {"preset": "tiny"}, tmp_path / "out", root)
     assert len(failures) == 1 and failures[0].notebook == "broken"
     assert "RuntimeError: boom" in failures[0].message and "cell" in failures[0].message
+
+
+def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
+    """Kill a real run (process group: CLI, papermill kernel) once it has cached a model, rerun,
+    and compare with an uninterrupted run: identical but for the run's own time stamps."""
+    import os
+    import signal
+    import time
+
+    args = ["reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--only", "table1_upper_bound", "--no-book"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "drpose3d.cli", *args, "--out", str(killed)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((killed / "cache" / "lifter").glob("*.json")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "results" / "table1_upper_bound.json").exists()  # nothing partial was written
+    assert not list(killed.rglob("*.tmp"))
+    assert _cli(*args, "--out", str(killed)).returncode == 0
+    clean = tmp_path / "clean"
+    assert _cli(*args, "--out", str(clean)).returncode == 0
+    a, b = (json.loads((d / "results" / "table1_upper_bound.json").read_text()) for d in (killed, clean))
+    for volatile in ("created", "wall_s"):
+        a.pop(volatile), b.pop(volatile)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)

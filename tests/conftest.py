@@ -1,0 +1,49 @@
+"""Small files in the exact formats users bring, written by the tests (never real data)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from drpose3d.camera import h36m_rig, project, world_to_camera
+from drpose3d.motion import generate_world
+from drpose3d.skeleton import H36M32_TO_17, PARENTS
+
+
+def to_h36m32(positions_mm: np.ndarray) -> np.ndarray:
+    """17 joints (mm) -> VideoPose3D's 32-joint layout in metres; unused slots copy the nearest used parent."""
+    out = np.zeros((positions_mm.shape[0], 32, 3), dtype=np.float32)
+    out[:, list(H36M32_TO_17)] = positions_mm / 1000
+    used = set(H36M32_TO_17)
+    for slot in range(32):
+        if slot not in used:
+            out[:, slot] = out[:, max(u for u in used if u < slot)]
+    return out
+
+
+def write_videopose3d(directory: Path, subjects=("S1", "S5", "S6", "S7", "S8", "S9", "S11"),
+                      actions=("Walking", "Directions"), frames_2d_extra: int = 2) -> Path:
+    """data_3d_h36m.npz + data_2d_h36m_gt.npz for a small generated world ("<Action> 1" takes)."""
+    world = generate_world(subjects=subjects, actions=("Walk", "Wave"), repetitions=1, duration_s=1.0, fps=50)
+    pos3d, pos2d = {}, {}
+    for s in subjects:
+        pos3d[s], pos2d[s] = {}, {}
+        rig = h36m_rig(s).to("cpu", torch.float32)
+        for new, old in zip(actions, ("Walk", "Wave")):
+            mask = torch.from_numpy((world.subject == s) & (world.action == old))
+            p = world.positions[mask]
+            p = torch.cat((p, p[-1:].expand(frames_2d_extra, -1, -1)))  # 2D files may run longer than 3D
+            cam = world_to_camera(p[:, None], rig.rotation, rig.centre)
+            kp = project(cam, rig).permute(1, 0, 2, 3).numpy()
+            pos3d[s][f"{new} 1"] = to_h36m32(p[: len(p) - frames_2d_extra].numpy())
+            pos2d[s][f"{new} 1"] = [kp[c] for c in range(4)]
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(directory / "data_3d_h36m.npz", positions_3d=pos3d)
+    meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}
+    np.savez_compressed(directory / "data_2d_h36m_gt.npz", positions_2d=pos2d, metadata=meta)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def h36m_dir(tmp_path_factory) -> Path:
+    return write_videopose3d(tmp_path_factory.mktemp("h36m"))
