@@ -94,3 +94,28 @@ def ours_vs_paper(rows: list[dict], labels: dict[str, str], metric_title: str, t
     ])
     fig.update_layout(barmode="group", title=title, yaxis_title=metric_title, height=420)
     return fig
+
+
+def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], columns: int = 4) -> go.Figure:
+    """Rendered crops (K, 3, R, R) uint8 with their 2D joints (K, 16, 2) in crop pixels."""
+    k = images.shape[0]
+    rows = (k + columns - 1) // columns
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
+    for i in range(k):
+        r, c = i // columns + 1, i % columns + 1
+        fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=r, col=c)
+        fig.add_trace(go.Scatter(x=joints[i, :, 0].tolist(), y=joints[i, :, 1].tolist(), mode="markers",
+                                 marker={"size": 5, "color": "yellow", "line": {"width": 1, "color": "black"}}, showlegend=False),
+                      row=r, col=c)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=260 * rows, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    return fig
+
+
+def pair_matrix(matrix: list[list[float]], names: list[str], title: str = "") -> go.Figure:
+    """Fig. 6: per-pair ranking accuracy (%) as a heatmap with joint names."""
+    fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Viridis", zmin=50, zmax=100,
+                               colorbar={"title": "accuracy %"}, hovertemplate="%{y} vs %{x}: %{z:.1f}%<extra></extra>"))
+    fig.update_layout(title=title, height=600, yaxis={"autorange": "reversed"})
+    return fig

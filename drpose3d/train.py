@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
@@ -18,10 +19,18 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     lr_final_fraction: float = 0.1  # exponential decay reaches lr * this after the last epoch
+    optimizer: str = "adam"  # adam (DPNet, hourglass) | sgd (PRCNN: momentum 0.9, weight decay 1e-4)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.lr <= 0 or not 0 < self.lr_final_fraction <= 1:
             raise ValueError(f"invalid training config {self}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer is {self.optimizer!r}, expected 'adam' or 'sgd'")
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=0.9, weight_decay=1e-4, foreach=True)
+        return torch.optim.Adam(params, lr=self.lr, foreach=True)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -55,12 +64,17 @@ def fit(
     """Train `model` in place; returns the mean loss of each epoch.
 
     With `cache` and `checkpoint_key`, a checkpoint is written after every epoch and a
-    later call with the same key continues from it, bit-identically on the CPU.
+    later call with the same key continues from it, bit-identically on the CPU. Under
+    ``torchrun`` (an initialised process group) the model is wrapped in
+    DistributedDataParallel and each rank takes every world_size-th batch of the shared
+    permutation; only rank 0 writes checkpoints.
     """
     model.to(device)
     data = {k: v.to(device) for k, v in tensors.items()}
     n = next(iter(data.values())).shape[0]
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    optimiser = cfg.make_optimizer(model.parameters())
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=cfg.lr_final_fraction ** (1 / cfg.epochs))
     order = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -81,8 +95,9 @@ def fit(
         model.train()
         total = torch.zeros((), device=device)
         batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device))
+        batches = batches[rank::world][: len(batches) // world]  # equal step counts on every rank
         for idx in batches:
-            loss = loss_fn(model, {k: v[idx] for k, v in data.items()})
+            loss = loss_fn(net, {k: v[idx] for k, v in data.items()})
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -90,7 +105,7 @@ def fit(
         scheduler.step()
         losses.append(float(total) / len(batches))  # one host sync per epoch
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        if cache and checkpoint_key:
+        if cache and checkpoint_key and rank == 0:
             cache.save_tensor("checkpoints", checkpoint_key, {
                 "model": model.state_dict(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
                 "order_rng": order.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses,

@@ -28,12 +28,18 @@ def test_results_json_schema_and_values(synthetic_run):
     assert res["notebook"] == "table1_upper_bound" and res["dataset"] == "synthetic" and res["preset"] == "tiny"
     assert res["seeds"] == [0, 1]
     rows = {r["name"]: r for r in res["rows"]}
-    assert "gt2d_pred_rank" not in rows  # not run: absent, never a placeholder
-    for name, paper in (("gt2d_no_rank", 45.5), ("gt2d_gt_rank", 30.2)):
+    for name, paper in (("gt2d_no_rank", 45.5), ("gt2d_pred_rank", 41.2), ("gt2d_gt_rank", 30.2)):
         r = rows[name]
         assert r["metric"] == "mpjpe_mm" and r["paper"] == paper and len(r["values"]) == 2
         assert r["ci95"][0] <= r["mean"] <= r["ci95"][1] and 0 < r["mean"] < 1000
-    assert rows["gt_rank_vs_no_rank"]["paper"] == -33.6
+    assert rows["gt_rank_vs_no_rank"]["paper"] == -33.6 and rows["pred_rank_vs_no_rank"]["paper"] == -9.5
+    fig5a = json.loads((synthetic_run / "results" / "fig5a_prcnn_ablation.json").read_text())
+    acc = {r["name"]: r for r in fig5a["rows"]}
+    assert acc["prcnn_resnet34"]["paper"] == 91.22 and acc["prcnn_resnet18"]["paper"] is None  # not in the paper's text
+    assert all(0 <= v <= 100 for r in fig5a["rows"] for v in r["values"])
+    assert {"px_error", "pck10"} <= fig5a["hourglass_2d"]["test"].keys()
+    fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
+    assert len(fig6["matrix"]) == 16 and fig6["joints"][0] == "Hip" and "Neck/Nose" not in fig6["joints"]
     assert {"created", "package_version", "wall_s"} <= res.keys()
     world = json.loads((synthetic_run / "results" / "data_world.json").read_text())
     assert set(world["subjects"]) == {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}
@@ -44,10 +50,12 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     html_dir = synthetic_run / "book" / "_build" / "html"
     page = (html_dir / "notebooks" / "table1_upper_bound.html").read_text()
-    assert "not yet run" in page and "Plotly.newPlot" in page and "45.5" in page
+    assert "41.2" in page and "Plotly.newPlot" in page and "45.5" in page
     assert "cdn.plot.ly" not in page and "plotly.min.js" in page
     assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
     assert (html_dir / "index.html").exists()
+    for chapter in ("fig5a_prcnn_ablation", "fig6_pairwise_accuracy"):
+        assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
 
 
 def test_second_run_reuses_the_cache(synthetic_run):

@@ -1,0 +1,37 @@
+"""PRCNN (Sec. 3.1): a ResNet gives one feature per joint (Eq. 2), pair features are their
+differences (Eq. 3), a sigmoid turns them into ranking probabilities (Eq. 4), trained with
+RankNet's cross-entropy summed over all pairs (Eq. 5)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .resnet import ResNet
+
+
+class PRCNN(nn.Module):
+    """Image (+ heatmaps) (B, 3 [+16], R, R) -> pair logits F_ij (B, 16, 16)."""
+
+    def __init__(self, depth: int = 34, heatmaps: bool = True, joints: int = 16, width: int = 64):
+        super().__init__()
+        self.heatmaps = heatmaps
+        self.backbone = ResNet(depth, 3 + (joints if heatmaps else 0), joints, width)  # Eq. (2), N = 16
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.backbone(x)  # F_1..F_n
+        return features[:, :, None] - features[:, None, :]  # Eq. (3): F_ij = F_i - F_j
+
+
+def rank_probability(pair_logits: torch.Tensor) -> torch.Tensor:
+    """Eq. (4): P_ij = e^F_ij / (1 + e^F_ij); P_ii = 0.5 and P_ij + P_ji = 1 by construction."""
+    return torch.sigmoid(pair_logits)
+
+
+def ranknet_loss(pair_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Eq. (5): C_ij = -M_ij F_ij + log(1 + e^F_ij), summed over the off-diagonal pairs,
+    averaged over the batch."""
+    j = pair_logits.shape[-1]
+    off = ~torch.eye(j, dtype=torch.bool, device=pair_logits.device)
+    cost = F.softplus(pair_logits) - target * pair_logits
+    return cost[:, off].sum(-1).mean()

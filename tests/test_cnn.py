@@ -1,0 +1,94 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from drpose3d.images import FLIP_16, augment, target_heatmaps
+from drpose3d.models.hourglass import StackedHourglass, decode
+from drpose3d.models.prcnn import PRCNN, rank_probability, ranknet_loss
+from drpose3d.models.resnet import ResNet
+from drpose3d.ranking import ranking_matrix
+from drpose3d.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+
+
+def _batch(n=32, r=32):
+    g = torch.Generator().manual_seed(0)
+    joints = 6 + torch.rand(n, 16, 2, generator=g) * (r - 12)
+    depth = torch.rand(n, 16, generator=g) * 1000
+    return torch.rand(n, 3, r, r, generator=g), joints, depth
+
+
+def test_flip_swaps_left_right_in_pixels_heatmaps_and_ranking():
+    torch.manual_seed(1)
+    images, joints, depth = _batch()
+    heat = target_heatmaps(joints, 32)
+    heat_full = torch.nn.functional.interpolate(heat, size=(32, 32), mode="bilinear", align_corners=False)
+    ranking = ranking_matrix(depth, 20.0)
+    out, q, out_heat, out_rank = augment(images, joints, heat_full, ranking, max_rotation_deg=0, scale=(1, 1))
+    mirrored = torch.tensor([torch.allclose(out[i], images[i].flip(-1), atol=1e-5) for i in range(len(out))])
+    kept = torch.tensor([torch.allclose(out[i], images[i], atol=1e-5) for i in range(len(out))])
+    assert mirrored.any() and kept.any() and (mirrored ^ kept).all()
+    perm = torch.tensor(FLIP_16)
+    assert JOINT_NAMES[HOURGLASS_JOINTS[FLIP_16[HOURGLASS_JOINTS.index(13)]]] == "RWrist"
+    assert torch.equal(out_rank[mirrored], ranking_matrix(depth[mirrored][:, perm], 20.0))
+    assert torch.equal(out_rank[kept], ranking[kept])
+    assert torch.allclose(q[mirrored][..., 0], 32 - joints[mirrored][:, perm, 0], atol=1e-4)
+    assert torch.allclose(out_heat[mirrored], heat_full[mirrored][:, perm].flip(-1), atol=1e-5)
+
+
+def test_rotation_and_scale_move_joints_with_the_pixels():
+    torch.manual_seed(2)
+    _, joints, _ = _batch(16, 64)
+    heat = torch.nn.functional.interpolate(target_heatmaps(joints, 64), size=(64, 64), mode="bilinear", align_corners=False)
+    images = heat[:, :3]
+    _, q, out_heat, _ = augment(images, joints, heat)
+    inside = ((q > 4) & (q < 60)).all(-1)
+    found = decode(out_heat)
+    assert ((found - q).norm(dim=-1)[inside] < 1.5).float().mean() > 0.95
+
+
+def test_prcnn_probabilities_are_antisymmetric_eq4():
+    model = PRCNN(depth=18, heatmaps=True, width=8).eval()
+    p = rank_probability(model(torch.rand(3, 19, 32, 32)))
+    assert torch.allclose(p + p.transpose(1, 2), torch.ones_like(p), atol=1e-6)
+    assert torch.allclose(torch.diagonal(p, dim1=1, dim2=2), torch.full((3, 16), 0.5))
+
+
+def test_ranknet_loss_is_the_cross_entropy_eq5():
+    logits = torch.randn(4, 16, 16)
+    logits = logits - logits.transpose(1, 2)
+    target = ranking_matrix(torch.randn(4, 16), 0.1)
+    p = torch.sigmoid(logits)
+    off = ~torch.eye(16, dtype=torch.bool)
+    ce = -(target * p.log() + (1 - target) * (1 - p).log())[:, off].sum(-1).mean()
+    assert torch.allclose(ranknet_loss(logits, target), ce, atol=1e-4)
+
+
+@pytest.mark.parametrize("depth", [18, 34, 50])
+def test_resnets_take_19_channels_and_grow_with_depth(depth):
+    net = ResNet(depth, 19, 16, width=8)
+    assert net(torch.rand(2, 19, 32, 32)).shape == (2, 16)
+    blocks = sum(1 for m in net.modules() if type(m).__name__ in ("BasicBlock", "Bottleneck"))
+    assert blocks == {18: 8, 34: 16, 50: 16}[depth]
+
+
+def test_hourglass_stacks_and_decoding():
+    model = StackedHourglass(stacks=2, channels=16, joints=16, depth=2)
+    outs = model(torch.rand(2, 3, 32, 32))
+    assert len(outs) == 2 and outs[-1].shape == (2, 16, 16, 16)
+    points = torch.tensor([[[3.2, 7.7], [10.5, 2.5]]])
+    found = decode(target_heatmaps(points * 2, 32))
+    assert (found - points).abs().max() <= 0.5
+
+
+def test_prcnn_trains_under_torchrun_ddp_gloo(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+                           "-m", "drpose3d.rank_cnn", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    params = [k for k in a if "running_" not in k and "num_batches" not in k]
+    assert len(params) > 50 and all(torch.equal(a[k], b[k]) for k in params)  # gradients were all-reduced
+    torch.manual_seed(0)
+    init = PRCNN(depth=18, heatmaps=True, width=8).state_dict()
+    assert not torch.equal(init["backbone.fc.weight"], a["backbone.fc.weight"])  # and it trained
