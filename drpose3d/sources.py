@@ -34,22 +34,44 @@ def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(subjects[:-2]), tuple(subjects[-2:])
 
 
+def choose_split(subjects: list[str], options: str, spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Train/test subjects from ``train=A,B&test=C`` (either may be left out), else the default."""
+    if not options:
+        return default_split(subjects)
+    train, test = default_split(subjects) if len(subjects) >= 3 else ((), ())
+    for item in filter(None, options.split("&")):
+        key, _, value = item.partition("=")
+        names = tuple(v for v in value.split(",") if v)
+        if key not in ("train", "test") or not names:
+            raise DataError(f"data {spec!r}: option {item!r} is not train=A,B or test=C,D")
+        unknown = sorted(set(names) - set(subjects))
+        if unknown:
+            raise DataError(f"data {spec!r}: unknown subject(s) {unknown}; the data has {subjects}")
+        train, test = (names, tuple(s for s in test if s not in names)) if key == "train" else (tuple(s for s in train if s not in names), names)
+    if not train or not test or set(train) & set(test):
+        raise DataError(f"data {spec!r}: train {list(train)} and test {list(test)} must be non-empty and disjoint")
+    return train, test
+
+
 def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
-    """Parse a data spec and build per-camera samples at the preset's stride."""
-    kind, _, arg = spec.partition(":")
+    """Parse a data spec and build per-camera samples at the preset's stride.
+
+    Any spec may end in ``?train=A,B&test=C`` to choose the subjects; without it Human3.6M's
+    protocol split is used when those subjects exist, else the last two subjects are tested.
+    """
+    body, _, options = spec.partition("?")
+    kind, _, arg = body.partition(":")
     if kind == "synthetic" and not arg:
         mocap = generate_world(**preset.world, seed=seed)
-        label, recentre = "synthetic", False
+        label, samples = "synthetic", build_samples(mocap, preset.stride)
     elif kind == "mocap" and arg:
         mocap = load_mocap(arg)
-        label, recentre = f"mocap:{Path(arg).name}", True
+        label, samples = f"mocap:{Path(arg).name}", build_samples(mocap, preset.stride, recentre=True)
     elif kind == "h36m" and arg:
         directory, _, keypoints = arg.partition(":")
         mocap, samples = load_h36m(directory, keypoints or "gt")
-        train, test = default_split(mocap.subjects)
-        label = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else "")
-        return World(label, mocap, samples.select(samples.frame % preset.stride == 0), train, test)
+        label, samples = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""), samples.select(samples.frame % preset.stride == 0)
     else:
-        raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR'")
-    train, test = default_split(mocap.subjects)
-    return World(label, mocap, build_samples(mocap, preset.stride, recentre=recentre), train, test)
+        raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=..")
+    train, test = choose_split(mocap.subjects, options, spec)
+    return World(label + (f"?{options}" if options else ""), mocap, samples, train, test)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -49,3 +50,22 @@ def test_recentre_brings_far_mocap_into_view(mocap):
         build_samples(far, stride=4)
     s = build_samples(far, stride=4, recentre=True)
     assert ((s.pose2d >= 0) & (s.pose2d <= 1000)).all(-1).float().mean() > 0.99
+
+
+def test_subject_split_chosen_in_the_data_spec(tmp_path):
+    from drpose3d.mocap import save_mocap
+    from drpose3d.presets import get_preset
+    from drpose3d.sources import load_world
+
+    m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.4, fps=25)
+    m.subject = np.where(m.subject == "S1", "anna", np.where(m.subject == "S5", "ben", "cleo"))
+    save_mocap(m, tmp_path / "m.npz")
+    tiny = get_preset("tiny")
+    default = load_world(f"mocap:{tmp_path / 'm.npz'}", tiny)
+    assert default.train_subjects == ("anna",) and default.test_subjects == ("ben", "cleo")
+    chosen = load_world(f"mocap:{tmp_path / 'm.npz'}?train=cleo,ben&test=anna", tiny)
+    assert chosen.train_subjects == ("cleo", "ben") and chosen.test_subjects == ("anna",)
+    assert chosen.label == "mocap:m.npz?train=cleo,ben&test=anna"
+    for bad, message in (("?train=dora", "unknown subject"), ("?train=anna&test=anna", "disjoint"), ("?split=x", "is not train=")):
+        with pytest.raises(DataError, match=message):
+            load_world(f"mocap:{tmp_path / 'm.npz'}{bad}", tiny)
