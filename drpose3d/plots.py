@@ -60,7 +60,8 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             fig.add_trace(go.Scatter3d(x=seg[:, 0], y=seg[:, 1], z=seg[:, 2], mode="lines",
                                        line={"color": "black", "dash": "dash"}, showlegend=False))
     fig.update_layout(title=title, scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)",
-                                          "zaxis_title": "z up (mm)"}, height=520, margin={"l": 0, "r": 0, "t": 40, "b": 0})
+                                          "zaxis_title": "z up (mm)", "camera": {"eye": {"x": 0.45, "y": -0.45, "z": 0.3}}},
+                      height=560, margin={"l": 0, "r": 0, "t": 40, "b": 0})
     return fig
 
 
