@@ -52,11 +52,13 @@ def rig_for(subject: str) -> Cameras:
     return h36m_rig(subject if subject in h36m_subjects() else "S1")
 
 
-def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False) -> Samples:
+def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d: torch.Tensor | None = None) -> Samples:
     """Every `stride`-th frame of every clip, seen by all four cameras of the subject's rig.
 
     `recentre` shifts each clip horizontally so its mean root sits at the rig's capture
     centre (Eq. 7): users' mocap may be recorded anywhere, the cameras look at one spot.
+    `pose2d` (frames, 4, 17, 2) replaces the projected 2D with 2D read from a file (ground
+    truth or detections), one array per camera.
     """
     if stride < 1:
         raise DataError(f"stride is {stride}, expected an integer >= 1")
@@ -80,6 +82,8 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False) -> Samp
     centre = torch.stack([r.centre for r in rigs]).float()  # (S, C, 3)
     world = mocap.positions[keep]
     subj, act, frame, seq = subj[keep], act[keep], frame[keep], seq[keep]
+    if pose2d is not None and pose2d.shape[:2] != (len(mocap), len(CAMERA_IDS)):
+        raise DataError(f"2D has shape {tuple(pose2d.shape)}, expected ({len(mocap)}, {len(CAMERA_IDS)}, 17, 2) to match the mocap")
     if recentre:
         target = torch.stack([capture_centre(r.centre, r.optical_axis)[:2] for r in rigs]).float()
         n_seq = int(seq.max()) + 1
@@ -91,8 +95,10 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False) -> Samp
 
     n_cam = len(CAMERA_IDS)
     cam3d = world_to_camera(world[:, None], rotation[subj], centre[subj])  # (N, C, 17, 3)
-    intrinsics = h36m_rig("S1").to("cpu", torch.float32)  # per camera, the same for every subject
-    pose2d = project(cam3d, intrinsics)
+    if pose2d is None:
+        pose2d = project(cam3d, h36m_rig("S1").to("cpu", torch.float32))  # intrinsics: per camera, same for all subjects
+    else:
+        pose2d = pose2d[keep]
     if (cam3d[..., 2] <= 0).any():
         raise DataError("some joints are behind a camera; is the mocap in millimetres, z up, near the capture centre?")
     expand = lambda x: x[:, None].expand(-1, n_cam).reshape(-1)

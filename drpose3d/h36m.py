@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .camera import CAMERA_IDS, h36m_rig, h36m_subjects, world_to_camera
-from .dataset import Samples
+from .camera import CAMERA_IDS, h36m_subjects
 from .mocap import PLAUSIBLE_BONE_MM, DataError, Mocap
 from .skeleton import H36M32_TO_17, NUM_JOINTS, bone_lengths
 
@@ -80,11 +79,12 @@ def _nested(path: Path, data: dict, key: str) -> dict:
     return value
 
 
-def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, Samples]:
-    """Per-camera samples from VideoPose3D-format files in `directory`.
+def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torch.Tensor]:
+    """World poses and their 2D views (frames, 4, 17, 2) from VideoPose3D-format files in
+    `directory`, ready for :func:`drpose3d.dataset.build_samples` with ``pose2d=``.
 
-    3D comes from ``data_3d_h36m.npz`` through the published per-subject calibration; 2D
-    comes from ``data_2d_h36m_<keypoints>.npz`` (``gt`` or detections such as
+    3D comes from ``data_3d_h36m.npz`` (seen through the published per-subject calibration
+    by build_samples); 2D comes from ``data_2d_h36m_<keypoints>.npz`` (``gt`` or detections such as
     ``cpn_ft_h36m_dbb``), cropped to the 3D length as VideoPose3D does. Action names lose
     their take number ("Walking 1" -> "Walking") so takes are grouped as in the paper.
     """
@@ -126,25 +126,8 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, Samp
     median = float(bone_lengths(torch.cat(poses)[::50]).median())
     if not PLAUSIBLE_BONE_MM[0] <= median <= PLAUSIBLE_BONE_MM[1]:
         raise DataError(f"{p3}: median bone length {median / 1000:.3g} m after reading metres, expected 0.04-0.7 m (millimetres stored?)")
-    return _samples(poses, views, labels)
-
-
-def _samples(poses: list[torch.Tensor], views: list[torch.Tensor], labels: list[tuple[str, str, int]]) -> tuple[Mocap, Samples]:
-    subject_names = tuple(dict.fromkeys(s for s, _, _ in labels))
-    action_names = tuple(sorted({a for _, a, _ in labels}))
     counts = torch.tensor([n for _, _, n in labels])
     clip = torch.arange(len(labels)).repeat_interleave(counts)
-    subj = torch.tensor([subject_names.index(s) for s, _, _ in labels])[clip]
-    act = torch.tensor([action_names.index(a) for _, a, _ in labels])[clip]
-    frame = torch.arange(int(counts.sum())) - torch.cumsum(counts, 0).sub(counts)[clip]
-    world = torch.cat(poses)
-    rigs = [h36m_rig(s) for s in subject_names]
-    rotation = torch.stack([r.rotation for r in rigs]).float()[subj]
-    centre = torch.stack([r.centre for r in rigs]).float()[subj]
-    cam3d = world_to_camera(world[:, None], rotation, centre)  # (N, C, 17, 3)
-    n_cam = len(CAMERA_IDS)
-    expand = lambda x: x[:, None].expand(-1, n_cam).reshape(-1)
-    mocap = Mocap(world, np.array(subject_names)[subj.numpy()], np.array(action_names)[act.numpy()], clip, 50.0)
-    return mocap, Samples(pose3d=cam3d.reshape(-1, NUM_JOINTS, 3), pose2d=torch.cat(views).reshape(-1, NUM_JOINTS, 2),
-                   subject=expand(subj), action=expand(act), camera=torch.arange(n_cam).repeat(len(world)),
-                   sequence=expand(clip), frame=expand(frame), subject_names=subject_names, action_names=action_names)
+    subjects = np.array([s for s, _, _ in labels])[clip.numpy()]
+    actions = np.array([a for _, a, _ in labels])[clip.numpy()]
+    return Mocap(torch.cat(poses), subjects, actions, clip, 50.0), torch.cat(views)

@@ -69,8 +69,8 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
         label, samples = f"mocap:{Path(arg).name}", build_samples(mocap, preset.stride, recentre=True)
     elif kind == "h36m" and arg:
         directory, _, keypoints = arg.partition(":")
-        mocap, samples = load_h36m(directory, keypoints or "gt")
-        label, samples = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""), samples.select(samples.frame % preset.stride == 0)
+        mocap, views = load_h36m(directory, keypoints or "gt")
+        label, samples = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""), build_samples(mocap, preset.stride, pose2d=views)
     else:
         raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=..")
     train, test = choose_split(mocap.subjects, options, spec)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from drpose3d.dataset import build_samples
 from drpose3d.h36m import load_h36m, read_npz_safely
 from drpose3d.mocap import DataError
 from drpose3d.presets import get_preset
@@ -44,7 +45,8 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
 
 
 def test_loader_reads_videopose3d_files(h36m_dir):
-    mocap, samples = load_h36m(h36m_dir)
+    mocap, views = load_h36m(h36m_dir)
+    samples = build_samples(mocap, pose2d=views)
     assert samples.subject_names == ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
     assert "Directions" in samples.action_names and "Walking" in samples.action_names
     s11 = samples.subject_names.index("S11")
