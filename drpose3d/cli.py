@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _reproduce(args) if args.command == "reproduce" else _export(args)
     except (DataError, ValueError, FileNotFoundError, KeyError) as err:
-        print(f"drpose3d: error: {err}", file=sys.stderr)
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
+        print(f"drpose3d: error: {message}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as err:
         print(f"drpose3d: error: book build failed ({err})", file=sys.stderr)
