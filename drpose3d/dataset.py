@@ -16,6 +16,8 @@ from .mocap import DataError, Mocap
 
 PROTOCOL1_TRAIN: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
 PROTOCOL1_TEST: tuple[str, ...] = ("S9", "S11")
+#: Protocol #3's test view (index into CAMERA_IDS); the other three are for training.
+HELD_OUT_CAMERA = 3
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Samples:
     pose2d: torch.Tensor  # (N, 17, 2) pixels
     subject: torch.Tensor  # (N,) index into subject_names
     action: torch.Tensor  # (N,) index into action_names
-    camera: torch.Tensor  # (N,) 0..3, CAMERA_IDS order
+    camera: torch.Tensor  # (N,) 0..3, CAMERA_IDS order; -1 for a virtual camera (augment.py)
     sequence: torch.Tensor  # (N,)
     frame: torch.Tensor  # (N,) frame index within its clip
     subject_names: tuple[str, ...] = ()
@@ -45,6 +47,15 @@ class Samples:
             raise DataError(f"unknown subject(s) {sorted(unknown)}; the data has {list(self.subject_names)}")
         ids = torch.tensor([self.subject_names.index(n) for n in names])
         return torch.isin(self.subject, ids)
+
+
+def concat(parts: list[Samples]) -> Samples:
+    """Samples of the same world (same subject and action names) one after another."""
+    names = {(p.subject_names, p.action_names) for p in parts}
+    if len(names) != 1:
+        raise DataError("cannot concatenate samples whose subject or action names differ")
+    data = {f.name: [getattr(p, f.name) for p in parts] for f in fields(Samples)}
+    return Samples(**{k: (torch.cat(v) if isinstance(v[0], torch.Tensor) else v[0]) for k, v in data.items()})
 
 
 def rig_for(subject: str) -> Cameras:
@@ -112,12 +123,18 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
     )
 
 
+def projected_2d(samples: Samples) -> torch.Tensor:
+    """Ground-truth 2D (N, 17, 2): each sample's 3D through its camera's intrinsics, whatever
+    2D the samples carry (a file's detections, say)."""
+    return project(samples.pose3d, h36m_rig("S1").to("cpu", torch.float32).index(samples.camera))
+
+
 def protocol_split(
     samples: Samples,
     protocol: int,
     train_subjects: tuple[str, ...] = PROTOCOL1_TRAIN,
     test_subjects: tuple[str, ...] = PROTOCOL1_TEST,
-    test_camera: int = 3,
+    test_camera: int = HELD_OUT_CAMERA,
 ) -> tuple[Samples, Samples]:
     """(train, test) for protocols #1/#2 (subjects) or #3 (subjects and a held-out camera)."""
     if protocol not in (1, 2, 3):

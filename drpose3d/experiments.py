@@ -7,12 +7,14 @@ from pathlib import Path
 
 import torch
 
-from .lifting import gt_ranking, root_relative, run_lifter
+from .lifting import gt_ranking, load_predictions, root_relative, run_lifter
 from .metrics import mpjpe
 from .models.dpnet import LifterConfig
-from .pipeline import PRCNN_VARIANTS, Context, image_stage, prcnn_run
+from .pipeline import PRCNN_VARIANTS, Context, arm_run, image_stage, prcnn_run, protocol_masks
 from .ranking import pairwise_accuracy
 from .results import make_row, write_results
+from .camera import CAMERA_IDS
+from .dataset import HELD_OUT_CAMERA
 from .skeleton import HOURGLASS_JOINTS, JOINT_NAMES, bone_lengths
 
 #: Table 1 of the paper (protocol #1, ground-truth 2D), mm.
@@ -21,6 +23,18 @@ TABLE1_PAPER_DROP_PCT = round(100 * (30.2 - 45.5) / 45.5, 1)  # -33.6 %, as the 
 TABLE1_PAPER_PRED_DROP_PCT = round(100 * (41.2 - 45.5) / 45.5, 1)  # -9.5 %
 #: Fig. 5(a): pairwise ranking accuracy (%), protocol #1; ResNet-18/50 are only drawn, not stated.
 FIG5A_PAPER = {"prcnn_resnet34": 91.22, "prcnn_resnet34_no_heatmaps": 88.86, "prcnn_resnet18": None, "prcnn_resnet50": None}
+#: Table 2 "Avg." columns (mm): Martinez et al. and DRPose3D per protocol; w/o augmentation only for #3.
+TABLE2_PAPER = {"baseline_p1": 62.9, "baseline_p2": 47.7, "baseline_p3": 84.9, "ours_no_aug_p1": None,
+                "ours_no_aug_p2": None, "ours_no_aug_p3": 69.0, "ours_p1": 57.8, "ours_p2": 42.9, "ours_p3": 62.8}
+#: Fig. 5(b), protocol #3 (mm).
+FIG5B_PAPER = {"full": 62.8, "no_rank": 68.1, "no_depthnet": 66.0, "aug_gt_only": 64.8, "no_aug": 69.0, "no_rank_no_aug": 82.2}
+FIG5B_ARMS = {"full": "ours", "no_rank": "no_rank", "no_depthnet": "no_depthnet", "aug_gt_only": "aug_gt_only",
+              "no_aug": "ours_no_aug", "no_rank_no_aug": "no_rank_no_aug"}
+#: Fig. 4: the joints the paper says gain most from ranking, and the one that gains least.
+FIG4_GAINERS = ("LElbow", "RElbow", "LWrist", "RWrist", "LFoot", "RFoot")
+FIG4_LEAST = "Thorax"
+#: Sec. 4.3's two worked examples of Fig. 4: relative error drop (%) of DRPose3D vs the baseline.
+FIG4_PAPER_GAIN_PCT = {"RWrist": 12.53, "Thorax": 2.36}
 #: Fig. 6: the torso joints whose pairs the paper calls least accurate (hourglass-16 names).
 TORSO = ("Hip", "RHip", "LHip", "Spine", "Thorax")
 
@@ -132,3 +146,104 @@ def fig6_pairwise_accuracy(preset: str = "smoke", data: str = "synthetic", seeds
     matrix = torch.stack(per_pair).mean(0)
     return write_results(out, "fig6_pairwise_accuracy", ctx.world.label, preset, ctx.seeds, rows, started, joints=names,
                          matrix=[[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)])
+
+
+def _by_seed(ctx: Context, stage, arm: str, protocol: int) -> list[dict]:
+    return [arm_run(ctx, stage, arm, protocol, s) for s in ctx.seeds]
+
+
+def table2_protocols(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+                     device: str = "auto", out: str | Path = "_out") -> dict:
+    """Table 2 on detected 2D (hourglass) and PRCNN rankings: the baseline, DRPose3D without
+    and with augmentation, under protocols #1 (MPJPE), #2 (the #1 models after Procrustes)
+    and #3 (three views for training, the held-out view for testing)."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    stage = image_stage(ctx)
+    rows = []
+    for arm in ("baseline", "ours_no_aug", "ours"):
+        p1, p3 = _by_seed(ctx, stage, arm, 1), _by_seed(ctx, stage, arm, 3)
+        for suffix, runs, metric, per in (("p1", p1, "mpjpe", "per_action"), ("p2", p1, "p_mpjpe", "per_action_p2"),
+                                          ("p3", p3, "mpjpe", "per_action")):
+            name = f"{arm}_{suffix}"
+            rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2_PAPER[name],
+                                 per_action={a: [r[per][a] for r in runs] for a in runs[0][per]}))
+    _, test3 = protocol_masks(ctx, 3)
+    return write_results(out, "table2_protocols", ctx.world.label, preset, ctx.seeds, rows, started,
+                         held_out_camera=CAMERA_IDS[HELD_OUT_CAMERA], aug_factor=ctx.preset.aug_factor,
+                         samples={"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
+                         width=ctx.preset.width, epochs=ctx.preset.lifter_train.epochs)
+
+
+def fig5b_dpnet_ablation(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+                         device: str = "auto", out: str | Path = "_out") -> dict:
+    """Fig. 5(b), protocol #3: DPNet without each of its parts (runs shared with Table 2)."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    stage = image_stage(ctx)
+    rows = []
+    for name, arm in FIG5B_ARMS.items():
+        runs = _by_seed(ctx, stage, arm, 3)
+        rows.append(make_row(name, "mpjpe_mm", [r["mpjpe"] for r in runs], FIG5B_PAPER[name]))
+    return write_results(out, "fig5b_dpnet_ablation", ctx.world.label, preset, ctx.seeds, rows, started,
+                         held_out_camera=CAMERA_IDS[HELD_OUT_CAMERA], aug_factor=ctx.preset.aug_factor)
+
+
+def fig4_per_joint(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+                   device: str = "auto", out: str | Path = "_out") -> dict:
+    """Per-joint MPJPE under protocol #1 (detected 2D), baseline vs DRPose3D (Table 2's runs):
+    one row per joint and model, the relative gain of the paper's two examples, and its two
+    observations as paired differences of the per-joint relative gain."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    stage = image_stage(ctx)
+    base, ours = _by_seed(ctx, stage, "baseline", 1), _by_seed(ctx, stage, "ours", 1)
+    rows = []
+    for j, name in enumerate(JOINT_NAMES):
+        if j == 0:
+            continue  # the root is fixed at the origin: zero error by construction
+        rows.append(make_row(f"baseline_{name}", "mpjpe_mm", [r["per_joint"][j] for r in base], None))
+        rows.append(make_row(f"ours_{name}", "mpjpe_mm", [r["per_joint"][j] for r in ours], None))
+    # relative gain (%), as the paper states it: errors differ fourfold between joints
+    gain = torch.tensor([[100 * (b["per_joint"][j] - o["per_joint"][j]) / b["per_joint"][j] for j in range(1, len(JOINT_NAMES))]
+                         for b, o in zip(base, ours)])
+    names = JOINT_NAMES[1:]
+    for joint, paper in FIG4_PAPER_GAIN_PCT.items():
+        rows.append(make_row(f"gain_pct_{joint}", "relative_change_pct", gain[:, names.index(joint)].tolist(), paper))
+    gainers = torch.tensor([n in FIG4_GAINERS for n in names])
+    least = names.index(FIG4_LEAST)
+    rows.append(make_row("gainers_minus_rest", "points", (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None))
+    others = [k for k in range(len(names)) if k != least]
+    rows.append(make_row("thorax_minus_rest", "points", (gain[:, least] - gain[:, others].mean(1)).tolist(), None))
+    return write_results(out, "fig4_per_joint", ctx.world.label, preset, ctx.seeds, rows, started,
+                         joints=list(names), gain_pct=gain.mean(0).tolist(), gainers=list(FIG4_GAINERS), least=FIG4_LEAST)
+
+
+def fig7_qualitative(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 1,
+                     device: str = "auto", out: str | Path = "_out", per_kind: int = 2) -> dict:
+    """Test frames (protocol #1, first seed) to look at: typical (median DRPose3D error), where
+    ranking helped most, and the worst DRPose3D frames; with the input crop and the three
+    root-relative camera-frame poses (truth, baseline, DRPose3D)."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    stage = image_stage(ctx)
+    seed = ctx.seeds[0]
+    runs = {arm: arm_run(ctx, stage, arm, 1, seed) for arm in ("baseline", "ours")}
+    pred = {arm: load_predictions(ctx.cache, r) for arm, r in runs.items()}
+    truth = root_relative(ctx.test.pose3d)
+    err = {arm: mpjpe(p, truth) for arm, p in pred.items()}
+    order = torch.argsort(err["ours"])
+    picks = {"typical": order[len(order) // 2 - per_kind // 2:][:per_kind],
+             "ranking helped most": torch.argsort(err["baseline"] - err["ours"], descending=True)[:per_kind],
+             "worst": order.flip(0)[:per_kind]}
+    s = ctx.test
+    frames = [{"kind": kind, "index": int(i), "title": f"{kind}: {s.subject_names[int(s.subject[i])]} "
+               f"{s.action_names[int(s.action[i])]}, camera {int(s.camera[i])}, frame {int(s.frame[i])}",
+               "error_baseline_mm": float(err["baseline"][i]), "error_ours_mm": float(err["ours"][i])}
+              for kind, idx in picks.items() for i in idx]
+    rows = [make_row(f"{arm}_p1_seed{seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2_PAPER[f"{arm}_p1"]) for arm in runs]
+    result = write_results(out, "fig7_qualitative", ctx.world.label, preset, [seed], rows, started, frames=frames)
+    idx = torch.tensor([f["index"] for f in frames])
+    result["poses"] = {"truth": truth[idx], "baseline": pred["baseline"][idx], "ours": pred["ours"][idx]}
+    result["images"] = stage.images["test"].images[idx]
+    return result

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from .cache import Cache, config_key
 from .camera import h36m_rig
-from .dataset import Samples
+from .dataset import Samples, projected_2d
 from .render import clothing, heatmaps, render, to_crop
 from .skeleton import HOURGLASS_JOINTS, flip_permutation
 
@@ -36,6 +36,7 @@ def render_set(samples: Samples, resolution: int, device: torch.device, cache: C
     """Render every sample (cached by `key_parts` + resolution); sample ids seed the backgrounds."""
     key = config_key("images-v1", key_parts, resolution, len(samples))
     hit = cache.load_tensor("images", key)
+    truth2d = projected_2d(samples)  # not the samples' 2D, which may be a file's detections
     if hit is None:
         rig = h36m_rig("S1").to(device, torch.float32)  # intrinsics are per camera, shared by subjects
         colours = torch.stack([clothing(s) for s in samples.subject_names]).to(device)
@@ -43,13 +44,13 @@ def render_set(samples: Samples, resolution: int, device: torch.device, cache: C
         images, boxes = [], []
         for i in tqdm(range(0, len(samples), batch), desc=f"render {resolution}px", leave=False):
             sl = slice(i, i + batch)
-            img, box = render(samples.pose3d[sl].to(device), samples.pose2d[sl].to(device), rig.index(samples.camera[sl].to(device)),
+            img, box = render(samples.pose3d[sl].to(device), truth2d[sl].to(device), rig.index(samples.camera[sl].to(device)),
                               colours[samples.subject[sl].to(device)], ids[sl].to(device), resolution)
             images.append((img * 255).round().to(torch.uint8).cpu())
             boxes.append(box.cpu())
         hit = {"images": torch.cat(images), "boxes": torch.cat(boxes)}
         cache.save_tensor("images", key, hit)
-    joints = to_crop(samples.pose2d[:, _HG], hit["boxes"], resolution)
+    joints = to_crop(truth2d[:, _HG], hit["boxes"], resolution)
     return ImageSet(hit["images"], hit["boxes"], joints)
 
 

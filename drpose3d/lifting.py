@@ -86,7 +86,8 @@ def run_lifter(
     """Train one lifter and return its test errors (cached by `key_parts` + configs + seed).
 
     Returned keys: ``mpjpe`` and ``p_mpjpe`` (mean over actions, mm), ``per_action`` and
-    ``per_action_p2`` ({action: mm}), ``per_joint`` (17 values, mm), ``losses``.
+    ``per_action_p2`` ({action: mm}), ``per_joint`` (17 values, mm), ``losses``, and ``key``,
+    under which :func:`load_predictions` finds the root-relative test predictions.
     """
     key = config_key("lifter-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
 
@@ -108,6 +109,7 @@ def run_lifter(
         per_action = per_group_mean(err.mean(-1), test.action, n_act)
         per_action_p2 = per_group_mean(p_mpjpe(pred17, target17), test.action, n_act)
         cache.drop_tensor("checkpoints", key)
+        cache.save_tensor("predictions", key, pred17)
         names = test.action_names
         return {
             "mpjpe": headline(per_action), "p_mpjpe": headline(per_action_p2),
@@ -117,4 +119,16 @@ def run_lifter(
             "losses": losses,
         }
 
-    return cache.json("lifter", key, compute)
+    hit = cache.get_json("lifter", key)
+    if hit is None or not cache.path("predictions", key, ".pt").exists():  # predictions lost: train again
+        hit = compute()
+        cache.put_json("lifter", key, hit)
+    return {**hit, "key": key}
+
+
+def load_predictions(cache: Cache, run: dict) -> torch.Tensor:
+    """The test predictions (N, 17, 3), root at the origin, of a :func:`run_lifter` result."""
+    pred = cache.load_tensor("predictions", run["key"])
+    if pred is None:
+        raise FileNotFoundError(f"predictions of lifter run {run['key']} are missing from {cache.root}; rerun its notebook")
+    return pred

@@ -2,17 +2,20 @@
 protocol #1 split, rendered crops + the hourglass' detections, and PRCNN's rankings."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from .augment import (AugmentConfig, camera_prior, entry_accuracy, fit_noise_model, rig_cameras, sample_virtual_cameras,
+                      virtual_samples)
 from .cache import Cache, config_key
 from .camera import CAMERA_IDS
-from .dataset import Samples, protocol_split, rig_for
+from .dataset import HELD_OUT_CAMERA, Samples, concat, projected_2d, protocol_split, rig_for
 from .detect2d import detect, errors_2d, train_hourglass
 from .images import ImageSet, render_set
-from .lifting import gt_ranking
+from .lifting import gt_ranking, run_lifter
+from .models.dpnet import LifterConfig
 from .presets import Preset, get_preset
 from .rank_cnn import PRCNNConfig, predict_rankings, train_prcnn
 from .ranking import discretise, pairwise_accuracy
@@ -82,7 +85,7 @@ def image_stage(ctx: Context) -> ImageStage:
         for split, imgs in images.items():
             heat, joints = detect(model, imgs, ctx.device)
             det[split] = {"heatmaps": (heat.clamp(0, 1) * 255).round().to(torch.uint8), "joints": joints,
-                          "errors": errors_2d(joints, getattr(ctx, split).pose2d[:, list(HOURGLASS_JOINTS)], imgs.boxes)}
+                          "errors": errors_2d(joints, projected_2d(getattr(ctx, split))[:, list(HOURGLASS_JOINTS)], imgs.boxes)}
         ctx.cache.save_tensor("detections", key, det)
     return ImageStage(images, {s: d["heatmaps"] for s, d in det.items()}, {s: d["joints"] for s, d in det.items()},
                       {s: d["errors"] for s, d in det.items()}, key)
@@ -93,6 +96,7 @@ class RankingRun:
     rankings: dict[str, torch.Tensor]  # discretised predictions (N, 16, 16) per split
     accuracy: float  # % of off-diagonal test entries equal to Eq. (1)
     per_pair: torch.Tensor  # (16, 16) % per pair on the test set
+    key: str
 
 
 def prcnn_run(ctx: Context, stage: ImageStage, variant: str, seed: int) -> RankingRun:
@@ -112,7 +116,89 @@ def prcnn_run(ctx: Context, stage: ImageStage, variant: str, seed: int) -> Ranki
         ctx.cache.save_tensor("rankings", key, rankings)
     truth = gt_ranking(ctx.test, p.eps_mm)
     return RankingRun(rankings, 100 * float(pairwise_accuracy(rankings["test"], truth).mean()),
-                      100 * (rankings["test"] == truth).float().mean(0))
+                      100 * (rankings["test"] == truth).float().mean(0), key)
+
+
+#: Lifter designs of Table 2 and Fig. 5(b): ranking input, PoseNet stages, augmentation (None: none).
+ARMS: dict[str, tuple[str, int, AugmentConfig | None]] = {
+    "baseline": ("none", 1, None),  # Martinez et al. through this code path
+    "ours_no_aug": ("depthnet", 2, None),
+    "ours": ("depthnet", 2, AugmentConfig()),
+    "no_rank": ("none", 2, AugmentConfig(flip=False)),  # DPNet without its ranking input
+    "no_rank_no_aug": ("none", 2, None),
+    "no_depthnet": ("concat", 2, AugmentConfig()),
+    "aug_gt_only": ("depthnet", 2, AugmentConfig(noise=False, flip=False)),
+}
+
+
+def detected_2d(ctx: Context, stage: ImageStage, split: str) -> torch.Tensor:
+    """A split's detected 16 joints (N, 16, 2): the data's own detections when it has them
+    (``h36m:DIR:KEYPOINTS``), else the hourglass' on the rendered crops."""
+    if ctx.world.detected_2d:
+        return getattr(ctx, split).pose2d[:, list(HOURGLASS_JOINTS)]
+    return stage.detections[split]
+
+
+def with_detections(samples: Samples, joints: torch.Tensor) -> Samples:
+    """`samples` with detected 16 joints (N, 16, 2) in place of their 2D (joint 9, which
+    the hourglass lacks, is never a network input)."""
+    pose2d = samples.pose2d.clone()
+    pose2d[:, list(HOURGLASS_JOINTS)] = joints
+    return replace(samples, pose2d=pose2d)
+
+
+def protocol_masks(ctx: Context, protocol: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which of the protocol #1 train/test samples a protocol uses: all of them (#1, #2), or
+    the three training views / the held-out view (#3)."""
+    if protocol in (1, 2):
+        return torch.ones(len(ctx.train), dtype=torch.bool), torch.ones(len(ctx.test), dtype=torch.bool)
+    if protocol == 3:
+        return ctx.train.camera != HELD_OUT_CAMERA, ctx.test.camera == HELD_OUT_CAMERA
+    raise ValueError(f"protocol is {protocol}, expected 1, 2 or 3")
+
+
+def virtual_training_samples(ctx: Context, stage: ImageStage, ranks: RankingRun, train_mask: torch.Tensor,
+                             aug: AugmentConfig, seed: int) -> tuple[Samples, torch.Tensor]:
+    """Sec. 3.3 on a protocol's training set: the camera prior from its cameras, the GMM from
+    the hourglass' training residuals, the flip rates from PRCNN's training accuracy."""
+    p = ctx.preset
+    train = ctx.train.select(train_mask)
+    views = sorted(set(train.camera.tolist()))
+    prior = camera_prior(rig_cameras(ctx.world.train_subjects, views))
+    residuals = detected_2d(ctx, stage, "train")[train_mask] - projected_2d(train)[:, list(HOURGLASS_JOINTS)]
+    noise = fit_noise_model(residuals, aug.gmm_components, seed) if aug.noise else None
+    accuracy = entry_accuracy(ranks.rankings["train"][train_mask], gt_ranking(train, p.eps_mm)) if aug.flip else None
+    return virtual_samples(train, prior, aug, p.aug_factor, p.eps_mm, seed, noise, accuracy)
+
+
+def arm_run(ctx: Context, stage: ImageStage, arm: str, protocol: int, seed: int) -> dict:
+    """Train one lifter design of :data:`ARMS` on detected 2D + PRCNN rankings under a
+    protocol (#2 is #1's model scored after Procrustes), cached like every lifter run."""
+    ranking, stages, aug = ARMS[arm]
+    p = ctx.preset
+    ranks = prcnn_run(ctx, stage, "prcnn_resnet34", seed)
+    tr, te = protocol_masks(ctx, protocol)
+    train = with_detections(ctx.train, detected_2d(ctx, stage, "train")).select(tr)
+    test = with_detections(ctx.test, detected_2d(ctx, stage, "test")).select(te)
+    rank_train, rank_test = ranks.rankings["train"][tr], ranks.rankings["test"][te]
+    if aug is not None and p.aug_factor > 1:
+        virtual, rank_virtual = virtual_training_samples(ctx, stage, ranks, tr, aug, seed)
+        train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
+    cfg = LifterConfig(ranking=ranking, stages=stages, width=p.width)
+    key_parts = ctx.data_key + (p.eps_mm, "detected", ranks.key, 1 if protocol == 2 else protocol,
+                                None if aug is None else (asdict(aug), p.aug_factor))
+    return run_lifter(train, test, cfg, p.lifter_train, seed, ctx.device, rank_train, rank_test, ctx.cache, key_parts,
+                      desc=f"{arm} P{protocol} seed {seed}")
+
+
+def camera_sphere(ctx: Context, count: int = 400, seed: int = 0) -> dict:
+    """Protocol #3's camera picture: the training views, the held-out view, V_c (Eq. 7) and
+    `count` virtual cameras drawn from the prior fitted to the training views."""
+    views = [c for c in range(len(CAMERA_IDS)) if c != HELD_OUT_CAMERA]
+    real = rig_cameras(ctx.world.train_subjects, views)
+    prior = camera_prior(real)
+    return {"prior": prior, "train": real, "held_out": rig_cameras(ctx.world.test_subjects, [HELD_OUT_CAMERA]),
+            "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed))}
 
 
 def example_frame(world: World, fraction: float = 0.37) -> dict:

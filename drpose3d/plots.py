@@ -15,6 +15,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
 import torch
 
+from .augment import CameraPrior
 from .camera import CAMERA_IDS, Cameras
 from .skeleton import BONES, LEFT, RIGHT
 
@@ -119,4 +120,72 @@ def pair_matrix(matrix: list[list[float]], names: list[str], title: str = "") ->
     fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Viridis", zmin=50, zmax=100,
                                colorbar={"title": "accuracy %"}, hovertemplate="%{y} vs %{x}: %{z:.1f}%<extra></extra>"))
     fig.update_layout(title=title, height=600, yaxis={"autorange": "reversed"})
+    return fig
+
+
+def camera_sphere(prior: CameraPrior, train: Cameras, held_out: Cameras, virtual: Cameras) -> go.Figure:
+    """Sec. 3.3: virtual cameras on the sphere around V_c, beside the real training and
+    held-out cameras, each with a short optical-axis stub."""
+    fig = go.Figure()
+
+    def cams(c: Cameras, name: str, colour: str, size: int, axis_mm: float) -> None:
+        pos, ax = c.centre.double(), c.optical_axis.double()
+        fig.add_trace(go.Scatter3d(x=pos[:, 0], y=pos[:, 1], z=pos[:, 2], mode="markers", name=name,
+                                   marker={"size": size, "color": colour}))
+        tips = pos + axis_mm * ax
+        xs, ys, zs = ([v for a, b in zip(pos[:, k].tolist(), tips[:, k].tolist()) for v in (a, b, None)] for k in range(3))
+        fig.add_trace(go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line={"color": colour, "width": 2}, showlegend=False))
+
+    cams(virtual, "virtual cameras", "#9ecae1", 2, 400.0)
+    cams(train, "training cameras (all training subjects)", "#1f77b4", 6, 1200.0)
+    cams(held_out, "held-out camera (test)", "#d62728", 6, 1200.0)
+    c = prior.centre.double()
+    fig.add_trace(go.Scatter3d(x=[c[0]], y=[c[1]], z=[c[2]], mode="markers", name="V_c (Eq. 7)",
+                               marker={"size": 6, "color": "black", "symbol": "x"}))
+    fig.update_layout(scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
+                      height=600, margin={"l": 0, "r": 0, "t": 40, "b": 0},
+                      title=f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c")
+    return fig
+
+
+def _display(pose: torch.Tensor) -> torch.Tensor:
+    """Camera frame (x right, y down, z forward) -> a z-up view for 3D plots."""
+    p = pose.detach().cpu().double()
+    return torch.stack((p[:, 0], p[:, 2], -p[:, 1]), dim=-1)
+
+
+def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: list[str]) -> go.Figure:
+    """Fig. 7: each frame's input crop beside the truth (black), the baseline (red, dotted) and
+    DRPose3D (blue) as root-relative camera-frame skeletons in one 3D view."""
+    k = images.shape[0]
+    fig = make_subplots(rows=k, cols=2, column_widths=[0.3, 0.7], subplot_titles=[t for title in titles for t in (title, "")],
+                        specs=[[{"type": "xy"}, {"type": "scene"}] for _ in range(k)], vertical_spacing=0.02)
+    style = {"truth": ("black", "solid"), "baseline": ("#d62728", "dot"), "ours": (OURS_COLOUR, "solid")}
+    for i in range(k):
+        fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=i + 1, col=1)
+        for name, pose in poses.items():
+            q = _display(pose[i])
+            xs, ys, zs = ([v for a, b in BONES for v in (float(q[a, d]), float(q[b, d]), None)] for d in range(3))
+            colour, dash = style[name]
+            fig.add_trace(go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", name=name, legendgroup=name, showlegend=i == 0,
+                                       line={"color": colour, "width": 5, "dash": dash}), row=i + 1, col=2)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_scenes(aspectmode="data", xaxis_title="x", yaxis_title="depth", zaxis_title="up")
+    fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    return fig
+
+
+def per_joint(result: dict) -> go.Figure:
+    """Fig. 4: per-joint MPJPE of the baseline and DRPose3D with 95 % intervals."""
+    by = {r["name"]: r for r in result["rows"]}
+    fig = go.Figure()
+    for arm, label, colour in (("baseline", "baseline (Martinez et al.)", "#d62728"), ("ours", "DRPose3D", OURS_COLOUR)):
+        rows = [by[f"{arm}_{j}"] for j in result["joints"]]
+        fig.add_trace(go.Bar(name=label, x=result["joints"], y=[r["mean"] for r in rows], marker_color=colour,
+                             error_y={"type": "data", "symmetric": False,
+                                      "array": [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows],
+                                      "arrayminus": [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]}))
+    fig.update_layout(barmode="group", yaxis_title="MPJPE (mm)", height=420,
+                      title=f"Per-joint error, protocol #1, detected 2D — {result['dataset']}, {result['preset']} preset")
     return fig

@@ -29,6 +29,7 @@ class Preset:
     prcnn_width: int  # ResNet base width (the paper's ResNets: 64)
     prcnn_train: TrainConfig
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
+    aug_factor: int = 3  # Sec. 4.2: the augmented training set is three times the original
 
     @property
     def world(self) -> dict:

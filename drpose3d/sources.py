@@ -23,6 +23,7 @@ class World:
     samples: Samples
     train_subjects: tuple[str, ...]
     test_subjects: tuple[str, ...]
+    detected_2d: bool = False  # the samples' 2D are a file's detections (h36m:DIR:KEYPOINTS other than gt)
 
 
 def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -74,4 +75,5 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
     else:
         raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=..")
     train, test = choose_split(mocap.subjects, options, spec)
-    return World(label + (f"?{options}" if options else ""), mocap, samples, train, test)
+    detected = kind == "h36m" and (keypoints or "gt") != "gt"
+    return World(label + (f"?{options}" if options else ""), mocap, samples, train, test, detected)

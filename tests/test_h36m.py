@@ -11,6 +11,7 @@ from drpose3d.dataset import build_samples
 from drpose3d.h36m import load_h36m, read_npz_safely
 from drpose3d.mocap import DataError
 from drpose3d.presets import get_preset
+from drpose3d.skeleton import HOURGLASS_JOINTS
 from drpose3d.sources import load_world
 
 from conftest import write_videopose3d
@@ -99,3 +100,29 @@ def test_malformed_videopose3d_files(tmp_path, case):
 def test_missing_detections_file_names_it(h36m_dir):
     with pytest.raises(DataError, match="data_2d_h36m_cpn_ft_h36m_dbb.npz: no such file"):
         load_world(f"h36m:{h36m_dir}:cpn_ft_h36m_dbb", get_preset("tiny"))
+
+
+def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
+    import shutil
+    from types import SimpleNamespace
+
+    from drpose3d.dataset import projected_2d
+    from drpose3d.pipeline import detected_2d
+
+    d = tmp_path / "h36m"
+    shutil.copytree(h36m_dir, d)
+    data = read_npz_safely(d / "data_2d_h36m_gt.npz")
+    for actions in data["positions_2d"].values():
+        for views in actions.values():
+            for view in views:
+                view += np.float32([3.0, -2.0])  # a detector's constant bias
+    np.savez_compressed(d / "data_2d_h36m_det.npz", **data)
+    gt, det = (load_world(f"h36m:{d}{k}", get_preset("tiny")) for k in ("", ":det"))
+    assert not gt.detected_2d and det.detected_2d
+    assert torch.allclose(projected_2d(gt.samples), gt.samples.pose2d, atol=1e-3)
+    assert torch.allclose(det.samples.pose2d - projected_2d(det.samples), torch.tensor([3.0, -2.0]), atol=1e-3)
+    hourglass = {"train": torch.zeros(len(det.samples), 16, 2)}
+    ctx = SimpleNamespace(world=det, train=det.samples)
+    assert torch.equal(detected_2d(ctx, SimpleNamespace(detections=hourglass), "train"), det.samples.pose2d[:, list(HOURGLASS_JOINTS)])
+    ctx = SimpleNamespace(world=gt, train=gt.samples)
+    assert torch.equal(detected_2d(ctx, SimpleNamespace(detections=hourglass), "train"), hourglass["train"])

@@ -45,6 +45,32 @@ def test_results_json_schema_and_values(synthetic_run):
     assert set(world["subjects"]) == {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}
 
 
+def test_protocol_notebooks_share_their_runs(synthetic_run):
+    load = lambda n: json.loads((synthetic_run / "results" / f"{n}.json").read_text())
+    t2, f5b, f4, f7 = (load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative"))
+    t2rows = {r["name"]: r for r in t2["rows"]}
+    assert set(t2rows) == {f"{a}_p{k}" for a in ("baseline", "ours_no_aug", "ours") for k in (1, 2, 3)}
+    assert (t2rows["ours_p3"]["paper"], t2rows["baseline_p1"]["paper"], t2rows["ours_no_aug_p1"]["paper"]) == (62.8, 62.9, None)
+    assert t2["held_out_camera"] == "60457274" and t2["samples"]["test_p3"] * 4 == t2["samples"]["test_p1"]
+    for name in t2rows:  # P2 (after Procrustes) never exceeds P1 for the same models
+        if name.endswith("_p2"):
+            p1 = t2rows[name[:-1] + "1"]
+            assert all(a <= b + 1e-6 for a, b in zip(t2rows[name]["values"], p1["values"]))
+            assert set(t2rows[name]["per_action"]) == set(p1["per_action"])
+    f5 = {r["name"]: r for r in f5b["rows"]}
+    assert list(f5) == ["full", "no_rank", "no_depthnet", "aug_gt_only", "no_aug", "no_rank_no_aug"]
+    assert f5["full"]["values"] == t2rows["ours_p3"]["values"] and f5["no_aug"]["values"] == t2rows["ours_no_aug_p3"]["values"]
+    assert f5["no_rank_no_aug"]["paper"] == 82.2
+    f4rows = {r["name"]: r for r in f4["rows"]}
+    assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 12.53
+    base, ours = f4rows["baseline_RWrist"]["values"], f4rows["ours_RWrist"]["values"]
+    assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx([100 * (b - o) / b for b, o in zip(base, ours)], abs=1e-3)
+    kinds = [f["kind"] for f in f7["frames"]]
+    assert kinds.count("worst") == 2 and kinds.count("typical") == 2
+    worst = [f["error_ours_mm"] for f in f7["frames"] if f["kind"] == "worst"]
+    assert all(w >= f["error_ours_mm"] for w in worst for f in f7["frames"] if f["kind"] == "typical")
+
+
 def test_executed_notebooks_and_offline_book(synthetic_run):
     nb = nbformat.read(synthetic_run / "notebooks" / "table1_upper_bound.ipynb", as_version=4)
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
@@ -54,7 +80,8 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     assert "cdn.plot.ly" not in page and "plotly.min.js" in page
     assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
     assert (html_dir / "index.html").exists()
-    for chapter in ("fig5a_prcnn_ablation", "fig6_pairwise_accuracy"):
+    for chapter in ("fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table2_protocols", "fig5b_dpnet_ablation",
+                    "fig4_per_joint", "fig7_qualitative"):
         assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
 
 
