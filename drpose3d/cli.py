@@ -1,4 +1,4 @@
-"""Command line: ``drpose3d reproduce`` and ``drpose3d data export``."""
+"""Command line: ``drpose3d reproduce``, ``drpose3d data export`` and ``drpose3d bench``."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     exp = data.add_parser("export", help="write the generated world in the generic mocap format")
     exp.add_argument("--preset", default="smoke", choices=list(PRESETS))
     exp.add_argument("--out", required=True, help="FILE.npz")
+    bench = sub.add_parser("bench", help="measure training, augmentation, metric and rendering speed")
+    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
+    bench.add_argument("--full", action="store_true", help="also time 'reproduce --preset smoke' and the test suite")
+    bench.add_argument("--out", help="write the figures as JSON to this file")
     return ap
 
 
@@ -68,10 +73,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import report, run
+
+    print(report(run(args.device, tiny=args.tiny, full=args.full, out=args.out)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"reproduce": _reproduce, "data": _export, "bench": _bench}
     try:
-        return _reproduce(args) if args.command == "reproduce" else _export(args)
+        return commands[args.command](args)
     except (DataError, ValueError, FileNotFoundError, KeyError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
         print(f"drpose3d: error: {message}", file=sys.stderr)

@@ -27,16 +27,17 @@ def _loss(model, batch):
 
 
 def train_hourglass(train: ImageSet, cfg: HourglassConfig, train_cfg: TrainConfig, seed: int, device: torch.device,
-                    cache: Cache, key_parts: tuple) -> StackedHourglass:
-    """Train (or load from the cache) an hourglass on rendered crops and their 2D joints."""
+                    cache: Cache | None, key_parts: tuple) -> StackedHourglass:
+    """Train (or load from the cache, when given) an hourglass on rendered crops and their 2D joints."""
     key = config_key("hourglass-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
     torch.manual_seed(seed)
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=train.joints.shape[1], depth=cfg.depth)
-    state = cache.load_tensor("models", key)
+    state = cache.load_tensor("models", key) if cache else None
     if state is None:
         fit(model, {"images": train.images, "joints": train.joints}, _loss, train_cfg, seed, device, cache, key, desc="hourglass")
-        cache.save_tensor("models", key, model.state_dict())
-        cache.drop_tensor("checkpoints", key)
+        if cache:
+            cache.save_tensor("models", key, model.state_dict())
+            cache.drop_tensor("checkpoints", key)
     else:
         model.load_state_dict(state)
     return model.to(device).eval()

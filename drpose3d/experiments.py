@@ -7,11 +7,13 @@ from pathlib import Path
 
 import torch
 
-from .lifting import gt_ranking, load_predictions, root_relative, run_lifter
+from .augment import statistical_flip
+from .lifting import gt_ranking, load_predictions, rank_correlation, root_relative, run_lifter
 from .metrics import mpjpe
 from .models.dpnet import LifterConfig
-from .pipeline import PRCNN_VARIANTS, Context, arm_run, image_stage, prcnn_run, protocol_masks
-from .ranking import pairwise_accuracy
+from .claims import ledger
+from .pipeline import PRCNN_VARIANTS, Context, arm_run, image_stage, prcnn_run, protocol_masks, seed_list
+from .ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
 from .results import make_row, write_results
 from .camera import CAMERA_IDS
 from .dataset import HELD_OUT_CAMERA
@@ -66,8 +68,14 @@ def data_world(preset: str = "smoke", data: str = "synthetic", seeds: int | list
                          subjects=subjects, actions=list(world.samples.action_names),
                          samples={"train": len(train), "test": len(test)},
                          train_subjects=list(world.train_subjects), test_subjects=list(world.test_subjects),
-                         eps_mm=p.eps_mm, off_diagonal_tie_rate=float((train_ranking == 0.5).float().mean() - 1 / 16),
+                         eps_mm=p.eps_mm, off_diagonal_tie_rate=tie_rate(train_ranking),
                          stride=p.stride, fps=world.mocap.fps, in_image_fraction=float(in_image))
+
+
+def tie_rate(ranking: torch.Tensor) -> float:
+    """Share of off-diagonal entries that are ties (0.5) in (N, J, J) ranking matrices."""
+    j = ranking.shape[-1]
+    return float(((ranking == 0.5).float().mean() - 1 / j) * j / (j - 1))
 
 
 def _normalised_2d(pose2d: torch.Tensor) -> torch.Tensor:
@@ -247,3 +255,85 @@ def fig7_qualitative(preset: str = "smoke", data: str = "synthetic", seeds: int 
     result["poses"] = {"truth": truth[idx], "baseline": pred["baseline"][idx], "ours": pred["ours"][idx]}
     result["images"] = stage.images["test"].images[idx]
     return result
+
+
+def _table1_key(ctx: Context, source) -> tuple:
+    """Table 1's cache key parts, so the analyses below reuse its runs."""
+    return ctx.data_key + (ctx.preset.eps_mm, "gt2d", source)
+
+
+def ranking_to_depth(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+                     device: str = "auto", out: str | Path = "_out") -> dict:
+    """C10 (Sec. 3.2, asserted, never shown): turn PRCNN's noisy ranking matrices into coarse
+    depth by DepthNet, by a topological sort with greedy cycle breaking, or by row sums
+    (Borda), and feed each to the same two-stage PoseNet on ground-truth 2D (protocol #1).
+    DepthNet's row is Table 1's predicted-ranking run."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    p = ctx.preset
+    stage = image_stage(ctx)
+    source = ("pred_rank", stage.key, p.prcnn_width)
+    rows, extra = [], {}
+    runs = {}
+    for method in ("depthnet", "topological", "borda"):
+        runs[method] = []
+        for s in ctx.seeds:
+            ranks = prcnn_run(ctx, stage, "prcnn_resnet34", s).rankings
+            runs[method].append(run_lifter(ctx.train, ctx.test, LifterConfig(ranking=method, stages=2, width=p.width),
+                                           p.lifter_train, s, ctx.device, ranks["train"], ranks["test"], ctx.cache,
+                                           _table1_key(ctx, source), desc=f"{method} seed {s}"))
+        rows.append(make_row(f"mpjpe_{method}", "mpjpe_mm", [r["mpjpe"] for r in runs[method]], None))
+        spearman = [r["depth_spearman"] for r in runs[method] if "depth_spearman" in r]
+        if len(spearman) == len(ctx.seeds):
+            rows.append(make_row(f"spearman_{method}", "rank_correlation", spearman, None))
+    truth = gt_ranking(ctx.test, p.eps_mm)
+    for name, fn in (("topological", topological_depth), ("borda", borda_depth)):
+        extra[f"spearman_{name}_gt_ranking"] = float(rank_correlation(fn(truth), ctx.test.pose3d[:, list(HOURGLASS_JOINTS), 2]).mean())
+    return write_results(out, "ranking_to_depth", ctx.world.label, preset, ctx.seeds, rows, started, **extra)
+
+
+#: Flip rates of the ranking-noise curve and Eq. (1) tolerances of the sensitivity sweep.
+FLIP_RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+EPS_SWEEP_MM = (0.0, 10.0, 20.0, 50.0, 100.0)
+
+
+def ranking_noise(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+                  device: str = "auto", out: str | Path = "_out") -> dict:
+    """"More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
+    2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
+    alike, antisymmetrically), and with ground-truth rankings under other Eq. (1) tolerances ε.
+    Rate 0 and ε = the preset's are Table 1's DPNet runs."""
+    started = time.time()
+    ctx = Context.create(preset, data, seeds, device, out)
+    p = ctx.preset
+    dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
+    truth = (gt_ranking(ctx.train, p.eps_mm), gt_ranking(ctx.test, p.eps_mm))
+    rows, accuracy = [], {}
+    for rate in FLIP_RATES:
+        runs, acc = [], []
+        for s in ctx.seeds:
+            g = torch.Generator().manual_seed(1000 + s)
+            keep = torch.full((16, 16), 1 - rate)
+            ranks = truth if rate == 0 else tuple(statistical_flip(t, keep, g) for t in truth)
+            source = "gt_rank" if rate == 0 else ("flipped_gt_rank", rate)
+            runs.append(run_lifter(ctx.train, ctx.test, dpnet, p.lifter_train, s, ctx.device, *ranks, ctx.cache,
+                                   _table1_key(ctx, source), desc=f"flip {rate:.2f} seed {s}"))
+            acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
+        rows.append(make_row(f"flip_{rate:.2f}", "mpjpe_mm", [r["mpjpe"] for r in runs], 30.2 if rate == 0 else None,
+                             ranking_accuracy=acc))
+    for eps in EPS_SWEEP_MM:
+        ranks = tuple(ranking_matrix(s.pose3d[:, list(HOURGLASS_JOINTS), 2], eps) for s in (ctx.train, ctx.test))
+        runs = [run_lifter(ctx.train, ctx.test, dpnet, p.lifter_train, s, ctx.device, *ranks, ctx.cache,
+                           ctx.data_key + (eps, "gt2d", "gt_rank"), desc=f"eps {eps:g} seed {s}") for s in ctx.seeds]
+        rows.append(make_row(f"eps_{eps:g}mm", "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=tie_rate(ranks[1])))
+    return write_results(out, "ranking_noise", ctx.world.label, preset, ctx.seeds, rows, started, eps_mm=p.eps_mm,
+                         flip_rates=list(FLIP_RATES), eps_sweep_mm=list(EPS_SWEEP_MM))
+
+
+def claims(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
+           device: str = "auto", out: str | Path = "_out") -> dict:
+    """The ledger (trains nothing): every claim of :mod:`drpose3d.claims` judged from the other
+    notebooks' results in `out`; `preset`, `data` and `seeds` only label what was asked for —
+    each row names the dataset and preset its numbers came from."""
+    started = time.time()
+    return write_results(out, "claims", data, preset, seed_list(seeds), ledger(out), started)

@@ -14,7 +14,7 @@ from .cache import Cache, config_key
 from .dataset import Samples
 from .metrics import headline, joint_errors, p_mpjpe, per_group_mean
 from .models.dpnet import Lifter, LifterConfig, lifter_loss
-from .ranking import coarse_depth, ranking_matrix, upper_triangle
+from .ranking import borda_depth, coarse_depth, ranking_matrix, topological_depth, upper_triangle
 from .skeleton import HOURGLASS_JOINTS, NON_ROOT_JOINTS
 from .train import TrainConfig, fit, predict
 
@@ -49,21 +49,41 @@ def gt_ranking(samples: Samples, eps_mm: float) -> torch.Tensor:
     return ranking_matrix(samples.pose3d[:, _HG, 2], eps_mm)
 
 
-def raw_tensors(samples: Samples, ranking: torch.Tensor | None) -> dict[str, torch.Tensor]:
-    """Unnormalised network inputs/targets: 2D (N, 32), ranking entries (N, 120) in {-1, 0, 1},
-    root-relative 3D (N, 48), coarse depth O (N, 16)."""
+def ranking_input(ranking: torch.Tensor, mode: str) -> torch.Tensor:
+    """What a lifter with ``LifterConfig.ranking == mode`` gets from (N, 16, 16) matrices: the
+    120 free entries in {-1, 0, 1}, or the coarse depth (N, 16) of a fixed ordering."""
+    if mode == "topological":
+        return topological_depth(ranking)
+    if mode == "borda":
+        return borda_depth(ranking)
+    return 2 * upper_triangle(ranking) - 1
+
+
+def raw_tensors(samples: Samples, ranking: torch.Tensor | None, mode: str = "depthnet") -> dict[str, torch.Tensor]:
+    """Unnormalised network inputs/targets: 2D (N, 32), the ranking input (see
+    :func:`ranking_input`), root-relative 3D (N, 48), coarse depth O (N, 16)."""
     out = {
         "pose2d": samples.pose2d[:, _HG].reshape(len(samples), -1),
         "pose3d": root_relative(samples.pose3d)[:, _NR].reshape(len(samples), -1),
         "depth": coarse_depth(samples.pose3d[:, _HG, 2]),
     }
     if ranking is not None:
-        out["ranking"] = 2 * upper_triangle(ranking) - 1
+        out["ranking"] = ranking_input(ranking, mode)
     return out
 
 
-def _loss(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+def batch_loss(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return lifter_loss(model(batch["pose2d"], batch.get("ranking")), batch["pose3d"], batch["depth"])
+
+
+def _coarse_depth(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return model(batch["pose2d"], batch.get("ranking"))["depth"]
+
+
+def rank_correlation(depth: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Spearman correlation per sample between a coarse depth (N, J), any monotone scale, and
+    the true O (N, J): the mean product of the two standardised rank vectors."""
+    return (coarse_depth(depth) * coarse_depth(truth)).mean(-1)
 
 
 def _final_pose(model: Lifter, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -86,21 +106,22 @@ def run_lifter(
     """Train one lifter and return its test errors (cached by `key_parts` + configs + seed).
 
     Returned keys: ``mpjpe`` and ``p_mpjpe`` (mean over actions, mm), ``per_action`` and
-    ``per_action_p2`` ({action: mm}), ``per_joint`` (17 values, mm), ``losses``, and ``key``,
-    under which :func:`load_predictions` finds the root-relative test predictions.
+    ``per_action_p2`` ({action: mm}), ``per_joint`` (17 values, mm), ``losses``, ``key``,
+    under which :func:`load_predictions` finds the root-relative test predictions, and for
+    lifters with a coarse depth ``depth_spearman``: its mean rank correlation with the truth.
     """
     key = config_key("lifter-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
 
     def compute() -> dict:
         needs_rank = cfg.ranking != "none"
-        tr = raw_tensors(train, rank_train if needs_rank else None)
-        te = raw_tensors(test, rank_test if needs_rank else None)
+        tr = raw_tensors(train, rank_train if needs_rank else None, cfg.ranking)
+        te = raw_tensors(test, rank_test if needs_rank else None, cfg.ranking)
         n2d, n3d = Normaliser.fit(tr["pose2d"]), Normaliser.fit(tr["pose3d"])
         for t in (tr, te):
             t["pose2d"], t["pose3d"] = n2d(t["pose2d"]), n3d(t["pose3d"])
         torch.manual_seed(seed)
         model = Lifter(cfg)
-        losses = fit(model, tr, _loss, train_cfg, seed, device, cache, key, desc=desc)
+        losses = fit(model, tr, batch_loss, train_cfg, seed, device, cache, key, desc=desc)
         pred = n3d.invert(predict(model, _final_pose, {k: v for k, v in te.items() if k != "pose3d"}, device))
         pred17 = torch.cat((torch.zeros(len(test), 1, 3), pred.reshape(len(test), -1, 3)), dim=1)
         target17 = root_relative(test.pose3d)
@@ -111,7 +132,12 @@ def run_lifter(
         cache.drop_tensor("checkpoints", key)
         cache.save_tensor("predictions", key, pred17)
         names = test.action_names
-        return {
+        extra = {}
+        if cfg.ranking in ("depthnet", "topological", "borda"):
+            depth = (predict(model, _coarse_depth, {k: v for k, v in te.items() if k != "pose3d"}, device)
+                     if cfg.ranking == "depthnet" else te["ranking"])
+            extra["depth_spearman"] = float(rank_correlation(depth, te["depth"]).mean())
+        return {**extra,
             "mpjpe": headline(per_action), "p_mpjpe": headline(per_action_p2),
             "per_action": {a: float(v) for a, v in zip(names, per_action) if not v.isnan()},
             "per_action_p2": {a: float(v) for a, v in zip(names, per_action_p2) if not v.isnan()},

@@ -189,3 +189,29 @@ def per_joint(result: dict) -> go.Figure:
     fig.update_layout(barmode="group", yaxis_title="MPJPE (mm)", height=420,
                       title=f"Per-joint error, protocol #1, detected 2D — {result['dataset']}, {result['preset']} preset")
     return fig
+
+
+def _ci_bars(rows: list[dict]) -> dict:
+    return {"type": "data", "symmetric": False, "array": [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows],
+            "arrayminus": [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]}
+
+
+def measured_bars(rows: list[dict], labels: dict[str, str], metric_title: str, title: str = "") -> go.Figure:
+    """This run's means with 95 % intervals, for analyses the paper has no numbers for."""
+    fig = go.Figure(go.Bar(x=[labels.get(r["name"], r["name"]) for r in rows], y=[r["mean"] for r in rows],
+                           marker_color=OURS_COLOUR, error_y=_ci_bars(rows)))
+    fig.update_layout(title=title, yaxis_title=metric_title, height=420)
+    return fig
+
+
+def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str = "") -> go.Figure:
+    """MPJPE against the ranking accuracy of flipped ground-truth rankings, with PRCNN's
+    (accuracy, MPJPE) marked when known."""
+    acc = [sum(r["ranking_accuracy"]) / len(r["ranking_accuracy"]) for r in rows]
+    fig = go.Figure(go.Scatter(x=acc, y=[r["mean"] for r in rows], mode="lines+markers", name="flipped GT ranking",
+                               error_y=_ci_bars(rows), text=[r["name"] for r in rows], marker_color=OURS_COLOUR))
+    if prcnn is not None:
+        fig.add_trace(go.Scatter(x=[prcnn[0]], y=[prcnn[1]], mode="markers", name="PRCNN's rankings (Table 1)",
+                                 marker={"size": 12, "symbol": "star", "color": "#d62728"}))
+    fig.update_layout(title=title, xaxis_title="pairwise ranking accuracy of the input (%)", yaxis_title="MPJPE (mm)", height=440)
+    return fig

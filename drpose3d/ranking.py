@@ -1,5 +1,6 @@
 """Depth ranking maths: Eq. (1) ranking matrix, its free entries, the coarse-depth target,
-the inference-time discretisation (Sec. 3.1) and pairwise accuracy."""
+the inference-time discretisation (Sec. 3.1), fixed orderings of a noisy matrix (Borda,
+topological sort) and pairwise accuracy."""
 from __future__ import annotations
 
 import torch
@@ -37,6 +38,30 @@ def coarse_depth(depth: torch.Tensor) -> torch.Tensor:
     ranks = torch.argsort(torch.argsort(depth, dim=-1, stable=True), dim=-1).to(depth.dtype) + 1
     mean, std = (j + 1) / 2, ((j * j - 1) / 12) ** 0.5
     return (ranks - mean) / std
+
+
+def borda_depth(matrix: torch.Tensor) -> torch.Tensor:
+    """Coarse depth O from a (noisy) ranking matrix by row sums (a Borda count): joint i's
+    score is how many joints it is behind. Cycles cost nothing: each vote counts once."""
+    return coarse_depth(matrix.sum(-1))
+
+
+def topological_depth(matrix: torch.Tensor) -> torch.Tensor:
+    """Coarse depth O from a (noisy) ranking matrix by topological sort of the "is behind"
+    graph (an edge j -> i when M_ji = 1), breaking cycles greedily: at each of the J steps the
+    remaining joint with the fewest remaining joints behind it is placed next (Kahn's
+    algorithm when the graph is acyclic). Batched over samples; the loop runs over joints."""
+    j = matrix.shape[-1]
+    behind = (matrix.transpose(-1, -2) == 1).to(matrix.dtype)  # behind[..., i, k]: joint k is behind joint i
+    remaining = torch.ones(matrix.shape[:-1], dtype=torch.bool, device=matrix.device)
+    position = torch.zeros(matrix.shape[:-1], dtype=matrix.dtype, device=matrix.device)
+    for step in range(j):
+        indegree = (behind * remaining.unsqueeze(-2).to(matrix.dtype)).sum(-1)
+        indegree = indegree.masked_fill(~remaining, float("inf"))
+        pick = indegree.argmin(-1, keepdim=True)  # ties -> lowest index
+        position.scatter_(-1, pick, float(j - step))  # placed first = farthest
+        remaining.scatter_(-1, pick, False)
+    return coarse_depth(position)
 
 
 def pairwise_accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

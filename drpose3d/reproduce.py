@@ -15,7 +15,8 @@ from .plots import plotly_js_path
 
 #: Notebooks in book order; each is one table or figure of the paper.
 NOTEBOOKS: tuple[str, ...] = ("data_world", "fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table1_upper_bound",
-                             "table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative")
+                             "table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative",
+                             "ranking_to_depth", "ranking_noise", "claims", "performance")
 
 
 def project_root() -> Path:

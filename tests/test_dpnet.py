@@ -4,10 +4,12 @@ import torch
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 
 
-@pytest.mark.parametrize("ranking,stages,params_in", [("none", 1, 32), ("none", 2, 32), ("depthnet", 2, 48), ("concat", 2, 152)])
+@pytest.mark.parametrize("ranking,stages,params_in", [("none", 1, 32), ("none", 2, 32), ("depthnet", 2, 48), ("concat", 2, 152),
+                                                      ("topological", 2, 48), ("borda", 2, 48)])
 def test_configs_share_one_code_path(ranking, stages, params_in):
     model = Lifter(LifterConfig(ranking=ranking, stages=stages, width=64)).eval()
-    out = model(torch.randn(5, 32), torch.randn(5, 120))
+    extra = 16 if ranking in ("topological", "borda") else 120  # a fixed ordering's coarse depth, or the entries
+    out = model(torch.randn(5, 32), torch.randn(5, extra))
     assert len(out["poses"]) == stages and out["poses"][-1].shape == (5, 48)
     assert (out["depth"] is not None) == (ranking == "depthnet")
     assert model.posenet.stages[0][0].in_features == params_in

@@ -40,3 +40,24 @@ def test_upper_triangle_and_accuracy():
     flipped = m.clone()
     flipped[:, 0, 1], flipped[:, 1, 0] = 1 - m[:, 0, 1], 1 - m[:, 1, 0]
     assert torch.allclose(pairwise_accuracy(flipped, m), torch.full((3,), 1 - 2 / 240))
+
+
+def test_fixed_orderings_recover_a_consistent_order_and_survive_cycles():
+    from drpose3d.ranking import borda_depth, topological_depth
+
+    g = torch.Generator().manual_seed(0)
+    depth = torch.randn(200, 16, generator=g) * 300
+    m = ranking_matrix(depth, 0.0)
+    truth = coarse_depth(depth)
+    assert torch.allclose(topological_depth(m), truth) and torch.allclose(borda_depth(m), truth)
+    # a 3-cycle among joints 0, 1, 2 (0 behind 1, 1 behind 2, 2 behind 0), everything else consistent
+    d = torch.arange(16.0) * 100
+    m = ranking_matrix(d, 0.0)
+    for i, j in ((0, 1), (1, 2), (2, 0)):
+        m[i, j], m[j, i] = 1.0, 0.0
+    for fn in (topological_depth, borda_depth):
+        o = fn(m[None])[0]
+        assert torch.equal(torch.sort(o).values, torch.sort(coarse_depth(d)).values)  # still a permutation of ranks
+        assert torch.equal(torch.argsort(o)[3:], torch.arange(3, 16))  # joints outside the cycle keep their order
+    batch = torch.stack((m, ranking_matrix(d.flip(0), 0.0)))
+    assert torch.equal(topological_depth(batch)[1], topological_depth(batch[1:])[0])  # batched = one by one

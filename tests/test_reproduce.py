@@ -65,6 +65,20 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 12.53
     base, ours = f4rows["baseline_RWrist"]["values"], f4rows["ours_RWrist"]["values"]
     assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx([100 * (b - o) / b for b, o in zip(base, ours)], abs=1e-3)
+    r2d = {r["name"]: r for r in load("ranking_to_depth")["rows"]}
+    t1 = {r["name"]: r for r in load("table1_upper_bound")["rows"]}
+    assert r2d["mpjpe_depthnet"]["values"] == t1["gt2d_pred_rank"]["values"]  # the same cached runs
+    assert all(-1 <= v <= 1 for m in ("depthnet", "topological", "borda") for v in r2d[f"spearman_{m}"]["values"])
+    noise = {r["name"]: r for r in load("ranking_noise")["rows"]}
+    assert noise["flip_0.00"]["values"] == t1["gt2d_gt_rank"]["values"] == noise["eps_20mm"]["values"]
+    assert noise["flip_0.00"]["ranking_accuracy"] == [100.0, 100.0]
+    assert all(45 < a < 55 for a in noise["flip_0.50"]["ranking_accuracy"])
+    assert noise["eps_0mm"]["tie_rate"] == 0 < noise["eps_20mm"]["tie_rate"] < noise["eps_100mm"]["tie_rate"]
+    ledger = {r["name"]: r for r in load("claims")["rows"]}
+    assert len(ledger) == 10 and all(r["verdict"] != "not run" for r in ledger.values())
+    assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())
+    page = (synthetic_run / "book" / "_build" / "html" / "notebooks" / "claims.html").read_text()
+    assert page.count("href=\"table1_upper_bound.html\"") >= 2 and "verdict" in page  # rows link to their chapters
     kinds = [f["kind"] for f in f7["frames"]]
     assert kinds.count("worst") == 2 and kinds.count("typical") == 2
     worst = [f["error_ours_mm"] for f in f7["frames"] if f["kind"] == "worst"]
@@ -81,7 +95,7 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
     assert (html_dir / "index.html").exists()
     for chapter in ("fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table2_protocols", "fig5b_dpnet_ablation",
-                    "fig4_per_joint", "fig7_qualitative"):
+                    "fig4_per_joint", "fig7_qualitative", "ranking_to_depth", "ranking_noise"):
         assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
 
 

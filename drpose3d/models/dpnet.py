@@ -6,6 +6,9 @@ One class covers every lifting model in the paper, so they differ only where the
   PoseNet regresses S3D from [S2D, O] in two cascaded stages.
 * ``ranking="concat"`` - "w/o DepthNet": the ranking entries go straight into PoseNet.
 * ``ranking="none"`` - "w/o ranking"; with ``stages=1`` it is Martinez et al.'s baseline.
+* ``ranking="topological"`` / ``"borda"`` - Sec. 3.2's alternative to DepthNet (never shown in the
+  paper): a fixed ordering of the ranking matrix (``ranking.topological_depth`` /
+  ``ranking.borda_depth``) gives the coarse depth that PoseNet takes in DepthNet's place.
 """
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ import torch
 from torch import nn
 
 NUM_PAIRS = 16 * 15 // 2
+#: What PoseNet gets besides the 2D: nothing, DepthNet's O, the raw entries, or a fixed ordering's O.
+RANKING_INPUTS = ("none", "depthnet", "concat", "topological", "borda")
 
 
 @dataclass(frozen=True)
 class LifterConfig:
-    ranking: Literal["none", "depthnet", "concat"] = "depthnet"
+    ranking: Literal["none", "depthnet", "concat", "topological", "borda"] = "depthnet"
     stages: int = 2
     width: int = 1024
     blocks: int = 2
@@ -29,8 +34,8 @@ class LifterConfig:
     joints_out: int = 16
 
     def __post_init__(self) -> None:
-        if self.ranking not in ("none", "depthnet", "concat"):
-            raise ValueError(f"ranking is {self.ranking!r}, expected 'none', 'depthnet' or 'concat'")
+        if self.ranking not in RANKING_INPUTS:
+            raise ValueError(f"ranking is {self.ranking!r}, expected one of {', '.join(map(repr, RANKING_INPUTS))}")
         if self.stages < 1 or self.blocks < 1 or self.width < 1 or not 0 <= self.dropout < 1:
             raise ValueError(f"invalid lifter config {self}")
 
@@ -83,13 +88,14 @@ class PoseNet(nn.Module):
 
 
 class Lifter(nn.Module):
-    """S2D (B, 2*16) [+ ranking (B, 120) in {-1, 0, 1}] -> {'depth': O or None, 'poses': [S3D per stage]}."""
+    """S2D (B, 2*16) [+ ranking: (B, 120) entries in {-1, 0, 1}, or (B, 16) coarse depth for the
+    fixed orderings] -> {'depth': O or None, 'poses': [S3D per stage]}."""
 
     def __init__(self, cfg: LifterConfig):
         super().__init__()
         self.cfg = cfg
         self.depthnet = DepthNet(cfg) if cfg.ranking == "depthnet" else None
-        extra = {"none": 0, "depthnet": cfg.joints_in, "concat": NUM_PAIRS}[cfg.ranking]
+        extra = {"none": 0, "concat": NUM_PAIRS}.get(cfg.ranking, cfg.joints_in)
         self.posenet = PoseNet(2 * cfg.joints_in + extra, cfg)
 
     def forward(self, pose2d: torch.Tensor, ranking: torch.Tensor | None = None) -> dict[str, torch.Tensor | list[torch.Tensor] | None]:

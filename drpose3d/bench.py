@@ -1,0 +1,275 @@
+"""`drpose3d bench`: every speed figure of the project measured in one run, side by side.
+
+* lifting: the project's trainer (whole tensors, index permutations, foreach Adam) against the
+  way public lifting code feeds the same model (a per-frame ``Dataset.__getitem__`` and a
+  shuffling ``DataLoader``, default Adam), in samples/s;
+* the trainer's achieved FLOP/s (6 x multiply-adds per sample: forward + backward) as a fraction
+  of this machine's fp32 matmul FLOP/s at the same layer shapes, measured in the same run;
+* Eq. (1) ranking + virtual-camera augmentation (poses/s), P-MPJPE (poses/s), the renderer
+  (images/s at 64/128/256 px), PRCNN and hourglass training (images/s);
+* optionally (``--full``) the wall time of ``reproduce --preset smoke`` and of the test suite.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from .augment import CameraPrior, rig_cameras, camera_prior, sample_virtual_cameras
+from .camera import project, world_to_camera
+from .fileio import write_text_atomic
+from .lifting import batch_loss
+from .metrics import p_mpjpe
+from .models.dpnet import Lifter, LifterConfig
+from .ranking import ranking_matrix
+from .train import TrainConfig, fit, resolve_device
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _timed(fn: Callable[[], object], device: torch.device, repeat: int = 1, warmup: bool = True) -> float:
+    """Best wall time of `repeat` calls (after one warm-up call unless told not to), seconds."""
+    if warmup:
+        fn()
+        _sync(device)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _lifter_data(n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Normalised-scale random inputs of the lifter's shapes: speed does not depend on values."""
+    g = torch.Generator().manual_seed(seed)
+    return {"pose2d": torch.randn(n, 32, generator=g), "pose3d": torch.randn(n, 48, generator=g),
+            "depth": torch.randn(n, 16, generator=g), "ranking": torch.randint(-1, 2, (n, 120), generator=g).float()}
+
+
+class _Frames(Dataset):
+    """The per-sample pipeline of public lifting code: one frame per __getitem__."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor]):
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors["pose2d"])
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {k: v[i] for k, v in self.tensors.items()}
+
+
+def _reference_loop(model: nn.Module, data: dict[str, torch.Tensor], batch: int, device: torch.device) -> None:
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for b in DataLoader(_Frames(data), batch_size=batch, shuffle=True, drop_last=True):
+        b = {k: v.to(device) for k, v in b.items()}
+        loss = batch_loss(model, b)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
+def multiply_adds(model: nn.Module) -> int:
+    """Multiply-adds of one sample's forward pass through the Linear layers (the rest is O(width))."""
+    return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def matmul_flops(model: nn.Module, batch: int, device: torch.device, repeat: int = 3) -> float:
+    """fp32 FLOP/s of this machine on the model's own matmuls (forward, grad-input, grad-weight)."""
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    mats = [(torch.randn(batch, m.in_features, device=device), torch.randn(m.in_features, m.out_features, device=device),
+             torch.randn(batch, m.out_features, device=device)) for m in layers]
+
+    def run() -> None:
+        for x, w, gy in mats:
+            x @ w
+            gy @ w.T
+            x.T @ gy
+
+    seconds = _timed(run, device, repeat)
+    return 6 * batch * sum(m.in_features * m.out_features for m in layers) / seconds
+
+
+def bench_lifting(cfg: LifterConfig, batch: int, samples: int, device: torch.device) -> dict:
+    """Trainer vs per-sample reference for one lifter, and the trainer's share of matmul FLOP/s."""
+    data = _lifter_data(samples)
+    if cfg.ranking == "none":
+        data.pop("ranking")
+    torch.manual_seed(0)
+    model = Lifter(cfg).to(device)
+    train_cfg = TrainConfig(epochs=1, batch_size=batch)
+    ours = _timed(lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"), device, 2)
+    ref = _timed(lambda: _reference_loop(model, data, batch, device), device, 2)
+    ours_sps, ref_sps = samples / ours, samples / ref
+    flop_per_sample = 6 * multiply_adds(model)
+    peak = matmul_flops(model, batch, device)
+    return {"batch": batch, "width": cfg.width, "ranking": cfg.ranking, "stages": cfg.stages,
+            "trainer_samples_s": ours_sps, "reference_samples_s": ref_sps, "speedup": ours_sps / ref_sps,
+            "trainer_flops": ours_sps * flop_per_sample, "reference_flops": ref_sps * flop_per_sample,
+            "matmul_flops": peak, "trainer_flop_fraction": ours_sps * flop_per_sample / peak,
+            "reference_flop_fraction": ref_sps * flop_per_sample / peak}
+
+
+def bench_augmentation(n: int, device: torch.device) -> dict:
+    """Virtual cameras + projection + Eq. (1) ranking for `n` world poses, poses/s."""
+    g = torch.Generator().manual_seed(0)
+    world = (torch.randn(n, 17, 3, generator=g) * 300 + torch.tensor([0.0, 0.0, 1000.0])).to(device)
+    prior = camera_prior(rig_cameras(("S1", "S5", "S6", "S7", "S8"), [0, 1, 2]))
+    prior = CameraPrior(prior.centre.to(device), prior.distance_mean, prior.distance_std, prior.intrinsics)
+
+    def run() -> torch.Tensor:
+        cams = sample_virtual_cameras(prior, n, torch.Generator().manual_seed(1)).to(device)
+        cam3d = world_to_camera(world, cams.rotation, cams.centre)
+        project(cam3d, cams)
+        return ranking_matrix(cam3d[:, 1:, 2], 20.0)
+
+    return {"poses": n, "poses_s": n / _timed(run, device, 2)}
+
+
+def bench_p_mpjpe(n: int, device: torch.device) -> dict:
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(n, 17, 3, generator=g).to(device) for _ in range(2))
+    seconds = _timed(lambda: p_mpjpe(a, b), device, 2)
+    return {"poses": n, "seconds": seconds, "poses_s": n / seconds}
+
+
+def _image_inputs(n: int, resolution: int):
+    from .dataset import build_samples
+    from .motion import generate_world
+    from .render import clothing
+
+    mocap = generate_world(subjects=("S1",), actions=("Walk",), repetitions=1, duration_s=max(1.0, n / 200), fps=50)
+    s = build_samples(mocap).select(torch.arange(n))
+    return s, clothing("S1")
+
+
+def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -> dict:
+    from .camera import h36m_rig
+    from .render import render
+
+    s, colour = _image_inputs(n, 64)
+    rig = h36m_rig("S1").to(device, torch.float32).index(s.camera.to(device))
+    args = (s.pose3d.to(device), s.pose2d.to(device), rig, colour.expand(n, -1, -1).to(device), torch.arange(n, device=device))
+    return {f"{r}px_images_s": n / _timed(lambda r=r: render(*args, r), device) for r in resolutions}
+
+
+def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
+    """One epoch of the real training functions (augmentation included) on `n` rendered crops."""
+    from .detect2d import HourglassConfig, train_hourglass
+    from .images import ImageSet
+    from .rank_cnn import PRCNNConfig, train_prcnn
+    from .render import render, to_crop
+    from .camera import h36m_rig
+    from .skeleton import HOURGLASS_JOINTS
+
+    s, colour = _image_inputs(n, resolution)
+    rig = h36m_rig("S1").to("cpu", torch.float32).index(s.camera)
+    img, box = render(s.pose3d, s.pose2d, rig, colour.expand(n, -1, -1), torch.arange(n), resolution)
+    images = (img * 255).round().to(torch.uint8)
+    joints = to_crop(s.pose2d[:, list(HOURGLASS_JOINTS)], box, resolution)
+    out = {}
+    for name, depth, width in (("prcnn_resnet34_w16", 34, 16), ("prcnn_resnet34_w64", 34, 64)):
+        tensors = {"images": images, "joints": joints, "ranking": ranking_matrix(s.pose3d[:, list(HOURGLASS_JOINTS), 2], 20.0),
+                   "heatmaps": torch.zeros(n, 16, resolution // 2, resolution // 2, dtype=torch.uint8)}
+        cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, optimizer="sgd")
+        seconds = _timed(lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device, None, ()), device, warmup=False)
+        out[f"{name}_images_s"] = n / seconds
+    hg = HourglassConfig(stacks=2, channels=32, depth=3)
+    seconds = _timed(lambda: train_hourglass(ImageSet(images, box, joints), hg, TrainConfig(epochs=1, batch_size=32), 0,
+                                             device, None, ()), device, warmup=False)
+    out["hourglass_2x32_images_s"] = n / seconds
+    return out
+
+
+def _wall(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def machine(device: torch.device) -> dict:
+    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device)}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str | Path | None = None) -> dict:
+    """Measure everything (tiny: seconds-long sizes for the tests) and write JSON to `out`."""
+    dev = resolve_device(device)
+    scale = 1 if not tiny else 0
+    lift_samples = 64 * 100 if scale else 64 * 4
+    result: dict = {"machine": machine(dev), "tiny": tiny, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    result["lifting"] = [
+        bench_lifting(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 64, lift_samples, dev),
+        bench_lifting(LifterConfig(ranking="depthnet", stages=2, width=1024 if scale else 32), 64, lift_samples, dev),
+        bench_lifting(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 1024, lift_samples * 4 if scale else 2048, dev),
+    ]
+    result["augmentation"] = bench_augmentation(1_000_000 if scale else 1000, dev)
+    result["p_mpjpe"] = bench_p_mpjpe(1_000_000 if scale else 1000, dev)
+    result["renderer"] = bench_renderer(256 if scale else 8, (64, 128, 256) if scale else (32,), dev)
+    result["cnn_training"] = bench_cnn_training(512 if scale else 64, 64 if scale else 32, dev)
+    if full:
+        root = Path(__file__).resolve().parents[1]
+        result["wall_s"] = {"reproduce_smoke": _wall([sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke",
+                                                      "--out", str(root / "_bench_out")], root),
+                            "test_suite": _wall([sys.executable, "-m", "pytest", "-q"], root)}
+    if out is not None:
+        write_text_atomic(Path(out), json.dumps(result, indent=1))
+    return result
+
+
+#: Goals of issue 7, checked against the figures in :func:`report`.
+GOALS = {"cpu_speedup_b64": 1.3, "gpu_speedup_b64": 5.0, "flop_fraction_b64": 0.6, "flop_fraction_b1024": 0.8,
+         "augmentation_poses_s": 1e6, "p_mpjpe_1m_s": 2.0, "smoke_wall_s": 600.0, "tests_wall_s": 600.0}
+
+
+def report(result: dict) -> str:
+    """The figures as a plain-text table, each beside its goal with met / not met."""
+    gpu = result["machine"]["device"].startswith("cuda")
+    lines = [f"machine: {result['machine']}", ""]
+    row = lambda name, value, goal, ok: lines.append(f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}")
+    for lift in result["lifting"]:
+        label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
+        speed_goal = GOALS["gpu_speedup_b64" if gpu else "cpu_speedup_b64"]
+        row(f"{label}: trainer / per-sample reference", f"{lift['speedup']:.2f}x "
+            f"({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})", f">= {speed_goal}x", lift["speedup"] >= speed_goal)
+        goal = GOALS["flop_fraction_b1024" if lift["batch"] >= 1024 else "flop_fraction_b64"]
+        row(f"{label}: trainer FLOP/s / matmul FLOP/s", f"{100 * lift['trainer_flop_fraction']:.0f} % "
+            f"(ref {100 * lift['reference_flop_fraction']:.0f} %)", f">= {100 * goal:.0f} %", lift["trainer_flop_fraction"] >= goal)
+    aug = result["augmentation"]
+    row(f"ranking + virtual cameras ({aug['poses']} poses)", f"{aug['poses_s'] / 1e6:.2f} M/s", ">= 1 M/s",
+        aug["poses_s"] >= GOALS["augmentation_poses_s"])
+    pm = result["p_mpjpe"]
+    per_million = 1e6 / pm["poses_s"]
+    row(f"P-MPJPE ({pm['poses']} poses)", f"{per_million:.2f} s per 1 M", "<= 2 s", per_million <= GOALS["p_mpjpe_1m_s"])
+    for k, v in result["renderer"].items():
+        lines.append(f"{'renderer ' + k.replace('_images_s', ''):<58} {v:>12.0f} img/s")
+    for k, v in result["cnn_training"].items():
+        lines.append(f"{k.replace('_images_s', '') + ' training':<58} {v:>12.0f} img/s")
+    for k, v in result.get("wall_s", {}).items():
+        goal = GOALS["smoke_wall_s" if k.startswith("reproduce") else "tests_wall_s"]
+        row(f"wall time: {k}", f"{v / 60:.1f} min", "<= 10 min", v <= goal)
+    return "\n".join(lines)
+
+
+def recorded(root: Path | None = None) -> list[dict]:
+    """The committed benchmark runs (``bench/results/*.json``), one per machine, newest first."""
+    folder = (root or Path(__file__).resolve().parents[1]) / "bench" / "results"
+    runs = [json.loads(p.read_text()) | {"file": p.name} for p in sorted(folder.glob("*.json"))]
+    return sorted(runs, key=lambda r: r["created"], reverse=True)
