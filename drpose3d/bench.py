@@ -196,10 +196,11 @@ def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
     return out
 
 
-def _wall(cmd: list[str], cwd: Path) -> float:
+def _wall(cmd: list[str], cwd: Path) -> dict:
+    """Wall time and exit code of a command (a failing run is recorded, not hidden)."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return {"seconds": time.perf_counter() - start, "exit_code": code}
 
 
 def machine(device: torch.device) -> dict:
@@ -265,7 +266,8 @@ def report(result: dict) -> str:
         lines.append(f"{k.replace('_images_s', '') + ' training':<58} {v:>12.0f} img/s")
     for k, v in result.get("wall_s", {}).items():
         goal = GOALS["smoke_wall_s" if k.startswith("reproduce") else "tests_wall_s"]
-        row(f"wall time: {k}", f"{v / 60:.1f} min", "<= 10 min", v <= goal)
+        status = "" if v["exit_code"] == 0 else f" (exit {v['exit_code']})"
+        row(f"wall time: {k}{status}", f"{v['seconds'] / 60:.1f} min", "<= 10 min", v["seconds"] <= goal and not status)
     return "\n".join(lines)
 
 
