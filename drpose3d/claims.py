@@ -121,19 +121,32 @@ def ledger(out: str | Path) -> list[dict]:
     return rows
 
 
-def markdown_table(rows: list[dict], link: Callable[[str], str] | None = None) -> str:
-    """The ledger as a Markdown table; `link(notebook)` gives each row's chapter target."""
-    def fmt(r: dict) -> str:
-        if r["mean"] is None:
-            return "—"
-        ci = f" [{r['ci95'][0]:+.2f}, {r['ci95'][1]:+.2f}]" if r["ci95"] else " (one seed)"
-        return f"{r['mean']:+.2f}{ci}"
+def _measured(r: dict) -> str:
+    if r["mean"] is None:
+        return "—"
+    ci = f" [{r['ci95'][0]:+.2f}, {r['ci95'][1]:+.2f}]" if r["ci95"] else " (one seed)"
+    return f"{r['mean']:+.2f}{ci} {r['metric']}"
 
+
+def html_table(rows: list[dict], link: Callable[[str], str]) -> str:
+    """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{"claim": f"<b>{r['name']}</b> {r['statement']}",
+                           "paper": "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}",
+                           "this run (95 % CI)": _measured(r), "verdict": r["verdict"],
+                           "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
+                           "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"])} for r in rows])
+    return frame.to_html(escape=False, index=False)
+
+
+def markdown_table(rows: list[dict], link: Callable[[str], str] | None = None) -> str:
+    """The ledger as a Markdown table (the README); `link(notebook)` gives each row's chapter target."""
     lines = ["| claim | paper | this run (95 % CI) | verdict | data, preset | chapter |", "|---|---|---|---|---|---|"]
     for r in rows:
         paper = "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}"
         where = f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—"
         chapters = ", ".join(f"[{nb}]({link(nb)})" if link else nb for nb in r["notebooks"])
-        lines.append(f"| **{r['name']}** {r['statement']} | {paper} | {fmt(r)} {r['metric'] if r['mean'] is not None else ''} | "
+        lines.append(f"| **{r['name']}** {r['statement']} | {paper} | {_measured(r)} | "
                      f"{r['verdict']} | {where} | {chapters} |")
     return "\n".join(lines)

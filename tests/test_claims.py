@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from drpose3d.claims import CLAIMS, DIRECTION, NOT_REPRODUCED, NOT_RUN, REPRODUCED, ledger, markdown_table, verdict
+from drpose3d.claims import CLAIMS, DIRECTION, NOT_REPRODUCED, NOT_RUN, REPRODUCED, html_table, ledger, markdown_table, verdict
 from drpose3d.results import make_row, write_results
 
 
@@ -57,3 +57,5 @@ def test_markdown_table_links_each_chapter(tmp_path):
     assert len(lines) == 2 + len(CLAIMS)
     assert "[table1_upper_bound](table1_upper_bound.html)" in lines[2] and "reproduced" in lines[2] and "synthetic, cpu" in lines[2]
     assert "not run" in lines[3]
+    html = html_table(ledger(tmp_path), link=lambda nb: f"{nb}.html")
+    assert html.count("<tr") == 1 + len(CLAIMS) and '<a href="table1_upper_bound.html">' in html
