@@ -308,7 +308,7 @@ def ranking_noise(preset: str = "smoke", data: str = "synthetic", seeds: int | l
     p = ctx.preset
     dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
     truth = (gt_ranking(ctx.train, p.eps_mm), gt_ranking(ctx.test, p.eps_mm))
-    rows, accuracy = [], {}
+    rows = []
     for rate in FLIP_RATES:
         runs, acc = [], []
         for s in ctx.seeds:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .camera import Cameras
-from .skeleton import BONES, LEFT, NUM_JOINTS
+from .skeleton import BONES, LEFT
 
 #: Capsule radius (mm) of the bone ending at each child joint.
 BONE_RADIUS = {1: 85, 4: 85, 2: 72, 5: 72, 3: 52, 6: 52, 7: 125, 8: 135, 9: 50, 10: 95,

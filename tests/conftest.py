@@ -7,7 +7,7 @@ import torch
 
 from drpose3d.camera import h36m_rig, project, world_to_camera
 from drpose3d.motion import generate_world
-from drpose3d.skeleton import H36M32_TO_17, PARENTS
+from drpose3d.skeleton import H36M32_TO_17
 
 
 def to_h36m32(positions_mm: np.ndarray) -> np.ndarray:

@@ -1,10 +1,9 @@
-import zipfile
 
 import numpy as np
 import pytest
 import torch
 
-from drpose3d.mocap import DataError, Mocap, load_mocap, save_mocap
+from drpose3d.mocap import DataError, load_mocap, save_mocap
 from drpose3d.motion import generate_world
 
 
