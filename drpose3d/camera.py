@@ -15,6 +15,8 @@ from importlib import resources
 
 import torch
 
+from .blocks import row_blocks
+
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 
 
@@ -71,17 +73,26 @@ def camera_to_world(points: torch.Tensor, rotation: torch.Tensor, centre: torch.
 def project(points: torch.Tensor, cameras: Cameras) -> torch.Tensor:
     """Camera-frame points (..., J, 3) -> distorted pixel coordinates (..., J, 2).
 
-    `cameras` broadcasts against the leading dims (one camera per sample, or one for all).
+    `cameras` broadcasts against the leading dims (one camera per sample, or one for all);
+    with one camera per sample the work runs in cache-sized blocks of samples.
     """
+    if points.dim() != 3 or len(cameras) != points.shape[0]:
+        return _project(points, cameras)
+    out = points.new_empty(*points.shape[:-1], 2)
+    for rows in row_blocks(points.shape[0], points.device):
+        out[rows] = _project(points[rows], cameras.index(rows))
+    return out
+
+
+def _project(points: torch.Tensor, cameras: Cameras) -> torch.Tensor:
     xy = points[..., :2] / points[..., 2:3]
-    x, y = xy.unbind(-1)
-    r2 = x * x + y * y
+    sq = xy * xy
+    r2 = sq.sum(-1, keepdim=True)
     k = cameras.radial.unsqueeze(-2)
-    p = cameras.tangential.unsqueeze(-2)
-    radial = 1 + k[..., 0] * r2 + k[..., 1] * r2**2 + k[..., 2] * r2**3
-    xd = x * radial + 2 * p[..., 0] * x * y + p[..., 1] * (r2 + 2 * x * x)
-    yd = y * radial + p[..., 0] * (r2 + 2 * y * y) + 2 * p[..., 1] * x * y
-    return torch.stack((xd, yd), dim=-1) * cameras.focal.unsqueeze(-2) + cameras.principal.unsqueeze(-2)
+    radial = 1 + r2 * (k[..., 0:1] + r2 * (k[..., 1:2] + r2 * k[..., 2:3]))
+    p = cameras.tangential.unsqueeze(-2)  # (p1, p2): x gets 2 p1 x y + p2 (r2 + 2 x^2), y the mirror image
+    tangential = p * (2 * xy.prod(-1, keepdim=True)) + p.flip(-1) * (r2 + 2 * sq)
+    return (xy * radial + tangential) * cameras.focal.unsqueeze(-2) + cameras.principal.unsqueeze(-2)
 
 
 def capture_centre(centres: torch.Tensor, axes: torch.Tensor) -> torch.Tensor:

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import torch
 
+from .blocks import row_blocks
+
 
 def ranking_matrix(depth: torch.Tensor, eps: float) -> torch.Tensor:
     """Eq. (1): M_ij = 1 if z_i > z_j + eps (i behind j), 0 if z_i < z_j - eps, else 0.5.
 
-    `depth` (..., J) camera-frame z in mm -> (..., J, J).
+    `depth` (..., J) camera-frame z in mm -> (..., J, J). Computed as
+    0.5 + 0.5 sign(d - clamp(d, -eps, eps)) with d = z_i - z_j, in place, block by block.
     """
-    diff = depth.unsqueeze(-1) - depth.unsqueeze(-2)
-    return 0.5 + 0.5 * ((diff > eps).to(depth.dtype) - (diff < -eps).to(depth.dtype))
+    j = depth.shape[-1]
+    flat = depth.reshape(-1, j)
+    out = torch.empty(flat.shape[0], j, j, dtype=depth.dtype, device=depth.device)
+    for rows in row_blocks(flat.shape[0], depth.device):
+        diff = torch.sub(flat[rows, :, None], flat[rows, None, :], out=out[rows])
+        diff.sub_(diff.clamp(-eps, eps)).sign_().mul_(0.5).add_(0.5)
+    return out.reshape(*depth.shape, j)
 
 
 def discretise(prob: torch.Tensor, threshold: float) -> torch.Tensor:

@@ -58,3 +58,17 @@ def test_unknown_subject_names_the_known_ones():
         assert "S11" in str(err)
     else:
         raise AssertionError("S2 has no calibration")
+
+
+def test_per_sample_projection_in_blocks_equals_each_camera_alone():
+    from drpose3d.blocks import CPU_BLOCK_ROWS
+
+    g = torch.Generator().manual_seed(0)
+    rig = h36m_rig("S9").to("cpu", torch.float32)
+    n = 2 * CPU_BLOCK_ROWS + 3  # crosses two block boundaries
+    pick = torch.randint(4, (n,), generator=g)
+    points = torch.randn(n, 17, 3, generator=g) * 300 + torch.tensor([0.0, 0.0, 4500.0])
+    blocked = project(points, rig.index(pick))
+    for cam in range(4):  # one broadcast camera at a time: the unblocked path
+        rows = pick == cam
+        assert torch.allclose(blocked[rows], project(points[rows][:, None], rig.index([cam]))[:, 0], atol=1e-3)

@@ -61,3 +61,12 @@ def test_fixed_orderings_recover_a_consistent_order_and_survive_cycles():
         assert torch.equal(torch.argsort(o)[3:], torch.arange(3, 16))  # joints outside the cycle keep their order
     batch = torch.stack((m, ranking_matrix(d.flip(0), 0.0)))
     assert torch.equal(topological_depth(batch)[1], topological_depth(batch[1:])[0])  # batched = one by one
+
+
+def test_ranking_matrix_in_blocks_matches_the_direct_formula():
+    from drpose3d.blocks import CPU_BLOCK_ROWS
+
+    depth = torch.randn(2, CPU_BLOCK_ROWS + 7, 16, generator=torch.Generator().manual_seed(1)) * 100
+    diff = depth[..., :, None] - depth[..., None, :]
+    direct = torch.where(diff > 20.0, 1.0, torch.where(diff < -20.0, 0.0, 0.5))
+    assert torch.equal(ranking_matrix(depth, 20.0), direct)
