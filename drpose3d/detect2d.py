@@ -29,7 +29,7 @@ def _loss(model, batch):
 def train_hourglass(train: ImageSet, cfg: HourglassConfig, train_cfg: TrainConfig, seed: int, device: torch.device,
                     cache: Cache | None, key_parts: tuple) -> StackedHourglass:
     """Train (or load from the cache, when given) an hourglass on rendered crops and their 2D joints."""
-    key = config_key("hourglass-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
+    key = config_key("hourglass-v1", key_parts, asdict(cfg), train_cfg.key(), seed)
     torch.manual_seed(seed)
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=train.joints.shape[1], depth=cfg.depth)
     state = cache.load_tensor("models", key) if cache else None

@@ -110,7 +110,7 @@ def run_lifter(
     under which :func:`load_predictions` finds the root-relative test predictions, and for
     lifters with a coarse depth ``depth_spearman``: its mean rank correlation with the truth.
     """
-    key = config_key("lifter-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
+    key = config_key("lifter-v2", key_parts, asdict(cfg), train_cfg.key(), seed)
 
     def compute() -> dict:
         needs_rank = cfg.ranking != "none"

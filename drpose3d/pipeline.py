@@ -77,7 +77,7 @@ def image_stage(ctx: Context) -> ImageStage:
     p = ctx.preset
     images = {split: render_set(getattr(ctx, split), p.resolution, ctx.device, ctx.cache, ctx.data_key + (split,))
               for split in ("train", "test")}
-    key = config_key("detections-v1", ctx.data_key, p.resolution, asdict(p.hourglass), asdict(p.hourglass_train))
+    key = config_key("detections-v1", ctx.data_key, p.resolution, asdict(p.hourglass), p.hourglass_train.key())
     det = ctx.cache.load_tensor("detections", key)
     if det is None:
         model = train_hourglass(images["train"], p.hourglass, p.hourglass_train, 0, ctx.device, ctx.cache, ctx.data_key)
@@ -104,7 +104,7 @@ def prcnn_run(ctx: Context, stage: ImageStage, variant: str, seed: int) -> Ranki
     p = ctx.preset
     depth, use_heat = PRCNN_VARIANTS[variant]
     cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
-    key = config_key("prcnn-run-v1", stage.key, asdict(cfg), asdict(p.prcnn_train), p.eps_mm, p.rank_threshold, seed)
+    key = config_key("prcnn-run-v1", stage.key, asdict(cfg), p.prcnn_train.key(), p.eps_mm, p.rank_threshold, seed)
     rankings = ctx.cache.load_tensor("rankings", key)
     if rankings is None:
         train = stage.images["train"]

@@ -41,7 +41,7 @@ def train_prcnn(tensors: dict[str, torch.Tensor], cfg: PRCNNConfig, train_cfg: T
                 device: torch.device, cache: Cache | None, key_parts: tuple) -> PRCNN:
     """`tensors`: images (N, 3, R, R) uint8, joints (N, 16, 2) crop px, ranking (N, 16, 16),
     and hourglass heatmaps (N, 16, R/2, R/2) uint8 when cfg.heatmaps. Cached by configuration and seed."""
-    key = config_key("prcnn-v1", key_parts, asdict(cfg), asdict(train_cfg), seed)
+    key = config_key("prcnn-v1", key_parts, asdict(cfg), train_cfg.key(), seed)
     torch.manual_seed(seed)
     model = PRCNN(cfg.depth, cfg.heatmaps, width=cfg.width)
     state = cache.load_tensor("models", key) if cache else None

@@ -2,7 +2,7 @@
 per-epoch atomic checkpoints that resume exactly (model, optimiser, scheduler, RNGs)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import torch
@@ -20,12 +20,25 @@ class TrainConfig:
     lr: float = 1e-3
     lr_final_fraction: float = 0.1  # exponential decay reaches lr * this after the last epoch
     optimizer: str = "adam"  # adam (DPNet, hourglass) | sgd (PRCNN: momentum 0.9, weight decay 1e-4)
+    precision: str = "fp32"  # fp32 | bf16: autocast matmuls and convolutions to bfloat16, weights stay fp32
+    compile: bool = False  # torch.compile the model: the same maths, possibly faster (not on 2 CPU cores)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.lr <= 0 or not 0 < self.lr_final_fraction <= 1:
             raise ValueError(f"invalid training config {self}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer is {self.optimizer!r}, expected 'adam' or 'sgd'")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision is {self.precision!r}, expected 'fp32' or 'bf16'")
+
+    def key(self) -> dict:
+        """What the trained weights depend on, for cache keys: never `compile` (same maths), and
+        `precision` only when it is not fp32, so fp32 keys stayed what they were before the option."""
+        fields = asdict(self)
+        del fields["compile"]
+        if self.precision == "fp32":
+            del fields["precision"]
+        return fields
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         """Fused kernels (one pass over all parameters): on 2 CPU cores foreach Adam took 40 %
@@ -44,6 +57,15 @@ def resolve_device(device: str) -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but torch sees no CUDA device")
     return torch.device(device)
+
+
+def _place(model: nn.Module, device: torch.device) -> None:
+    """Move to `device`; convolutional models go channels-last (NHWC), which PyTorch then keeps
+    for their activations: 1.6-1.7x faster PRCNN and hourglass steps on 2 CPU cores, and the
+    layout tensor cores want on GPUs."""
+    model.to(device)
+    if any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        model.to(memory_format=torch.channels_last)
 
 
 def _batches(n: int, batch_size: int, perm: torch.Tensor) -> list[torch.Tensor]:
@@ -71,11 +93,12 @@ def fit(
     DistributedDataParallel and each rank takes every world_size-th batch of the shared
     permutation; only rank 0 writes checkpoints.
     """
-    model.to(device)
+    _place(model, device)
     data = {k: v.to(device) for k, v in tensors.items()}
     n = next(iter(data.values())).shape[0]
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    net = torch.compile(net) if cfg.compile else net
     optimiser = cfg.make_optimizer(model.parameters())
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=cfg.lr_final_fraction ** (1 / cfg.epochs))
     order = torch.Generator().manual_seed(seed)
@@ -99,7 +122,8 @@ def fit(
         batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device))
         batches = batches[rank::world][: len(batches) // world]  # equal step counts on every rank
         for idx in batches:
-            loss = loss_fn(net, {k: v[idx] for k, v in data.items()})
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                loss = loss_fn(net, {k: v[idx] for k, v in data.items()})
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -121,6 +145,7 @@ def fit(
 def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
             tensors: dict[str, torch.Tensor], device: torch.device, batch_size: int = 4096) -> torch.Tensor:
     """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU."""
+    _place(model, device)
     model.eval()
     n = next(iter(tensors.values())).shape[0]
     outs = [fn(model, {k: v[i:i + batch_size].to(device) for k, v in tensors.items()}).cpu() for i in range(0, n, batch_size)]

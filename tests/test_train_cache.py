@@ -76,3 +76,54 @@ def test_device_resolution():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
             resolve_device("cuda")
+
+
+def test_cache_key_fields_precision_only_when_not_fp32_and_never_compile():
+    base = TrainConfig(epochs=3)
+    assert base.key() == {"epochs": 3, "batch_size": 64, "lr": 1e-3, "lr_final_fraction": 0.1, "optimizer": "adam"}
+    assert TrainConfig(epochs=3, compile=True).key() == base.key()  # execution only
+    assert TrainConfig(epochs=3, precision="bf16").key() == base.key() | {"precision": "bf16"}
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(epochs=3, precision="fp16")
+
+
+def test_bf16_autocast_runs_the_model_in_bfloat16_and_keeps_fp32_weights():
+    seen = []
+
+    def loss(model, b):
+        out = model(b["pose2d"], b["ranking"])
+        seen.append(out["poses"][-1].dtype)
+        return lifter_loss(out, b["pose3d"], b["depth"])
+
+    model = _model()
+    losses = fit(model, _data(), loss, TrainConfig(epochs=6, batch_size=64, precision="bf16"), seed=0, device=torch.device("cpu"))
+    assert set(seen) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_compiled_training_matches_eager():
+    cfg = LifterConfig(width=32, dropout=0.0)  # compiled graphs draw their own random numbers
+    losses = []
+    for compile_ in (False, True):
+        torch.manual_seed(7)
+        losses.append(fit(Lifter(cfg), _data(), _loss, TrainConfig(epochs=3, batch_size=64, compile=compile_), seed=0,
+                          device=torch.device("cpu")))
+    # Adam's first steps amplify rounding-level gradient differences to ~lr per weight, so
+    # compare the training curves, not the weights
+    assert torch.allclose(torch.tensor(losses[0]), torch.tensor(losses[1]), rtol=1e-3)
+    assert losses[0][-1] < losses[0][0]
+
+
+def test_convolutional_models_train_and_predict_channels_last():
+    from drpose3d.models.hourglass import StackedHourglass
+    from drpose3d.train import predict
+
+    torch.manual_seed(0)
+    model = StackedHourglass(1, 8, joints=4, depth=2)
+    reference = StackedHourglass(1, 8, joints=4, depth=2)
+    reference.load_state_dict(model.state_dict())
+    images = torch.rand(6, 3, 16, 16)
+    out = predict(model, lambda m, b: m(b["x"])[-1], {"x": images}, torch.device("cpu"))
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in model.parameters() if p.dim() == 4)
+    assert torch.allclose(out, reference.eval()(images)[-1], atol=1e-5)
