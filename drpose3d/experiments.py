@@ -12,7 +12,7 @@ from .lifting import gt_ranking, load_predictions, rank_correlation, root_relati
 from .metrics import mpjpe
 from .models.dpnet import LifterConfig
 from .claims import ledger
-from .pipeline import PRCNN_VARIANTS, Context, arm_run, image_stage, prcnn_run, protocol_masks, seed_list
+from .pipeline import PRCNN_VARIANTS, Context, RankingRun, arm_run, image_stage, prcnn_run, protocol_masks, seed_list
 from .ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
 from .results import make_row, write_results
 from .camera import CAMERA_IDS
@@ -95,16 +95,16 @@ def table1_upper_bound(preset: str = "smoke", data: str = "synthetic", seeds: in
     p, train, test = ctx.preset, ctx.train, ctx.test
     gt = (gt_ranking(train, p.eps_mm), gt_ranking(test, p.eps_mm))
     stage = image_stage(ctx)
-    predicted = {s: prcnn_run(ctx, stage, "prcnn_resnet34", s).rankings for s in ctx.seeds}
+    predicted = {s: prcnn_run(ctx, stage, "prcnn_resnet34", s) for s in ctx.seeds}
     dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
-    configs = {  # row: (lifter, rankings for seed s, what the rankings are)
-        "gt2d_no_rank": (LifterConfig(ranking="none", stages=1, width=p.width), lambda s: gt, "gt_rank"),
-        "gt2d_no_rank_cascade": (LifterConfig(ranking="none", stages=2, width=p.width), lambda s: gt, "gt_rank"),
-        "gt2d_pred_rank": (dpnet, lambda s: (predicted[s]["train"], predicted[s]["test"]), ("pred_rank", stage.key, p.prcnn_width)),
-        "gt2d_gt_rank": (dpnet, lambda s: gt, "gt_rank"),
+    configs = {  # row: (lifter, rankings for seed s, what the rankings of seed s are)
+        "gt2d_no_rank": (LifterConfig(ranking="none", stages=1, width=p.width), lambda s: gt, lambda s: "gt_rank"),
+        "gt2d_no_rank_cascade": (LifterConfig(ranking="none", stages=2, width=p.width), lambda s: gt, lambda s: "gt_rank"),
+        "gt2d_pred_rank": (dpnet, lambda s: _splits(predicted[s]), lambda s: _pred_source(predicted[s])),
+        "gt2d_gt_rank": (dpnet, lambda s: gt, lambda s: "gt_rank"),
     }
     runs = {name: [run_lifter(train, test, cfg, p.lifter_train, s, ctx.device, *ranks(s), ctx.cache,
-                              ctx.data_key + (p.eps_mm, "gt2d", source), desc=f"{name} seed {s}") for s in ctx.seeds]
+                              _table1_key(ctx, source(s)), desc=f"{name} seed {s}") for s in ctx.seeds]
             for name, (cfg, ranks, source) in configs.items()}
     rows = [make_row(name, "mpjpe_mm", [r["mpjpe"] for r in rs], TABLE1_PAPER.get(name),
                      per_action={a: [r["per_action"][a] for r in rs] for a in rs[0]["per_action"]},
@@ -262,6 +262,15 @@ def _table1_key(ctx: Context, source) -> tuple:
     return ctx.data_key + (ctx.preset.eps_mm, "gt2d", source)
 
 
+def _splits(ranks: RankingRun) -> tuple[torch.Tensor, torch.Tensor]:
+    return ranks.rankings["train"], ranks.rankings["test"]
+
+
+def _pred_source(ranks: RankingRun) -> tuple:
+    """What a lifter trained on PRCNN rankings saw: the ranking run's key names model, data, threshold."""
+    return ("pred_rank", ranks.key)
+
+
 def ranking_to_depth(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
                      device: str = "auto", out: str | Path = "_out") -> dict:
     """C10 (Sec. 3.2, asserted, never shown): turn PRCNN's noisy ranking matrices into coarse
@@ -272,16 +281,15 @@ def ranking_to_depth(preset: str = "smoke", data: str = "synthetic", seeds: int 
     ctx = Context.create(preset, data, seeds, device, out)
     p = ctx.preset
     stage = image_stage(ctx)
-    source = ("pred_rank", stage.key, p.prcnn_width)
     rows, extra = [], {}
     runs = {}
     for method in ("depthnet", "topological", "borda"):
         runs[method] = []
         for s in ctx.seeds:
-            ranks = prcnn_run(ctx, stage, "prcnn_resnet34", s).rankings
+            ranks = prcnn_run(ctx, stage, "prcnn_resnet34", s)
             runs[method].append(run_lifter(ctx.train, ctx.test, LifterConfig(ranking=method, stages=2, width=p.width),
-                                           p.lifter_train, s, ctx.device, ranks["train"], ranks["test"], ctx.cache,
-                                           _table1_key(ctx, source), desc=f"{method} seed {s}"))
+                                           p.lifter_train, s, ctx.device, *_splits(ranks), ctx.cache,
+                                           _table1_key(ctx, _pred_source(ranks)), desc=f"{method} seed {s}"))
         rows.append(make_row(f"mpjpe_{method}", "mpjpe_mm", [r["mpjpe"] for r in runs[method]], None))
         spearman = [r["depth_spearman"] for r in runs[method] if "depth_spearman" in r]
         if len(spearman) == len(ctx.seeds):
@@ -295,14 +303,17 @@ def ranking_to_depth(preset: str = "smoke", data: str = "synthetic", seeds: int 
 #: Flip rates of the ranking-noise curve and Eq. (1) tolerances of the sensitivity sweep.
 FLIP_RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 EPS_SWEEP_MM = (0.0, 10.0, 20.0, 50.0, 100.0)
+#: Sec. 3.1's discretisation threshold t (P within 0.5 +- t is a tie); the paper gives no value.
+THRESHOLD_SWEEP = (0.0, 0.02, 0.05, 0.1, 0.2)
 
 
 def ranking_noise(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,
                   device: str = "auto", out: str | Path = "_out") -> dict:
     """"More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
     2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
-    alike, antisymmetrically), and with ground-truth rankings under other Eq. (1) tolerances ε.
-    Rate 0 and ε = the preset's are Table 1's DPNet runs."""
+    alike, antisymmetrically), with ground-truth rankings under other Eq. (1) tolerances ε, and
+    with PRCNN's rankings discretised at other thresholds (Sec. 3.1). Rate 0, ε and the
+    threshold of the preset are Table 1's DPNet runs."""
     started = time.time()
     ctx = Context.create(preset, data, seeds, device, out)
     p = ctx.preset
@@ -326,8 +337,16 @@ def ranking_noise(preset: str = "smoke", data: str = "synthetic", seeds: int | l
         runs = [run_lifter(ctx.train, ctx.test, dpnet, p.lifter_train, s, ctx.device, *ranks, ctx.cache,
                            ctx.data_key + (eps, "gt2d", "gt_rank"), desc=f"eps {eps:g} seed {s}") for s in ctx.seeds]
         rows.append(make_row(f"eps_{eps:g}mm", "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=tie_rate(ranks[1])))
+    stage = image_stage(ctx)
+    for threshold in THRESHOLD_SWEEP:
+        ranks = [prcnn_run(ctx, stage, "prcnn_resnet34", s, threshold) for s in ctx.seeds]
+        runs = [run_lifter(ctx.train, ctx.test, dpnet, p.lifter_train, s, ctx.device, *_splits(r), ctx.cache,
+                           _table1_key(ctx, _pred_source(r)), desc=f"threshold {threshold:g} seed {s}") for s, r in zip(ctx.seeds, ranks)]
+        rows.append(make_row(f"threshold_{threshold:g}", "mpjpe_mm", [r["mpjpe"] for r in runs], None,
+                             ranking_accuracy=[r.accuracy for r in ranks], tie_rate=[tie_rate(r.rankings["test"]) for r in ranks]))
     return write_results(out, "ranking_noise", ctx.world.label, preset, ctx.seeds, rows, started, eps_mm=p.eps_mm,
-                         flip_rates=list(FLIP_RATES), eps_sweep_mm=list(EPS_SWEEP_MM))
+                         flip_rates=list(FLIP_RATES), eps_sweep_mm=list(EPS_SWEEP_MM), threshold_sweep=list(THRESHOLD_SWEEP),
+                         rank_threshold=p.rank_threshold)
 
 
 def claims(preset: str = "smoke", data: str = "synthetic", seeds: int | list[int] = 2,

@@ -93,30 +93,35 @@ def image_stage(ctx: Context) -> ImageStage:
 
 @dataclass
 class RankingRun:
-    rankings: dict[str, torch.Tensor]  # discretised predictions (N, 16, 16) per split
+    probabilities: dict[str, torch.Tensor]  # PRCNN's P (N, 16, 16) per split, Eq. (4), float16
+    rankings: dict[str, torch.Tensor]  # P discretised at `threshold` (Sec. 3.1)
+    threshold: float
     accuracy: float  # % of off-diagonal test entries equal to Eq. (1)
     per_pair: torch.Tensor  # (16, 16) % per pair on the test set
-    key: str
+    key: str  # names the rankings (model, data, threshold) in the keys of lifters trained on them
 
 
-def prcnn_run(ctx: Context, stage: ImageStage, variant: str, seed: int) -> RankingRun:
-    """Train one PRCNN design and predict discretised rankings on both splits (cached)."""
+def prcnn_run(ctx: Context, stage: ImageStage, variant: str, seed: int, threshold: float | None = None) -> RankingRun:
+    """Train one PRCNN design, predict P on both splits (cached) and discretise it at
+    `threshold` (default: the preset's)."""
     p = ctx.preset
+    threshold = p.rank_threshold if threshold is None else threshold
     depth, use_heat = PRCNN_VARIANTS[variant]
     cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
-    key = config_key("prcnn-run-v1", stage.key, asdict(cfg), p.prcnn_train.key(), p.eps_mm, p.rank_threshold, seed)
-    rankings = ctx.cache.load_tensor("rankings", key)
-    if rankings is None:
+    key = config_key("prcnn-probabilities-v1", stage.key, asdict(cfg), p.prcnn_train.key(), p.eps_mm, seed)
+    probabilities = ctx.cache.load_tensor("rankings", key)
+    if probabilities is None:
         train = stage.images["train"]
         tensors = {"images": train.images, "joints": train.joints, "ranking": gt_ranking(ctx.train, p.eps_mm),
                    "heatmaps": stage.heatmaps["train"]}
         model = train_prcnn(tensors, cfg, p.prcnn_train, seed, ctx.device, ctx.cache, (stage.key, p.eps_mm))
-        rankings = {split: discretise(predict_rankings(model, stage.images[split].images, stage.heatmaps[split], ctx.device),
-                                      p.rank_threshold) for split in ("train", "test")}
-        ctx.cache.save_tensor("rankings", key, rankings)
+        probabilities = {split: predict_rankings(model, stage.images[split].images, stage.heatmaps[split], ctx.device).half()
+                         for split in ("train", "test")}
+        ctx.cache.save_tensor("rankings", key, probabilities)
+    rankings = {split: discretise(prob.float(), threshold) for split, prob in probabilities.items()}
     truth = gt_ranking(ctx.test, p.eps_mm)
-    return RankingRun(rankings, 100 * float(pairwise_accuracy(rankings["test"], truth).mean()),
-                      100 * (rankings["test"] == truth).float().mean(0), key)
+    return RankingRun(probabilities, rankings, threshold, 100 * float(pairwise_accuracy(rankings["test"], truth).mean()),
+                      100 * (rankings["test"] == truth).float().mean(0), config_key(key, threshold))
 
 
 #: Lifter designs of Table 2 and Fig. 5(b): ranking input, PoseNet stages, augmentation (None: none).

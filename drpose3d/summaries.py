@@ -140,4 +140,16 @@ def ranking_noise_summary(result: dict) -> str:
             f"{clean['mean']:.1f} mm; at {acc(worst):.0f} % ranking accuracy (half the entries flipped) "
             f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
             f"{eps[0]['name'][4:]} to {eps[-1]['name'][4:]}, MPJPE ranges from {lo['mean']:.1f} mm ({lo['name'][4:]}) to "
-            f"{hi['mean']:.1f} mm ({hi['name'][4:]}); the preset uses ε = {result['eps_mm']:g} mm.")
+            f"{hi['mean']:.1f} mm ({hi['name'][4:]}); the preset uses ε = {result['eps_mm']:g} mm." + _threshold_words(result))
+
+
+def _threshold_words(result: dict) -> str:
+    rows = [r for r in result["rows"] if r["name"].startswith("threshold_")]
+    if not rows:
+        return ""
+    mean = lambda values: sum(values) / len(values)
+    best, worst = min(rows, key=lambda r: r["mean"]), max(rows, key=lambda r: r["mean"])
+    return (f" Discretising PRCNN's P at thresholds {rows[0]['name'][10:]} to {rows[-1]['name'][10:]} moves its pairwise "
+            f"accuracy from {mean(rows[0]['ranking_accuracy']):.1f} % to {mean(rows[-1]['ranking_accuracy']):.1f} % "
+            f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {best['name'][10:]}) and {worst['mean']:.1f} mm "
+            f"(t = {worst['name'][10:]}); the preset uses t = {result['rank_threshold']:g}.")

@@ -74,6 +74,9 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert noise["flip_0.00"]["ranking_accuracy"] == [100.0, 100.0]
     assert all(45 < a < 55 for a in noise["flip_0.50"]["ranking_accuracy"])
     assert noise["eps_0mm"]["tie_rate"] == 0 < noise["eps_20mm"]["tie_rate"] < noise["eps_100mm"]["tie_rate"]
+    assert noise["threshold_0.02"]["values"] == t1["gt2d_pred_rank"]["values"]  # the preset's t: Table 1's runs
+    ties = [sum(noise[f"threshold_{t:g}"]["tie_rate"]) for t in (0.0, 0.02, 0.05, 0.1, 0.2)]
+    assert ties == sorted(ties) and ties[-1] > ties[0]  # a wider band only adds ties
     ledger = {r["name"]: r for r in load("claims")["rows"]}
     assert len(ledger) == 10 and all(r["verdict"] != "not run" for r in ledger.values())
     assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())
