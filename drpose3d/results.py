@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +23,33 @@ def make_row(name: str, metric: str, values: list[float], paper: float | None, *
 
 def write_results(out: str | Path, notebook: str, dataset: str, preset: str, seeds: list[int], rows: list[dict],
                   started: float, **extra) -> dict:
-    """Write ``out/results/<notebook>.json`` atomically and return the dict."""
+    """Write ``out/results/<notebook>.json`` atomically and return the dict. Besides the schema's
+    keys it records the source commit and the process' peak resident memory so far."""
     result = {"notebook": notebook, "dataset": dataset, "preset": preset, "seeds": seeds, "rows": rows,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "package_version": __version__, "wall_s": round(time.time() - started, 1), **extra}
+              "package_version": __version__, "wall_s": round(time.time() - started, 1), "commit": source_commit(),
+              "peak_rss_mib": round(peak_rss_mib(), 1), **extra}
     write_text_atomic(Path(out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
     return result
+
+
+def source_commit() -> str | None:
+    """The git commit of the checkout the package runs from (with "+dirty" for local changes),
+    or None outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def load_results(out: str | Path, notebook: str) -> dict:

@@ -1,5 +1,6 @@
 """End to end: the CLI runs the notebooks with papermill and builds the book (tiny preset)."""
 import json
+import re
 import subprocess
 import sys
 
@@ -41,6 +42,8 @@ def test_results_json_schema_and_values(synthetic_run):
     fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
     assert len(fig6["matrix"]) == 16 and fig6["joints"][0] == "Hip" and "Neck/Nose" not in fig6["joints"]
     assert {"created", "package_version", "wall_s"} <= res.keys()
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", res["commit"])  # the tests run from a git checkout
+    assert 100 < res["peak_rss_mib"] < 8192  # a kernel holding torch and the tiny world, far below the 8 GiB bound
     world = json.loads((synthetic_run / "results" / "data_world.json").read_text())
     assert set(world["subjects"]) == {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}
 
