@@ -84,6 +84,21 @@ def _reference_loop(model: nn.Module, data: dict[str, torch.Tensor], batch: int,
         optimiser.step()
 
 
+def bench_trainer_options(cfg: LifterConfig, batch: int, samples: int, device: torch.device) -> dict:
+    """The trainer's samples/s in fp32, under bf16 autocast and with torch.compile (compilation
+    is in the untimed warm-up epoch): whether each option pays on this device."""
+    data = _lifter_data(samples)
+    if cfg.ranking == "none":
+        data.pop("ranking")
+    out = {}
+    for name, options in (("fp32", {}), ("bf16", {"precision": "bf16"}), ("compiled", {"compile": True})):
+        torch.manual_seed(0)
+        model = Lifter(cfg).to(device)
+        train_cfg = TrainConfig(epochs=1, batch_size=batch, **options)
+        out[f"{name}_samples_s"] = samples / _timed(lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"), device, 2)
+    return out
+
+
 def multiply_adds(model: nn.Module) -> int:
     """Multiply-adds of one sample's forward pass through the Linear layers (the rest is O(width))."""
     return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear))
@@ -197,10 +212,14 @@ def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
 
 
 def _wall(cmd: list[str], cwd: Path) -> dict:
-    """Wall time and exit code of a command (a failing run is recorded, not hidden)."""
+    """Wall time and exit code of a command; a failing run is recorded with the tail of its
+    output, not hidden."""
     start = time.perf_counter()
-    code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    return {"seconds": time.perf_counter() - start, "exit_code": code}
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    result = {"seconds": time.perf_counter() - start, "exit_code": proc.returncode}
+    if proc.returncode != 0:
+        result["output_tail"] = (proc.stdout + proc.stderr)[-3000:]
+    return result
 
 
 def machine(device: torch.device) -> dict:
@@ -222,6 +241,8 @@ def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str |
         bench_lifting(LifterConfig(ranking="depthnet", stages=2, width=1024 if scale else 32), 64, lift_samples, dev),
         bench_lifting(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 1024, lift_samples * 4 if scale else 2048, dev),
     ]
+    result["trainer_options"] = bench_trainer_options(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 64,
+                                                      lift_samples, dev)
     result["augmentation"] = bench_augmentation(1_000_000 if scale else 1000, dev)
     result["p_mpjpe"] = bench_p_mpjpe(1_000_000 if scale else 1000, dev)
     result["renderer"] = bench_renderer(256 if scale else 8, (64, 128, 256) if scale else (32,), dev)
@@ -248,12 +269,19 @@ def report(result: dict) -> str:
     row = lambda name, value, goal, ok: lines.append(f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}")
     for lift in result["lifting"]:
         label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
-        speed_goal = GOALS["gpu_speedup_b64" if gpu else "cpu_speedup_b64"]
-        row(f"{label}: trainer / per-sample reference", f"{lift['speedup']:.2f}x "
-            f"({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})", f">= {speed_goal}x", lift["speedup"] >= speed_goal)
+        speed = f"{lift['speedup']:.2f}x ({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})"
+        if lift["batch"] == 64:  # the goal is set at the usual batch; at 1024 both are compute-bound
+            speed_goal = GOALS["gpu_speedup_b64" if gpu else "cpu_speedup_b64"]
+            row(f"{label}: trainer / per-sample reference", speed, f">= {speed_goal}x", lift["speedup"] >= speed_goal)
+        else:
+            lines.append(f"{label + ': trainer / per-sample reference':<58} {speed:>16}")
         goal = GOALS["flop_fraction_b1024" if lift["batch"] >= 1024 else "flop_fraction_b64"]
         row(f"{label}: trainer FLOP/s / matmul FLOP/s", f"{100 * lift['trainer_flop_fraction']:.0f} % "
             f"(ref {100 * lift['reference_flop_fraction']:.0f} %)", f">= {100 * goal:.0f} %", lift["trainer_flop_fraction"] >= goal)
+    opts = result.get("trainer_options")  # absent from runs recorded before the options existed
+    if opts:
+        lines.append(f"{'baseline b64 trainer: fp32 / bf16 autocast / torch.compile':<58} "
+                     f"{opts['fp32_samples_s']:.0f} / {opts['bf16_samples_s']:.0f} / {opts['compiled_samples_s']:.0f} samples/s")
     aug = result["augmentation"]
     row(f"ranking + virtual cameras ({aug['poses']} poses)", f"{aug['poses_s'] / 1e6:.2f} M/s", ">= 1 M/s",
         aug["poses_s"] >= GOALS["augmentation_poses_s"])
@@ -276,3 +304,16 @@ def recorded(root: Path | None = None) -> list[dict]:
     folder = (root or Path(__file__).resolve().parents[1]) / "bench" / "results"
     runs = [json.loads(p.read_text()) | {"file": p.name} for p in sorted(folder.glob("*.json"))]
     return sorted(runs, key=lambda r: r["created"], reverse=True)
+
+
+def committed_memory(root: Path | None = None) -> list[dict]:
+    """Peak resident memory of each notebook's kernel in the committed reproduction runs
+    (``runs/<run>/*.json``), largest first; runs from before the figure was recorded are skipped."""
+    folder = (root or Path(__file__).resolve().parents[1]) / "runs"
+    rows = []
+    for path in sorted(folder.glob("*/*.json")):
+        res = json.loads(path.read_text())
+        if "peak_rss_mib" in res:
+            rows.append({"run": path.parent.name, "notebook": res["notebook"], "preset": res["preset"],
+                         "dataset": res["dataset"], "peak_rss_mib": res["peak_rss_mib"], "commit": res.get("commit")})
+    return sorted(rows, key=lambda r: -r["peak_rss_mib"])

@@ -1,10 +1,11 @@
 """The benchmark runs end to end on a tiny setting (figures are not asserted: no timing tests)."""
 import json
 import math
+import sys
 
 from torch import nn
 
-from drpose3d.bench import GOALS, multiply_adds, report, run
+from drpose3d.bench import GOALS, _wall, multiply_adds, report, run
 from drpose3d.cli import main
 
 
@@ -19,14 +20,35 @@ def test_tiny_benchmark_measures_every_figure(tmp_path):
     assert [(x["batch"], x["ranking"]) for x in result["lifting"]] == [(64, "none"), (64, "depthnet"), (1024, "none")]
     numbers = [v for x in result["lifting"] for v in x.values() if isinstance(v, float)]
     numbers += [result["augmentation"]["poses_s"], result["p_mpjpe"]["poses_s"], *result["renderer"].values(),
-                *result["cnn_training"].values()]
+                *result["cnn_training"].values(), *result["trainer_options"].values()]
+    assert set(result["trainer_options"]) == {"fp32_samples_s", "bf16_samples_s", "compiled_samples_s"}
     assert all(math.isfinite(v) and v > 0 for v in numbers)
     assert result["machine"]["device"] == "cpu" and result["machine"]["threads"] >= 1
     text = report(result)
-    assert text.count("goal") == 2 * len(result["lifting"]) + 2 and ("met" in text)
+    batch64 = sum(x["batch"] == 64 for x in result["lifting"])
+    assert text.count("goal") == batch64 + len(result["lifting"]) + 2 and ("met" in text)
 
 
 def test_bench_command_prints_the_table(tmp_path, capsys):
     assert main(["bench", "--tiny", "--device", "cpu", "--out", str(tmp_path / "b.json")]) == 0
     assert "trainer / per-sample reference" in capsys.readouterr().out and (tmp_path / "b.json").exists()
     assert set(GOALS) >= {"cpu_speedup_b64", "flop_fraction_b64", "augmentation_poses_s"}
+
+
+def test_a_failing_timed_command_keeps_its_exit_code_and_output(tmp_path):
+    ok = _wall([sys.executable, "-c", "print('fine')"], tmp_path)
+    failed = _wall([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], tmp_path)
+    assert ok["exit_code"] == 0 and "output_tail" not in ok
+    assert failed["exit_code"] == 3 and "boom" in failed["output_tail"] and failed["seconds"] > 0
+
+
+def test_committed_memory_reads_peak_rss_of_each_run(tmp_path):
+    from drpose3d.bench import committed_memory
+
+    (tmp_path / "runs" / "cpu").mkdir(parents=True)
+    for name, peak in (("table1_upper_bound", 2100.5), ("fig5a_prcnn_ablation", 5120.0)):
+        (tmp_path / "runs" / "cpu" / f"{name}.json").write_text(json.dumps(
+            {"notebook": name, "preset": "cpu", "dataset": "synthetic", "peak_rss_mib": peak, "commit": "abc"}))
+    (tmp_path / "runs" / "cpu" / "old.json").write_text(json.dumps({"notebook": "old", "preset": "cpu", "dataset": "synthetic"}))
+    rows = committed_memory(tmp_path)
+    assert [(r["notebook"], r["peak_rss_mib"]) for r in rows] == [("fig5a_prcnn_ablation", 5120.0), ("table1_upper_bound", 2100.5)]
