@@ -230,8 +230,13 @@ def machine(device: torch.device) -> dict:
     return info
 
 
-def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str | Path | None = None) -> dict:
-    """Measure everything (tiny: seconds-long sizes for the tests) and write JSON to `out`."""
+def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str | Path | None = None,
+        smoke_out: str | Path | None = None) -> dict:
+    """Measure everything (tiny: seconds-long sizes for the tests) and write JSON to `out`;
+    with `full`, the timed smoke reproduction writes to `smoke_out` (it must not hold a cache:
+    every model is trained) or to a temporary folder."""
+    if full and smoke_out is not None and (Path(smoke_out) / "cache").exists():
+        raise FileExistsError(f"{Path(smoke_out) / 'cache'}: the timed smoke run needs an empty cache, so every model is trained")
     dev = resolve_device(device)
     scale = 1 if not tiny else 0
     lift_samples = 64 * 100 if scale else 64 * 4
@@ -249,8 +254,9 @@ def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str |
     result["cnn_training"] = bench_cnn_training(512 if scale else 64, 64 if scale else 32, dev)
     if full:
         root = Path(__file__).resolve().parents[1]
-        with tempfile.TemporaryDirectory() as fresh:  # an empty cache: every model is trained
-            smoke = _wall([sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke", "--out", fresh], root)
+        with tempfile.TemporaryDirectory() as fresh:
+            target = Path(smoke_out or fresh)
+            smoke = _wall([sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke", "--out", str(target)], root)
         result["wall_s"] = {"reproduce_smoke": smoke, "test_suite": _wall([sys.executable, "-m", "pytest", "-q"], root)}
     if out is not None:
         write_text_atomic(Path(out), json.dumps(result, indent=1))

@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
     bench.add_argument("--full", action="store_true", help="also time 'reproduce --preset smoke' and the test suite")
     bench.add_argument("--out", help="write the figures as JSON to this file")
+    bench.add_argument("--smoke-out", help="with --full: keep the timed smoke reproduction here (default: a temporary folder)")
     return ap
 
 
@@ -76,7 +77,7 @@ def _export(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .bench import report, run
 
-    print(report(run(args.device, tiny=args.tiny, full=args.full, out=args.out)))
+    print(report(run(args.device, tiny=args.tiny, full=args.full, out=args.out, smoke_out=args.smoke_out)))
     return 0
 
 

@@ -52,3 +52,11 @@ def test_committed_memory_reads_peak_rss_of_each_run(tmp_path):
     (tmp_path / "runs" / "cpu" / "old.json").write_text(json.dumps({"notebook": "old", "preset": "cpu", "dataset": "synthetic"}))
     rows = committed_memory(tmp_path)
     assert [(r["notebook"], r["peak_rss_mib"]) for r in rows] == [("fig5a_prcnn_ablation", 5120.0), ("table1_upper_bound", 2100.5)]
+
+
+def test_full_bench_refuses_a_smoke_folder_with_a_cache_before_measuring(tmp_path):
+    import pytest
+
+    (tmp_path / "cache").mkdir()
+    with pytest.raises(FileExistsError, match="empty cache"):
+        run("cpu", tiny=True, full=True, smoke_out=tmp_path)
