@@ -41,15 +41,24 @@ def _sync(device: torch.device) -> None:
 
 def _timed(fn: Callable[[], object], device: torch.device, repeat: int = 1, warmup: bool = True) -> float:
     """Best wall time of `repeat` calls (after one warm-up call unless told not to), seconds."""
+    return _timed_side_by_side([fn], device, repeat, warmup)[0]
+
+
+def _timed_side_by_side(fns: list[Callable[[], object]], device: torch.device, repeat: int,
+                        warmup: bool = True) -> list[float]:
+    """Best wall time of each function over `repeat` rounds that call them in turn: on a shared
+    machine whose speed drifts, a ratio of interleaved bests is steadier than two separate runs."""
     if warmup:
-        fn()
+        for fn in fns:
+            fn()
         _sync(device)
-    best = float("inf")
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -90,13 +99,14 @@ def bench_trainer_options(cfg: LifterConfig, batch: int, samples: int, device: t
     data = _lifter_data(samples)
     if cfg.ranking == "none":
         data.pop("ranking")
-    out = {}
+    runs = {}
     for name, options in (("fp32", {}), ("bf16", {"precision": "bf16"}), ("compiled", {"compile": True})):
         torch.manual_seed(0)
         model = Lifter(cfg).to(device)
         train_cfg = TrainConfig(epochs=1, batch_size=batch, **options)
-        out[f"{name}_samples_s"] = samples / _timed(lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"), device, 2)
-    return out
+        runs[name] = lambda model=model, train_cfg=train_cfg: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench")
+    seconds = _timed_side_by_side(list(runs.values()), device, 2)
+    return {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds)}
 
 
 def multiply_adds(model: nn.Module) -> int:
@@ -104,35 +114,38 @@ def multiply_adds(model: nn.Module) -> int:
     return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear))
 
 
-def matmul_flops(model: nn.Module, batch: int, device: torch.device, repeat: int = 3) -> float:
-    """fp32 FLOP/s of this machine on the model's own matmuls (forward, grad-input, grad-weight)."""
+def matmul_pass(model: nn.Module, batch: int, device: torch.device, passes: int = 10) -> tuple[Callable[[], None], float]:
+    """The model's own fp32 matmuls (forward, grad-input, grad-weight) `passes` times as a function,
+    and the floating-point operations one call does: this machine's arithmetic limit at those shapes."""
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     mats = [(torch.randn(batch, m.in_features, device=device), torch.randn(m.in_features, m.out_features, device=device),
              torch.randn(batch, m.out_features, device=device)) for m in layers]
 
     def run() -> None:
-        for x, w, gy in mats:
-            x @ w
-            gy @ w.T
-            x.T @ gy
+        for _ in range(passes):
+            for x, w, gy in mats:
+                x @ w
+                gy @ w.T
+                x.T @ gy
 
-    seconds = _timed(run, device, repeat)
-    return 6 * batch * sum(m.in_features * m.out_features for m in layers) / seconds
+    return run, passes * 6 * batch * sum(m.in_features * m.out_features for m in layers)
 
 
-def bench_lifting(cfg: LifterConfig, batch: int, samples: int, device: torch.device) -> dict:
-    """Trainer vs per-sample reference for one lifter, and the trainer's share of matmul FLOP/s."""
+def bench_lifting(cfg: LifterConfig, batch: int, samples: int, device: torch.device, rounds: int = 3) -> dict:
+    """Trainer vs per-sample reference for one lifter, and the trainer's share of matmul FLOP/s,
+    all three timed in the same interleaved rounds."""
     data = _lifter_data(samples)
     if cfg.ranking == "none":
         data.pop("ranking")
     torch.manual_seed(0)
     model = Lifter(cfg).to(device)
     train_cfg = TrainConfig(epochs=1, batch_size=batch)
-    ours = _timed(lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"), device, 2)
-    ref = _timed(lambda: _reference_loop(model, data, batch, device), device, 2)
+    matmuls, matmul_flop = matmul_pass(model, batch, device)
+    ours, ref, mm = _timed_side_by_side([lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"),
+                                         lambda: _reference_loop(model, data, batch, device), matmuls], device, rounds)
     ours_sps, ref_sps = samples / ours, samples / ref
     flop_per_sample = 6 * multiply_adds(model)
-    peak = matmul_flops(model, batch, device)
+    peak = matmul_flop / mm
     return {"batch": batch, "width": cfg.width, "ranking": cfg.ranking, "stages": cfg.stages,
             "trainer_samples_s": ours_sps, "reference_samples_s": ref_sps, "speedup": ours_sps / ref_sps,
             "trainer_flops": ours_sps * flop_per_sample, "reference_flops": ref_sps * flop_per_sample,
@@ -153,13 +166,13 @@ def bench_augmentation(n: int, device: torch.device) -> dict:
         project(cam3d, cams)
         return ranking_matrix(cam3d[:, 1:, 2], 20.0)
 
-    return {"poses": n, "poses_s": n / _timed(run, device, 2)}
+    return {"poses": n, "poses_s": n / _timed(run, device, 3)}
 
 
 def bench_p_mpjpe(n: int, device: torch.device) -> dict:
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(n, 17, 3, generator=g).to(device) for _ in range(2))
-    seconds = _timed(lambda: p_mpjpe(a, b), device, 2)
+    seconds = _timed(lambda: p_mpjpe(a, b), device, 3)
     return {"poses": n, "seconds": seconds, "poses_s": n / seconds}
 
 

@@ -2,15 +2,40 @@
 import json
 import math
 import sys
+import time
 
 from torch import nn
 
-from drpose3d.bench import GOALS, _wall, multiply_adds, report, run
+import torch
+
+from drpose3d.bench import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
 from drpose3d.cli import main
 
 
 def test_multiply_adds_counts_linear_layers():
     assert multiply_adds(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 5))) == 3 * 4 + 4 * 5
+
+
+def test_side_by_side_timing_interleaves_rounds_and_keeps_each_best():
+    calls, clock = [], iter([0.3, 0.1, 0.2])  # the slow function's successive durations
+
+    def slow():
+        calls.append("slow")
+        end = time.perf_counter() + next(clock, 0.0)
+        while time.perf_counter() < end:
+            pass
+
+    fast = lambda: calls.append("fast")
+    best_slow, best_fast = _timed_side_by_side([slow, fast], torch.device("cpu"), repeat=2)
+    assert calls == ["slow", "fast"] * 3  # one warm-up round, then two timed rounds in turn
+    assert 0.1 <= best_slow < 0.2 and best_fast < best_slow  # the best round (0.1 s), not the first or the mean
+
+
+def test_matmul_pass_counts_forward_and_both_backward_products():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 5))
+    run_pass, flop = matmul_pass(model, batch=8, device=torch.device("cpu"), passes=2)
+    run_pass()
+    assert flop == 2 * 6 * 8 * (3 * 4 + 4 * 5)
 
 
 def test_tiny_benchmark_measures_every_figure(tmp_path):
