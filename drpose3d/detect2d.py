@@ -44,9 +44,14 @@ def train_hourglass(train: ImageSet, cfg: HourglassConfig, train_cfg: TrainConfi
 
 
 def detect(model: StackedHourglass, images: ImageSet, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Heatmaps of the last stack (N, 16, R/2, R/2) and detected joints in full-image pixels (N, 16, 2)."""
-    heat = predict(model, lambda m, b: m(b["images"].float() / 255)[-1], {"images": images.images}, device, batch_size=256)
-    joints_crop = decode(heat) * 2  # heatmaps are at half the crop resolution
+    """Heatmaps of the last stack (N, 16, R/2, R/2) as uint8 (255 = 1) and detected joints in
+    full-image pixels (N, 16, 2), both from the float heatmaps of one batch at a time (the float
+    heatmaps of a cpu-preset training set alone would be 2.5 GB)."""
+    def heat_and_joints(m: StackedHourglass, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        heat = m(b["images"].float() / 255)[-1]
+        return (heat.clamp(0, 1) * 255).round().to(torch.uint8), decode(heat) * 2  # heatmaps: half the crop resolution
+
+    heat, joints_crop = predict(model, heat_and_joints, {"images": images.images}, device, batch_size=256)
     return heat, from_crop(joints_crop, images.boxes, images.resolution)
 
 

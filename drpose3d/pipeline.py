@@ -84,7 +84,7 @@ def image_stage(ctx: Context) -> ImageStage:
         det = {}
         for split, imgs in images.items():
             heat, joints = detect(model, imgs, ctx.device)
-            det[split] = {"heatmaps": (heat.clamp(0, 1) * 255).round().to(torch.uint8), "joints": joints,
+            det[split] = {"heatmaps": heat, "joints": joints,
                           "errors": errors_2d(joints, projected_2d(getattr(ctx, split))[:, list(HOURGLASS_JOINTS)], imgs.boxes)}
         ctx.cache.save_tensor("detections", key, det)
     return ImageStage(images, {s: d["heatmaps"] for s, d in det.items()}, {s: d["joints"] for s, d in det.items()},

@@ -142,11 +142,17 @@ def fit(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
-            tensors: dict[str, torch.Tensor], device: torch.device, batch_size: int = 4096) -> torch.Tensor:
-    """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU."""
+def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor | tuple[torch.Tensor, ...]],
+            tensors: dict[str, torch.Tensor], device: torch.device,
+            batch_size: int = 4096) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU. `fn` may
+    return a tuple (concatenated field by field): reducing each batch inside `fn` (quantising,
+    decoding) keeps the full-precision outputs of the whole set from ever being in memory at once."""
     _place(model, device)
     model.eval()
     n = next(iter(tensors.values())).shape[0]
-    outs = [fn(model, {k: v[i:i + batch_size].to(device) for k, v in tensors.items()}).cpu() for i in range(0, n, batch_size)]
-    return torch.cat(outs)
+    outs = []
+    for i in range(0, n, batch_size):
+        out = fn(model, {k: v[i:i + batch_size].to(device) for k, v in tensors.items()})
+        outs.append(tuple(t.cpu() for t in out) if isinstance(out, tuple) else out.cpu())
+    return tuple(map(torch.cat, zip(*outs))) if isinstance(outs[0], tuple) else torch.cat(outs)

@@ -82,6 +82,25 @@ def test_hourglass_stacks_and_decoding():
     assert (found - points).abs().max() <= 0.5
 
 
+def test_detection_reduces_each_batch_as_the_whole_float_set_would():
+    from drpose3d.detect2d import detect
+    from drpose3d.images import ImageSet
+    from drpose3d.render import from_crop
+
+    torch.manual_seed(0)
+    model = StackedHourglass(stacks=1, channels=8, joints=16, depth=2).eval()
+    g = torch.Generator().manual_seed(1)
+    n = 300  # more than one batch of 256
+    images = ImageSet((torch.rand(n, 3, 16, 16, generator=g) * 255).to(torch.uint8),
+                      torch.tensor([[100.0, 50.0, 400.0]]).repeat(n, 1), torch.zeros(n, 16, 2))
+    heat, joints = detect(model, images, torch.device("cpu"))
+    with torch.no_grad():
+        full = model(images.images.float() / 255)[-1]
+    assert heat.dtype == torch.uint8 and heat.shape == (n, 16, 8, 8)
+    assert (heat.int() - (full.clamp(0, 1) * 255).round().int()).abs().max() <= 1  # batched vs whole-set float rounding
+    assert torch.allclose(joints, from_crop(decode(full) * 2, images.boxes, 16))
+
+
 def test_prcnn_trains_under_torchrun_ddp_gloo(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
                            "-m", "drpose3d.rank_cnn", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
