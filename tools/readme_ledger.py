@@ -29,8 +29,9 @@ def section(run: Path) -> str:
     results = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
     commits = sorted({r["commit"] for r in results if r.get("commit")}) or ["not recorded"]
     seeds = max(len(r["seeds"]) for r in results)
+    datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
-    head = (f"### Preset {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Generated data; "
+    head = (f"### Preset {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
             f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}.\n")
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
 
