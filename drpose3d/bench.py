@@ -319,7 +319,7 @@ def report(result: dict) -> str:
 
 
 def recorded(root: Path | None = None) -> list[dict]:
-    """The committed benchmark runs (``bench/results/*.json``), one per machine, newest first."""
+    """The committed benchmark runs (``bench/results/*.json``, one file per recorded run), newest first."""
     folder = (root or Path(__file__).resolve().parents[1]) / "bench" / "results"
     runs = [json.loads(p.read_text()) | {"file": p.name} for p in sorted(folder.glob("*.json"))]
     return sorted(runs, key=lambda r: r["created"], reverse=True)
