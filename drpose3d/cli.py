@@ -39,14 +39,14 @@ def _parser() -> argparse.ArgumentParser:
 def _reproduce(args: argparse.Namespace) -> int:
     from .presets import get_preset
     from .reproduce import NOTEBOOKS, build_book, project_root, run_notebooks
-    from .sources import load_world
+    from .sources import check_spec
     from .train import resolve_device
 
     preset = get_preset(args.preset)
     if args.seeds is not None and args.seeds < 1:
         raise DataError(f"--seeds is {args.seeds}, expected >= 1")
     resolve_device(args.device)
-    load_world(args.data, preset)  # validate the data before any notebook starts
+    check_spec(args.data, preset)
     out = Path(args.out).resolve()
     root = project_root()
     names = [n for n in NOTEBOOKS if not args.only or n in args.only]

@@ -12,7 +12,7 @@ from pathlib import Path
 from .dataset import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
 from .h36m import load_h36m
 from .mocap import DataError, Mocap, load_mocap
-from .motion import generate_world
+from .motion import SUBJECTS, generate_world
 from .presets import Preset
 
 
@@ -77,3 +77,16 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
     train, test = choose_split(mocap.subjects, options, spec)
     detected = kind == "h36m" and (keypoints or "gt") != "gt"
     return World(label + (f"?{options}" if options else ""), mocap, samples, train, test, detected)
+
+
+def check_spec(spec: str, preset: Preset) -> None:
+    """Fail fast on a bad data spec before any notebook starts.
+
+    A file spec is loaded (that is the check of its format); the synthetic world is not generated,
+    because that takes minutes at the larger presets, only its split is checked against its subjects.
+    """
+    body, _, options = spec.partition("?")
+    if body == "synthetic":
+        choose_split(list(SUBJECTS), options, spec)
+    else:
+        load_world(spec, preset)

@@ -69,3 +69,19 @@ def test_subject_split_chosen_in_the_data_spec(tmp_path):
     for bad, message in (("?train=dora", "unknown subject"), ("?train=anna&test=anna", "disjoint"), ("?split=x", "is not train=")):
         with pytest.raises(DataError, match=message):
             load_world(f"mocap:{tmp_path / 'm.npz'}{bad}", tiny)
+
+
+def test_spec_check_validates_the_synthetic_split_without_generating_the_world(monkeypatch):
+    import drpose3d.sources as sources
+    from drpose3d.presets import get_preset
+
+    def generate(**_):
+        raise AssertionError("check_spec generated the world")
+
+    monkeypatch.setattr(sources, "generate_world", generate)
+    paper = get_preset("paper")
+    sources.check_spec("synthetic?train=S1,S5&test=S11", paper)
+    for bad, message in (("synthetic?test=S99", r"unknown subject\(s\) \['S99'\]"), ("synthetic?train=S1&test=S1", "disjoint"),
+                         ("kinect", "data is 'kinect'")):
+        with pytest.raises(DataError, match=message):
+            sources.check_spec(bad, paper)

@@ -139,6 +139,7 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
 
 @pytest.mark.parametrize("args,message", [
     (["reproduce", "--data", "kinect"], "data is 'kinect'"),
+    (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
     (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
     (["reproduce", "--seeds", "0"], "--seeds is 0"),
     (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
