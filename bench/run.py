@@ -1,5 +1,6 @@
 """Print every speed figure of the project (and write them as JSON): ``python bench/run.py [--full] [--out FILE]``.
-The same as ``drpose3d bench``; see ``drpose3d.bench`` for what is measured and against which goal."""
+The same as ``drpose3d bench``; see ``bench/measure.py`` for what is measured and against which goal."""
+
 import sys
 
 from drpose3d.cli import main

@@ -6,14 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .mocap import DataError
+from drpose3d import __version__
+from drpose3d.errors import DataError, RunError
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .presets import PRESETS
-    from .reproduce import NOTEBOOKS
+    from drpose3d.book.notebooks import NOTEBOOKS
+    from drpose3d.presets import PRESETS
 
     ap = argparse.ArgumentParser(prog="drpose3d", description="Reproduce DRPose3D (IJCAI 2018).")
+    ap.add_argument("--version", action="version", version=f"drpose3d {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill and build the book")
     rep.add_argument("--preset", default="smoke", choices=list(PRESETS))
@@ -37,24 +39,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .presets import get_preset
-    from .reproduce import NOTEBOOKS, build_book, project_root, run_notebooks
-    from .sources import check_spec
-    from .train import resolve_device
+    from drpose3d.book.notebooks import NOTEBOOKS, build_book, run_notebooks
+    from drpose3d.run import project_root, resolve
+    from drpose3d.worlds.spec import check_spec
 
-    preset = get_preset(args.preset)
     if args.seeds is not None and args.seeds < 1:
-        raise DataError(f"--seeds is {args.seeds}, expected >= 1")
-    resolve_device(args.device)
-    check_spec(args.data, preset)
-    out = Path(args.out).resolve()
+        raise RunError(f"--seeds is {args.seeds}, expected >= 1")
+    run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
+    check_spec(run.data, run.preset)
     root = project_root()
     names = [n for n in NOTEBOOKS if not args.only or n in args.only]
-    params = {"preset": args.preset, "data": args.data, "seeds": args.seeds or preset.seeds,
-              "device": args.device, "out": str(out)}
-    failures = run_notebooks(names, params, out, root)
+    failures = run_notebooks(names, run.save(), run.out, root)
     if not args.no_book:
-        index = build_book(out, root)
+        index = build_book(run.out, root)
         print(f"book: {index}")
     for f in failures:
         print(f"error: notebook {f.notebook} failed in {f.message}", file=sys.stderr)
@@ -62,9 +59,9 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .mocap import save_mocap
-    from .motion import generate_world
-    from .presets import get_preset
+    from drpose3d.worlds.mocap import save_mocap
+    from drpose3d.worlds.generated import generate_world
+    from drpose3d.presets import get_preset
 
     if not args.out.endswith(".npz"):
         raise DataError(f"--out is {args.out!r}, expected a path ending in .npz")
@@ -75,7 +72,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import report, run
+    """A thin entry point: the measurements live in the checkout's bench/, not in the package."""
+    from drpose3d.run import project_root
+
+    sys.path.insert(0, str(project_root() / "bench"))
+    from measure import report, run
 
     print(report(run(args.device, tiny=args.tiny, full=args.full, out=args.out, smoke_out=args.smoke_out)))
     return 0

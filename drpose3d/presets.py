@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .detect2d import HourglassConfig
-from .train import TrainConfig
+from drpose3d.models.hourglass import HourglassConfig
+from drpose3d.train import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from .cache import Cache
+from drpose3d.cache import Checkpoints
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,6 @@ class TrainConfig:
         return torch.optim.Adam(params, lr=self.lr, fused=True)
 
 
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is an error, not a fallback."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device is {device!r}, expected 'auto', 'cpu' or 'cuda'")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch sees no CUDA device")
-    return torch.device(device)
-
-
 def _place(model: nn.Module, device: torch.device) -> None:
     """Move to `device`; convolutional models go channels-last (NHWC), which PyTorch then keeps
     for their activations: 1.6-1.7x faster PRCNN and hourglass steps on 2 CPU cores, and the
@@ -81,14 +70,13 @@ def fit(
     cfg: TrainConfig,
     seed: int,
     device: torch.device,
-    cache: Cache | None = None,
-    checkpoint_key: str | None = None,
+    checkpoints: Checkpoints | None = None,
     desc: str = "train",
 ) -> list[float]:
     """Train `model` in place; returns the mean loss of each epoch.
 
-    With `cache` and `checkpoint_key`, a checkpoint is written after every epoch and a
-    later call with the same key continues from it, bit-identically on the CPU. Under
+    With `checkpoints`, the state is saved after every epoch and a later call with the same
+    handle continues from it, bit-identically on the CPU. Under
     ``torchrun`` (an initialised process group) the model is wrapped in
     DistributedDataParallel and each rank takes every world_size-th batch of the shared
     permutation; only rank 0 writes checkpoints.
@@ -104,7 +92,7 @@ def fit(
     order = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     losses: list[float] = []
-    state = cache.load_tensor("checkpoints", checkpoint_key) if cache and checkpoint_key else None
+    state = checkpoints.load() if checkpoints else None
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
@@ -131,8 +119,8 @@ def fit(
         scheduler.step()
         losses.append(float(total) / len(batches))  # one host sync per epoch
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        if cache and checkpoint_key and rank == 0:
-            cache.save_tensor("checkpoints", checkpoint_key, {
+        if checkpoints and rank == 0:
+            checkpoints.save({
                 "model": model.state_dict(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
                 "order_rng": order.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses,
                 "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,

@@ -1,13 +1,17 @@
 """Small files in the exact formats users bring, written by the tests (never real data)."""
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from drpose3d.camera import h36m_rig, project, world_to_camera
-from drpose3d.motion import generate_world
-from drpose3d.skeleton import H36M32_TO_17
+from drpose3d.pose.camera import h36m_rig, project, world_to_camera
+from drpose3d.worlds.generated import generate_world
+from drpose3d.pose.skeleton import H36M32_TO_17
+
+# the benchmark lives beside the package (bench/measure.py), not in it
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 
 def to_h36m32(positions_mm: np.ndarray) -> np.ndarray:

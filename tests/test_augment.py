@@ -4,13 +4,13 @@ import math
 import pytest
 import torch
 
-from drpose3d.augment import (AugmentConfig, camera_prior, entry_accuracy, fit_noise_model, look_at,
+from drpose3d.worlds.augment import (AugmentConfig, camera_prior, entry_accuracy, fit_noise_model, look_at,
                               rig_cameras, sample_virtual_cameras, statistical_flip, virtual_samples, world_poses)
-from drpose3d.camera import capture_centre, world_to_camera
-from drpose3d.dataset import build_samples
-from drpose3d.motion import generate_world
-from drpose3d.ranking import ranking_matrix
-from drpose3d.skeleton import HOURGLASS_JOINTS
+from drpose3d.pose.camera import capture_centre, world_to_camera
+from drpose3d.worlds.samples import build_samples
+from drpose3d.worlds.generated import generate_world
+from drpose3d.pose.ranking import ranking_matrix
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 
 
 def test_eq7_recovers_a_known_centre_from_noisy_axes():

@@ -8,7 +8,7 @@ from torch import nn
 
 import torch
 
-from drpose3d.bench import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
+from measure import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
 from drpose3d.cli import main
 
 
@@ -68,7 +68,7 @@ def test_a_failing_timed_command_keeps_its_exit_code_and_output(tmp_path):
 
 
 def test_committed_memory_reads_peak_rss_of_each_run(tmp_path):
-    from drpose3d.bench import committed_memory
+    from measure import committed_memory
 
     (tmp_path / "runs" / "cpu").mkdir(parents=True)
     for name, peak in (("table1_upper_bound", 2100.5), ("fig5a_prcnn_ablation", 5120.0)):

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from drpose3d.camera import (Cameras, camera_to_world, capture_centre, h36m_rig, project, quaternion_to_matrix,
+from drpose3d.pose.camera import (Cameras, camera_to_world, capture_centre, h36m_rig, project, quaternion_to_matrix,
                              world_to_camera)
 
 
@@ -61,7 +61,7 @@ def test_unknown_subject_names_the_known_ones():
 
 
 def test_per_sample_projection_in_blocks_equals_each_camera_alone():
-    from drpose3d.blocks import CPU_BLOCK_ROWS
+    from drpose3d.pose.blocking import CPU_BLOCK_ROWS
 
     g = torch.Generator().manual_seed(0)
     rig = h36m_rig("S9").to("cpu", torch.float32)

@@ -3,8 +3,9 @@ import time
 
 import pytest
 
-from drpose3d.claims import CLAIMS, DIRECTION, NOT_REPRODUCED, NOT_RUN, REPRODUCED, html_table, ledger, markdown_table, verdict
-from drpose3d.results import make_row, write_results
+from drpose3d.book.claims import CLAIMS, DIRECTION, NOT_REPRODUCED, NOT_RUN, REPRODUCED, html_table, ledger, markdown_table, verdict
+from drpose3d.book.results import make_row, write_results
+from drpose3d.run import resolve
 
 
 def test_verdict_rule():
@@ -20,7 +21,8 @@ def test_verdict_rule():
 
 
 def _write(out, notebook, rows):
-    write_results(out, notebook, "synthetic", "cpu", [0, 1, 2], [make_row(n, "m", v, None) for n, v in rows.items()], time.time())
+    run = resolve("cpu", seeds=3, device="cpu", out=out)
+    write_results(run, notebook, "synthetic", [make_row(n, "m", v, None) for n, v in rows.items()], time.time())
 
 
 def test_ledger_reads_results_and_judges_each_claim(tmp_path):

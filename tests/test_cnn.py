@@ -4,12 +4,13 @@ import sys
 import pytest
 import torch
 
-from drpose3d.images import FLIP_16, augment, target_heatmaps
+from drpose3d.images.transform import FLIP_16, rotate_scale_flip
 from drpose3d.models.hourglass import StackedHourglass, decode
 from drpose3d.models.prcnn import PRCNN, rank_probability, ranknet_loss
 from drpose3d.models.resnet import ResNet
-from drpose3d.ranking import ranking_matrix
-from drpose3d.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+from drpose3d.pose.ranking import ranking_matrix
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+from drpose3d.stages.pose2d import target_heatmaps
 
 
 def _batch(n=32, r=32):
@@ -25,7 +26,7 @@ def test_flip_swaps_left_right_in_pixels_heatmaps_and_ranking():
     heat = target_heatmaps(joints, 32)
     heat_full = torch.nn.functional.interpolate(heat, size=(32, 32), mode="bilinear", align_corners=False)
     ranking = ranking_matrix(depth, 20.0)
-    out, q, out_heat, out_rank = augment(images, joints, heat_full, ranking, max_rotation_deg=0, scale=(1, 1))
+    out, q, out_heat, out_rank = rotate_scale_flip(images, joints, heat_full, ranking, max_rotation_deg=0, scale=(1, 1))
     mirrored = torch.tensor([torch.allclose(out[i], images[i].flip(-1), atol=1e-5) for i in range(len(out))])
     kept = torch.tensor([torch.allclose(out[i], images[i], atol=1e-5) for i in range(len(out))])
     assert mirrored.any() and kept.any() and (mirrored ^ kept).all()
@@ -42,7 +43,7 @@ def test_rotation_and_scale_move_joints_with_the_pixels():
     _, joints, _ = _batch(16, 64)
     heat = torch.nn.functional.interpolate(target_heatmaps(joints, 64), size=(64, 64), mode="bilinear", align_corners=False)
     images = heat[:, :3]
-    _, q, out_heat, _ = augment(images, joints, heat)
+    _, q, out_heat, _ = rotate_scale_flip(images, joints, heat)
     inside = ((q > 4) & (q < 60)).all(-1)
     found = decode(out_heat)
     assert ((found - q).norm(dim=-1)[inside] < 1.5).float().mean() > 0.95
@@ -83,9 +84,9 @@ def test_hourglass_stacks_and_decoding():
 
 
 def test_detection_reduces_each_batch_as_the_whole_float_set_would():
-    from drpose3d.detect2d import detect
-    from drpose3d.images import ImageSet
-    from drpose3d.render import from_crop
+    from drpose3d.stages.pose2d import detect
+    from drpose3d.images.sets import ImageSet
+    from drpose3d.images.render import from_crop
 
     torch.manual_seed(0)
     model = StackedHourglass(stacks=1, channels=8, joints=16, depth=2).eval()
@@ -103,7 +104,7 @@ def test_detection_reduces_each_batch_as_the_whole_float_set_would():
 
 def test_prcnn_trains_under_torchrun_ddp_gloo(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-                           "-m", "drpose3d.rank_cnn", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+                           "-m", "drpose3d.stages.prcnn", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     params = [k for k in a if "running_" not in k and "num_batches" not in k]

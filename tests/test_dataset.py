@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.camera import h36m_rig, project, world_to_camera
-from drpose3d.dataset import build_samples, protocol_split
-from drpose3d.mocap import DataError, Mocap
-from drpose3d.motion import generate_world
+from drpose3d.pose.camera import h36m_rig, project, world_to_camera
+from drpose3d.worlds.samples import build_samples, protocol_split
+from drpose3d.errors import DataError
+from drpose3d.worlds.mocap import Mocap
+from drpose3d.worlds.generated import generate_world
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +54,9 @@ def test_recentre_brings_far_mocap_into_view(mocap):
 
 
 def test_subject_split_chosen_in_the_data_spec(tmp_path):
-    from drpose3d.mocap import save_mocap
+    from drpose3d.worlds.mocap import save_mocap
     from drpose3d.presets import get_preset
-    from drpose3d.sources import load_world
+    from drpose3d.worlds.spec import load_world
 
     m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.4, fps=25)
     m.subject = np.where(m.subject == "S1", "anna", np.where(m.subject == "S5", "ben", "cleo"))
@@ -72,7 +73,7 @@ def test_subject_split_chosen_in_the_data_spec(tmp_path):
 
 
 def test_spec_check_validates_the_synthetic_split_without_generating_the_world(monkeypatch):
-    import drpose3d.sources as sources
+    import drpose3d.worlds.spec as sources
     from drpose3d.presets import get_preset
 
     def generate(**_):

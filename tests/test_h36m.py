@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.dataset import build_samples
-from drpose3d.h36m import load_h36m, read_npz_safely
-from drpose3d.mocap import DataError
+from drpose3d.worlds.samples import build_samples
+from drpose3d.worlds.h36m import load_h36m, read_npz_safely
+from drpose3d.errors import DataError
 from drpose3d.presets import get_preset
-from drpose3d.skeleton import HOURGLASS_JOINTS
-from drpose3d.sources import load_world
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+from drpose3d.worlds.spec import load_world
 
 from conftest import write_videopose3d
 
@@ -106,8 +106,9 @@ def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
     import shutil
     from types import SimpleNamespace
 
-    from drpose3d.dataset import projected_2d
-    from drpose3d.pipeline import detected_2d
+    from drpose3d.worlds.samples import projected_2d
+    from drpose3d.cache import Cache
+    from drpose3d.stages.pipeline import Context
 
     d = tmp_path / "h36m"
     shutil.copytree(h36m_dir, d)
@@ -121,8 +122,8 @@ def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
     assert not gt.detected_2d and det.detected_2d
     assert torch.allclose(projected_2d(gt.samples), gt.samples.pose2d, atol=1e-3)
     assert torch.allclose(det.samples.pose2d - projected_2d(det.samples), torch.tensor([3.0, -2.0]), atol=1e-3)
-    hourglass = {"train": torch.zeros(len(det.samples), 16, 2)}
-    ctx = SimpleNamespace(world=det, train=det.samples)
-    assert torch.equal(detected_2d(ctx, SimpleNamespace(detections=hourglass), "train"), det.samples.pose2d[:, list(HOURGLASS_JOINTS)])
-    ctx = SimpleNamespace(world=gt, train=gt.samples)
-    assert torch.equal(detected_2d(ctx, SimpleNamespace(detections=hourglass), "train"), hourglass["train"])
+    hourglass = torch.zeros(len(det.samples), 16, 2)
+    for world, expected in ((det, det.samples.pose2d[:, list(HOURGLASS_JOINTS)]), (gt, hourglass)):
+        ctx = Context(SimpleNamespace(), world, world.samples, world.samples, Cache(tmp_path / "cache"))
+        ctx.pose2d = lambda: {"train": SimpleNamespace(joints=hourglass)}  # the hourglass' detections, stubbed
+        assert torch.equal(ctx.detected_2d("train"), expected)

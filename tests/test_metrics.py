@@ -3,8 +3,8 @@ import math
 import torch
 from scipy import stats
 
-from drpose3d.camera import quaternion_to_matrix
-from drpose3d.metrics import headline, mean_ci95, mpjpe, p_mpjpe, per_group_mean, procrustes_align
+from drpose3d.pose.camera import quaternion_to_matrix
+from drpose3d.pose.metrics import headline, mean_ci95, mpjpe, p_mpjpe, per_group_mean, procrustes_align
 
 
 def _poses(n=16):
@@ -88,7 +88,7 @@ def test_procrustes_degenerate_inputs():
 
 
 def test_adjugate_is_determinant_times_inverse():
-    from drpose3d.metrics import _adjugate4
+    from drpose3d.pose.metrics import _adjugate4
 
     m = torch.randn(64, 4, 4, dtype=torch.float64)
     assert torch.allclose(_adjugate4(m), torch.linalg.det(m)[:, None, None] * torch.linalg.inv(m), atol=1e-10)

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.mocap import DataError, load_mocap, save_mocap
-from drpose3d.motion import generate_world
+from drpose3d.errors import DataError
+from drpose3d.worlds.mocap import load_mocap, save_mocap
+from drpose3d.worlds.generated import generate_world
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import torch
 
-from drpose3d.ranking import coarse_depth, discretise, pairwise_accuracy, ranking_matrix, upper_triangle
+from drpose3d.pose.ranking import coarse_depth, discretise, pairwise_accuracy, ranking_matrix, upper_triangle
 
 
 def test_ranking_matrix_properties_eq1():
@@ -43,7 +43,7 @@ def test_upper_triangle_and_accuracy():
 
 
 def test_fixed_orderings_recover_a_consistent_order_and_survive_cycles():
-    from drpose3d.ranking import borda_depth, topological_depth
+    from drpose3d.pose.ranking import borda_depth, topological_depth
 
     g = torch.Generator().manual_seed(0)
     depth = torch.randn(200, 16, generator=g) * 300
@@ -64,7 +64,7 @@ def test_fixed_orderings_recover_a_consistent_order_and_survive_cycles():
 
 
 def test_ranking_matrix_in_blocks_matches_the_direct_formula():
-    from drpose3d.blocks import CPU_BLOCK_ROWS
+    from drpose3d.pose.blocking import CPU_BLOCK_ROWS
 
     depth = torch.randn(2, CPU_BLOCK_ROWS + 7, 16, generator=torch.Generator().manual_seed(1)) * 100
     diff = depth[..., :, None] - depth[..., None, :]

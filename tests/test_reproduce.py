@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from drpose3d.cli import main
-from drpose3d.mocap import load_mocap
-from drpose3d.reproduce import run_notebooks
+from drpose3d.worlds.mocap import load_mocap
+from drpose3d.book.notebooks import run_notebooks
 
 
 def _cli(*args):
@@ -24,6 +24,7 @@ def synthetic_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_results_json_schema_and_values(synthetic_run):
     res = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
     assert res["notebook"] == "table1_upper_bound" and res["dataset"] == "synthetic" and res["preset"] == "tiny"
@@ -48,6 +49,7 @@ def test_results_json_schema_and_values(synthetic_run):
     assert set(world["subjects"]) == {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}
 
 
+@pytest.mark.slow
 def test_protocol_notebooks_share_their_runs(synthetic_run):
     load = lambda n: json.loads((synthetic_run / "results" / f"{n}.json").read_text())
     t2, f5b, f4, f7 = (load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative"))
@@ -91,6 +93,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert all(w >= f["error_ours_mm"] for w in worst for f in f7["frames"] if f["kind"] == "typical")
 
 
+@pytest.mark.slow
 def test_executed_notebooks_and_offline_book(synthetic_run):
     nb = nbformat.read(synthetic_run / "notebooks" / "table1_upper_bound.ipynb", as_version=4)
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
@@ -105,6 +108,7 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
         assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
 
 
+@pytest.mark.slow
 def test_second_run_reuses_the_cache(synthetic_run):
     before = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
     cached = {p: p.stat().st_mtime_ns for p in (synthetic_run / "cache").rglob("*") if p.is_file()}
@@ -117,6 +121,7 @@ def test_second_run_reuses_the_cache(synthetic_run):
     assert now == cached  # nothing retrained or rewritten: every artefact came from the cache
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["mocap", "h36m"])
 def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
     if source == "mocap":
@@ -154,16 +159,17 @@ def test_failing_notebook_names_itself_and_its_cell(tmp_path):
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("preset = 'x'")
+    params = nbformat.v4.new_code_cell("run_file = ''")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "notebooks" / "broken.ipynb")
-    failures = run_notebooks(["broken"], {"preset": "tiny"}, tmp_path / "out", root)
+    failures = run_notebooks(["broken"], tmp_path / "run.json", tmp_path / "out", root)
     assert len(failures) == 1 and failures[0].notebook == "broken"
     assert "RuntimeError: boom" in failures[0].message and "cell" in failures[0].message
 
 
+@pytest.mark.slow
 def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     """Kill a real run (process group: CLI, papermill kernel) once it has cached a model, rerun,
     and compare with an uninterrupted run: identical but for the run's own time stamps and memory."""
@@ -176,7 +182,7 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "drpose3d.cli", *args, "--out", str(killed)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not list((killed / "cache" / "lifter").glob("*.json")):
+    while time.time() < deadline and not list((killed / "cache" / "dpnet").glob("*.sha256")):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -1,11 +1,10 @@
-import json
-
 import pytest
 import torch
 
-from drpose3d.cache import Cache, config_key
+from drpose3d.cache import Cache, Checkpoints, config_key
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
-from drpose3d.train import TrainConfig, fit, resolve_device
+from drpose3d.run import resolve_device
+from drpose3d.train import TrainConfig, fit
 
 
 def _loss(model, b):
@@ -29,7 +28,7 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
     fit(ref, _data(), _loss, cfg, seed=3, device=torch.device("cpu"))
 
     cache = Cache(tmp_path)
-    real_save, calls = Cache.save_tensor, []
+    real_save, calls = Cache.save, []
 
     def crash_after_two(self, *a):
         real_save(self, *a)
@@ -37,12 +36,12 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
         if len(calls) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(Cache, "save_tensor", crash_after_two)
+    monkeypatch.setattr(Cache, "save", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
-        fit(_model(), _data(), _loss, cfg, seed=3, device=torch.device("cpu"), cache=cache, checkpoint_key="k")
-    monkeypatch.setattr(Cache, "save_tensor", real_save)
+        fit(_model(), _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"))
+    monkeypatch.setattr(Cache, "save", real_save)
     resumed = Lifter(LifterConfig(width=32))  # different init: the checkpoint must overwrite it
-    losses = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), cache=cache, checkpoint_key="k")
+    losses = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"))
     assert len(losses) == 4
     for a, b in zip(ref.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(a, b)
@@ -50,18 +49,33 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
 
 def test_corrupted_entries_are_recomputed_not_trusted(tmp_path):
     cache = Cache(tmp_path)
-    assert cache.json("r", "k", lambda: {"v": 1}) == {"v": 1}
-    path = cache.path("r", "k", ".json")
-    entry = json.loads(path.read_text())
-    entry["payload"]["v"] = 2
-    path.write_text(json.dumps(entry))
-    with pytest.warns(UserWarning, match="corrupted"):
-        assert cache.json("r", "k", lambda: {"v": 3}) == {"v": 3}
-    cache.save_tensor("t", "k", {"x": torch.arange(3)})
-    tensor_path = cache.path("t", "k", ".pt")
-    tensor_path.write_bytes(tensor_path.read_bytes()[:-3] + b"xyz")
+    cache.save("t", "k", {"x": torch.arange(3)})
+    path = cache.path("t", "k")
+    path.write_bytes(path.read_bytes()[:-3] + b"xyz")
     with pytest.warns(UserWarning, match="checksum"):
-        assert cache.load_tensor("t", "k") is None
+        assert cache.load("t", "k") is None
+    assert not path.exists()
+
+
+def test_a_stage_runs_once_then_loads_and_resumes_through_its_checkpoints(tmp_path):
+    """The wrapper hands a stage that takes `checkpoints` a handle, caches its result by key and
+    drops the checkpoint once the result is stored."""
+    cache, calls = Cache(tmp_path), []
+
+    def stage(n: int, checkpoints: Checkpoints | None = None) -> list[int]:
+        calls.append(n)
+        state = checkpoints.load() or {"done": 0}
+        checkpoints.save({"done": state["done"] + 1})
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # killed after its first checkpoint
+        return [n, state["done"]]
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.stage("demo", ("cfg", 1), stage, 5)
+    assert cache.stage("demo", ("cfg", 1), stage, 5) == [5, 1]  # resumed from the checkpoint
+    assert cache.stage("demo", ("cfg", 1), stage, 5) == [5, 1] and len(calls) == 2  # then loaded, not rerun
+    assert not list((tmp_path / "checkpoints").glob("*.pt"))
+    assert cache.stage("demo", ("cfg", 2), lambda n: n * 2, 5) == 10  # another key, another entry; no checkpoints
 
 
 def test_config_key_is_stable_and_sensitive():

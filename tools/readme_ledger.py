@@ -9,7 +9,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from drpose3d.claims import ledger, markdown_table
+from drpose3d.book.claims import ledger, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Claims ledger"

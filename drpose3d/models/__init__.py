@@ -1,4 +1,4 @@
 """Networks: the lifting family (DPNet, its ablations and the Martinez baseline)."""
-from .dpnet import DepthNet, Lifter, LifterConfig, PoseNet
+from drpose3d.models.dpnet import DepthNet, Lifter, LifterConfig, PoseNet
 
 __all__ = ["DepthNet", "Lifter", "LifterConfig", "PoseNet"]

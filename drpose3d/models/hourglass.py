@@ -1,9 +1,20 @@
 """Stacked hourglass 2D estimator (Newell et al. 2016) with intermediate supervision."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class HourglassConfig:
+    """The paper's 2D estimator: 8 stacks of 256 channels (Newell et al.); presets shrink it."""
+
+    stacks: int = 8
+    channels: int = 256
+    depth: int = 4
 
 
 class Residual(nn.Module):

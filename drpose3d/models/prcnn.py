@@ -3,11 +3,22 @@ differences (Eq. 3), a sigmoid turns them into ranking probabilities (Eq. 4), tr
 RankNet's cross-entropy summed over all pairs (Eq. 5)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .resnet import ResNet
+from drpose3d.models.resnet import ResNet
+
+
+@dataclass(frozen=True)
+class PRCNNConfig:
+    """ResNet depth, heatmap channels or not, base width (the paper's ResNets: 64)."""
+
+    depth: int = 34
+    heatmaps: bool = True
+    width: int = 64
 
 
 class PRCNN(nn.Module):

@@ -7,7 +7,7 @@ import math
 import torch
 from scipy import stats
 
-from .camera import quaternion_to_matrix
+from drpose3d.pose.camera import quaternion_to_matrix
 
 
 def joint_errors(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -14,8 +14,8 @@ import zlib
 import torch
 import torch.nn.functional as F
 
-from .camera import Cameras
-from .skeleton import BONES, LEFT
+from drpose3d.pose.camera import Cameras
+from drpose3d.pose.skeleton import BONES, LEFT
 
 #: Capsule radius (mm) of the bone ending at each child joint.
 BONE_RADIUS = {1: 85, 4: 85, 2: 72, 5: 72, 3: 52, 6: 52, 7: 125, 8: 135, 9: 50, 10: 95,

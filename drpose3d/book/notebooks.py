@@ -1,5 +1,5 @@
-"""`drpose3d reproduce`: execute the notebooks with papermill, then build the book from
-the executed copies (the book never executes anything itself)."""
+"""`drpose3d reproduce`: execute the notebooks with papermill on one resolved run, then build the
+book from the executed copies (the book never executes anything itself)."""
 from __future__ import annotations
 
 import shutil
@@ -11,20 +11,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .plots import plotly_js_path
+from drpose3d.book.plots import plotly_js_path
 
 #: Notebooks in book order; each is one table or figure of the paper.
 NOTEBOOKS: tuple[str, ...] = ("data_world", "fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table1_upper_bound",
                              "table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative",
                              "ranking_to_depth", "ranking_noise", "claims", "performance")
-
-
-def project_root() -> Path:
-    """The source checkout holding notebooks/, book/ and the book's _config.yml."""
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "_toc.yml").exists() or not (root / "notebooks").is_dir():
-        raise FileNotFoundError(f"{root}: not a drpose3d source checkout (no _toc.yml / notebooks/); install with 'pip install -e .'")
-    return root
 
 
 @dataclass
@@ -33,8 +25,9 @@ class Failure:
     message: str
 
 
-def run_notebooks(names: list[str], parameters: dict, out: Path, root: Path) -> list[Failure]:
-    """Execute each notebook into ``out/notebooks``; a failure names the notebook and cell."""
+def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> list[Failure]:
+    """Execute each notebook into ``out/notebooks`` with the run.json it reads; a failure names
+    the notebook and cell."""
     import papermill as pm
 
     failures = []
@@ -43,7 +36,7 @@ def run_notebooks(names: list[str], parameters: dict, out: Path, root: Path) -> 
         target = out / "notebooks" / f"{name}.ipynb"
         started = time.time()
         try:
-            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(target), parameters=parameters,
+            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(target), parameters={"run_file": str(run_file)},
                                 kernel_name="python3", cwd=str(out / "notebooks"), progress_bar=False)
             tqdm.write(f"  {name}: ran in {time.time() - started:.0f} s")
         except pm.PapermillExecutionError as err:

@@ -1,4 +1,5 @@
-"""`drpose3d bench`: every speed figure of the project measured in one run, side by side.
+"""`drpose3d bench` (or ``python bench/run.py``): every speed figure of the project measured in
+one run, side by side. It lives beside the package, not in it: users of the package do not ship it.
 
 * lifting: the project's trainer (whole tensors, index permutations, foreach Adam) against the
   way public lifting code feeds the same model (a per-frame ``Dataset.__getitem__`` and a
@@ -24,14 +25,15 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .augment import CameraPrior, rig_cameras, camera_prior, sample_virtual_cameras
-from .camera import project, world_to_camera
-from .fileio import write_text_atomic
-from .lifting import batch_loss
-from .metrics import p_mpjpe
-from .models.dpnet import Lifter, LifterConfig
-from .ranking import ranking_matrix
-from .train import TrainConfig, fit, resolve_device
+from drpose3d.worlds.augment import CameraPrior, rig_cameras, camera_prior, sample_virtual_cameras
+from drpose3d.pose.camera import project, world_to_camera
+from drpose3d.fileio import write_text_atomic
+from drpose3d.stages.dpnet import batch_loss
+from drpose3d.pose.metrics import p_mpjpe
+from drpose3d.models.dpnet import Lifter, LifterConfig
+from drpose3d.pose.ranking import ranking_matrix
+from drpose3d.run import resolve_device
+from drpose3d.train import TrainConfig, fit
 
 
 def _sync(device: torch.device) -> None:
@@ -177,9 +179,9 @@ def bench_p_mpjpe(n: int, device: torch.device) -> dict:
 
 
 def _image_inputs(n: int, resolution: int):
-    from .dataset import build_samples
-    from .motion import generate_world
-    from .render import clothing
+    from drpose3d.worlds.samples import build_samples
+    from drpose3d.worlds.generated import generate_world
+    from drpose3d.images.render import clothing
 
     mocap = generate_world(subjects=("S1",), actions=("Walk",), repetitions=1, duration_s=max(1.0, n / 200), fps=50)
     s = build_samples(mocap).select(torch.arange(n))
@@ -187,8 +189,8 @@ def _image_inputs(n: int, resolution: int):
 
 
 def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -> dict:
-    from .camera import h36m_rig
-    from .render import render
+    from drpose3d.pose.camera import h36m_rig
+    from drpose3d.images.render import render
 
     s, colour = _image_inputs(n, 64)
     rig = h36m_rig("S1").to(device, torch.float32).index(s.camera.to(device))
@@ -198,12 +200,14 @@ def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -
 
 def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
     """One epoch of the real training functions (augmentation included) on `n` rendered crops."""
-    from .detect2d import HourglassConfig, train_hourglass
-    from .images import ImageSet
-    from .rank_cnn import PRCNNConfig, train_prcnn
-    from .render import render, to_crop
-    from .camera import h36m_rig
-    from .skeleton import HOURGLASS_JOINTS
+    from drpose3d.models.hourglass import HourglassConfig
+    from drpose3d.stages.pose2d import train_hourglass
+    from drpose3d.images.sets import ImageSet
+    from drpose3d.models.prcnn import PRCNNConfig
+    from drpose3d.stages.prcnn import train_prcnn
+    from drpose3d.images.render import render, to_crop
+    from drpose3d.pose.camera import h36m_rig
+    from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 
     s, colour = _image_inputs(n, resolution)
     rig = h36m_rig("S1").to("cpu", torch.float32).index(s.camera)
@@ -215,11 +219,11 @@ def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
         tensors = {"images": images, "joints": joints, "ranking": ranking_matrix(s.pose3d[:, list(HOURGLASS_JOINTS), 2], 20.0),
                    "heatmaps": torch.zeros(n, 16, resolution // 2, resolution // 2, dtype=torch.uint8)}
         cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, optimizer="sgd")
-        seconds = _timed(lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device, None, ()), device, warmup=False)
+        seconds = _timed(lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device), device, warmup=False)
         out[f"{name}_images_s"] = n / seconds
     hg = HourglassConfig(stacks=2, channels=32, depth=3)
     seconds = _timed(lambda: train_hourglass(ImageSet(images, box, joints), hg, TrainConfig(epochs=1, batch_size=32), 0,
-                                             device, None, ()), device, warmup=False)
+                                             device), device, warmup=False)
     out["hourglass_2x32_images_s"] = n / seconds
     return out
 

@@ -16,9 +16,9 @@ from typing import Callable
 
 import torch
 
-from .camera import capture_centre, h36m_rig, h36m_subjects
-from .mocap import Mocap
-from .skeleton import NUM_JOINTS, PARENTS
+from drpose3d.pose.camera import capture_centre, h36m_rig, h36m_subjects
+from drpose3d.worlds.mocap import Mocap
+from drpose3d.pose.skeleton import NUM_JOINTS, PARENTS
 
 DEG = math.pi / 180.0
 SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")

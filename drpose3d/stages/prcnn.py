@@ -1,25 +1,17 @@
-"""PRCNN training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation),
+"""The PRCNN stage: training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation),
 ranking prediction, and a ``torchrun`` entry point that trains it with DDP."""
 from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import asdict, dataclass
-
 import torch
 
-from .cache import Cache, config_key
-from .detect2d import heatmap_channels
-from .images import augment
-from .models.prcnn import PRCNN, rank_probability, ranknet_loss
-from .train import TrainConfig, fit, predict
-
-
-@dataclass(frozen=True)
-class PRCNNConfig:
-    depth: int = 34
-    heatmaps: bool = True
-    width: int = 64
+from drpose3d.cache import Checkpoints
+from drpose3d.images.sets import ImageSet
+from drpose3d.images.transform import rotate_scale_flip
+from drpose3d.models.prcnn import PRCNN, PRCNNConfig, rank_probability, ranknet_loss
+from drpose3d.stages.pose2d import heatmap_channels
+from drpose3d.train import TrainConfig, fit, predict
 
 
 def _inputs(batch: dict[str, torch.Tensor], use_heatmaps: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -32,27 +24,26 @@ def _inputs(batch: dict[str, torch.Tensor], use_heatmaps: bool) -> tuple[torch.T
 def _loss(model, batch):
     use = "heatmaps" in batch
     images, heat = _inputs(batch, use)
-    images, _, heat, ranking = augment(images, batch["joints"], heat, batch["ranking"])
+    images, _, heat, ranking = rotate_scale_flip(images, batch["joints"], heat, batch["ranking"])
     x = images if heat is None else torch.cat((images, heat), 1)
     return ranknet_loss(model(x), ranking)
 
 
-def train_prcnn(tensors: dict[str, torch.Tensor], cfg: PRCNNConfig, train_cfg: TrainConfig, seed: int,
-                device: torch.device, cache: Cache | None, key_parts: tuple) -> PRCNN:
+def train_prcnn(
+    tensors: dict[str, torch.Tensor],
+    cfg: PRCNNConfig,
+    train_cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    checkpoints: Checkpoints | None = None,
+) -> PRCNN:
     """`tensors`: images (N, 3, R, R) uint8, joints (N, 16, 2) crop px, ranking (N, 16, 16),
-    and hourglass heatmaps (N, 16, R/2, R/2) uint8 when cfg.heatmaps. Cached by configuration and seed."""
-    key = config_key("prcnn-v1", key_parts, asdict(cfg), train_cfg.key(), seed)
+    and hourglass heatmaps (N, 16, R/2, R/2) uint8 when cfg.heatmaps."""
     torch.manual_seed(seed)
     model = PRCNN(cfg.depth, cfg.heatmaps, width=cfg.width)
-    state = cache.load_tensor("models", key) if cache else None
-    if state is None:
-        data = {k: v for k, v in tensors.items() if k != "heatmaps" or cfg.heatmaps}
-        fit(model, data, _loss, train_cfg, seed, device, cache, key, desc=f"PRCNN-{cfg.depth}{'' if cfg.heatmaps else ' no-hm'}")
-        if cache:
-            cache.save_tensor("models", key, model.state_dict())
-            cache.drop_tensor("checkpoints", key)
-    else:
-        model.load_state_dict(state)
+    data = {k: v for k, v in tensors.items() if k != "heatmaps" or cfg.heatmaps}
+    desc = f"PRCNN-{cfg.depth}{'' if cfg.heatmaps else ' no-hm'}"
+    fit(model, data, _loss, train_cfg, seed, device, checkpoints, desc=desc)
     return model.to(device).eval()
 
 
@@ -67,8 +58,26 @@ def predict_rankings(model: PRCNN, images: torch.Tensor, heatmaps: torch.Tensor 
     return predict(model, fn, data, device, batch_size=256)
 
 
+def prcnn(
+    images: dict[str, ImageSet],
+    heatmaps: dict[str, torch.Tensor],
+    train_ranking: torch.Tensor,
+    cfg: PRCNNConfig,
+    train_cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    checkpoints: Checkpoints | None = None,
+) -> dict[str, torch.Tensor]:
+    """The PRCNN stage: train on ``images["train"]`` with its hourglass heatmaps and Eq. (1)
+    rankings, then the ranking probabilities P (Eq. 4) of every split, as float16."""
+    train = images["train"]
+    tensors = {"images": train.images, "joints": train.joints, "ranking": train_ranking, "heatmaps": heatmaps["train"]}
+    model = train_prcnn(tensors, cfg, train_cfg, seed, device, checkpoints)
+    return {split: predict_rankings(model, imgs.images, heatmaps[split], device).half() for split, imgs in images.items()}
+
+
 def _ddp_main() -> None:
-    """`torchrun --nproc_per_node=K -m drpose3d.rank_cnn --out DIR`: train a small PRCNN with
+    """`torchrun --nproc_per_node=K -m drpose3d.stages.prcnn --out DIR`: train a small PRCNN with
     DDP (gloo on CPU, nccl on GPU) on synthetic tensors; each rank saves its final weights."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -86,7 +95,7 @@ def _ddp_main() -> None:
                "joints": torch.rand(n, 16, 2, generator=g) * r,
                "ranking": (depth[:, :, None] > depth[:, None, :]).float() + 0.5 * (depth[:, :, None] == depth[:, None, :]).float()}
     model = train_prcnn(tensors, PRCNNConfig(depth=18, width=8), TrainConfig(epochs=args.epochs, batch_size=8, lr=0.05, optimizer="sgd"),
-                        seed=0, device=device, cache=None, key_parts=("ddp",))
+                        seed=0, device=device)
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(args.out, f"rank{rank}.pt"))
     torch.distributed.destroy_process_group()
 

@@ -14,8 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .metrics import mean_ci95
-from .results import load_results
+from drpose3d.paper import (
+    FIG5A,
+    FIG5B,
+    FIG5B_TEXT_STAT_AUG_MM,
+    TABLE1,
+    TABLE1_CHANGE_PCT,
+    TABLE2,
+    Arm,
+    Fig5a,
+    Fig5b,
+    Fig6,
+    RankingToDepth,
+    Table1,
+    table2_row,
+)
+from drpose3d.pose.metrics import mean_ci95
+from drpose3d.book.results import load_results
 
 REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = "reproduced", "reproduced in direction only", "not reproduced", "not run"
 
@@ -42,9 +57,9 @@ def _row(nb: str, name: str) -> Callable[[dict], list[float]]:
 
 def _gap(r: dict) -> list[float]:
     """(P3 - P1) of DRPose3D minus (P3 - P1) of the baseline, per seed."""
-    t = r["table2_protocols"]
-    return [(o3 - o1) - (b3 - b1) for o3, o1, b3, b1 in zip(t["ours_p3"]["values"], t["ours_p1"]["values"],
-                                                          t["baseline_p3"]["values"], t["baseline_p1"]["values"])]
+    t = r[T2]
+    rows = [t[table2_row(arm, k)]["values"] for arm in (Arm.OURS, Arm.BASELINE) for k in (3, 1)]
+    return [(o3 - o1) - (b3 - b1) for o3, o1, b3, b1 in zip(*rows)]
 
 
 def _worst_of(*parts: Callable[[dict], list[float]]) -> Callable[[dict], list[float]]:
@@ -52,31 +67,47 @@ def _worst_of(*parts: Callable[[dict], list[float]]) -> Callable[[dict], list[fl
     return lambda r: [min(v) for v in zip(*(p(r) for p in parts))]
 
 
+T1, F5A, F5B, T2, F6, R2D = ("table1_upper_bound", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation", "table2_protocols",
+                             "fig6_pairwise_accuracy", "ranking_to_depth")
+_t1 = TABLE1
+_gaps = {arm: TABLE2[table2_row(arm, 3)] - TABLE2[table2_row(arm, 1)] for arm in (Arm.BASELINE, Arm.OURS)}
+_paper_gap = _gaps[Arm.OURS] - _gaps[Arm.BASELINE]
+
+
+def _fig5b(a: Fig5b, b: Fig5b) -> float:
+    return round(FIG5B[a] - FIG5B[b], 2)
+
+
 CLAIMS: tuple[Claim, ...] = (
-    Claim("C1", "Ground-truth ranking lowers MPJPE by about a third (Table 1: 45.5 → 30.2 mm)", -33.6, -1, "%",
-          ("table1_upper_bound",), _row("table1_upper_bound", "gt_rank_vs_no_rank")),
-    Claim("C2", "PRCNN-predicted ranking lowers MPJPE (Table 1: 45.5 → 41.2 mm)", -9.5, -1, "%",
-          ("table1_upper_bound",), _row("table1_upper_bound", "pred_rank_vs_no_rank")),
-    Claim("C3", "Heatmaps raise PRCNN's pairwise accuracy (+2.36 points)", 2.36, 1, "points",
-          ("fig5a_prcnn_ablation",), _diff("fig5a_prcnn_ablation", "prcnn_resnet34", "prcnn_resnet34_no_heatmaps")),
-    Claim("C4", "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (worse of the two differences)", None, 1, "points",
-          ("fig5a_prcnn_ablation",), _worst_of(_diff("fig5a_prcnn_ablation", "prcnn_resnet34", "prcnn_resnet18"),
-                                              _diff("fig5a_prcnn_ablation", "prcnn_resnet34", "prcnn_resnet50"))),
-    Claim("C5", "DepthNet beats concatenating the raw ranking matrix (protocol #3: 66.0 → 62.8 mm)", -3.2, -1, "mm",
-          ("fig5b_dpnet_ablation",), _diff("fig5b_dpnet_ablation", "full", "no_depthnet")),
-    Claim("C6", "Augmentation helps protocol #3 (69.0 → 64.8 mm)", -4.2, -1, "mm",
-          ("fig5b_dpnet_ablation",), _diff("fig5b_dpnet_ablation", "aug_gt_only", "no_aug")),
-    Claim("C7", "GMM noise and the statistical flip help further (64.8 → 62.8 mm; the text says −2.1)", -2.0, -1, "mm",
-          ("fig5b_dpnet_ablation",), _diff("fig5b_dpnet_ablation", "full", "aug_gt_only")),
-    Claim("C8", "The protocol #3 − #1 gap shrinks with ranking and augmentation (22.0 → 5.0 mm)", -17.0, -1, "mm",
-          ("table2_protocols",), _gap),
+    Claim("C1", f"Ground-truth ranking lowers MPJPE by about a third (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
+          f"{_t1[Table1.GT2D_GT_RANK]} mm)", TABLE1_CHANGE_PCT[Table1.GT_RANK_VS_NO_RANK], -1, "%",
+          (T1,), _row(T1, Table1.GT_RANK_VS_NO_RANK)),
+    Claim("C2", f"PRCNN-predicted ranking lowers MPJPE (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
+          f"{_t1[Table1.GT2D_PRED_RANK]} mm)", TABLE1_CHANGE_PCT[Table1.PRED_RANK_VS_NO_RANK], -1, "%",
+          (T1,), _row(T1, Table1.PRED_RANK_VS_NO_RANK)),
+    Claim("C3", f"Heatmaps raise PRCNN's pairwise accuracy ({FIG5A.where})",
+          round(FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS], 2), 1, "points",
+          (F5A,), _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET34_NO_HEATMAPS)),
+    Claim("C4", "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (worse of the two differences)", None, 1,
+          "points", (F5A,), _worst_of(_diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET18),
+                                     _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET50))),
+    Claim("C5", f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {FIG5B[Fig5b.NO_DEPTHNET]} → "
+          f"{FIG5B[Fig5b.FULL]} mm)", _fig5b(Fig5b.FULL, Fig5b.NO_DEPTHNET), -1, "mm",
+          (F5B,), _diff(F5B, Fig5b.FULL, Fig5b.NO_DEPTHNET)),
+    Claim("C6", f"Augmentation helps protocol #3 ({FIG5B[Fig5b.NO_AUG]} → {FIG5B[Fig5b.AUG_GT_ONLY]} mm)",
+          _fig5b(Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG), -1, "mm", (F5B,), _diff(F5B, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG)),
+    Claim("C7", f"GMM noise and the statistical flip help further ({FIG5B[Fig5b.AUG_GT_ONLY]} → {FIG5B[Fig5b.FULL]} mm; "
+          f"the text says −{FIG5B_TEXT_STAT_AUG_MM})", _fig5b(Fig5b.FULL, Fig5b.AUG_GT_ONLY), -1, "mm",
+          (F5B,), _diff(F5B, Fig5b.FULL, Fig5b.AUG_GT_ONLY)),
+    Claim("C8", f"The protocol #3 − #1 gap shrinks with ranking and augmentation (Table 2: {_gaps[Arm.BASELINE]:.1f} → "
+          f"{_gaps[Arm.OURS]:.1f} mm)",
+          round(_paper_gap, 2), -1, "mm", (T2,), _gap),
     Claim("C9", "Torso pairs are ranked least accurately, the shoulders among the most (torso − other pairs; "
           "shoulders − other pairs; worse of the two, sign-aligned)", None, -1, "points",
-          ("fig6_pairwise_accuracy",), lambda r: [max(t, -s) for t, s in zip(
-              _diff("fig6_pairwise_accuracy", "torso_pairs_mean", "other_pairs_mean")(r),
-              _diff("fig6_pairwise_accuracy", "pair_LShoulder_RShoulder", "other_pairs_mean")(r))]),
-    Claim("C10", "DepthNet is more robust to ranking noise than a topological sort (MPJPE, DepthNet − sort)", None, -1, "mm",
-          ("ranking_to_depth",), _diff("ranking_to_depth", "mpjpe_depthnet", "mpjpe_topological")),
+          (F6,), lambda r: [max(t, -s) for t, s in zip(_diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN)(r),
+                                                       _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN)(r))]),
+    Claim("C10", "DepthNet is more robust to ranking noise than a topological sort (MPJPE, DepthNet − sort)", None, -1,
+          "mm", (R2D,), _diff(R2D, RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL)),
 )
 
 

@@ -3,47 +3,48 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
-from .fileio import write_text_atomic
-from .metrics import mean_ci95
+from drpose3d.fileio import write_text_atomic
+from drpose3d.pose.metrics import mean_ci95
+from drpose3d.paper import ROW_LABELS
+from drpose3d.run import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def make_row(name: str, metric: str, values: list[float], paper: float | None, **extra) -> dict:
     """A row with mean and t-interval over seeds; `paper` is the paper's number (or None)."""
     mean, ci = mean_ci95(values)
-    return {"name": name, "metric": metric, "values": [round(v, 4) for v in values], "mean": round(mean, 4),
+    return {"name": str(name), "metric": metric, "values": [round(v, 4) for v in values], "mean": round(mean, 4),
             "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)], "paper": paper, **extra}
 
 
-def write_results(out: str | Path, notebook: str, dataset: str, preset: str, seeds: list[int], rows: list[dict],
-                  started: float, **extra) -> dict:
-    """Write ``out/results/<notebook>.json`` atomically and return the dict. Besides the schema's
+def write_results(
+    run: Run, notebook: str, dataset: str, rows: list[dict], started: float, seeds: list[int] | None = None, **extra
+) -> dict:
+    """Write ``OUT/results/<notebook>.json`` atomically and return the dict. Besides the schema's
     keys it records the source commit and the process' peak resident memory so far."""
-    result = {"notebook": notebook, "dataset": dataset, "preset": preset, "seeds": seeds, "rows": rows,
-              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "package_version": __version__, "wall_s": round(time.time() - started, 1), "commit": source_commit(),
-              "peak_rss_mib": round(peak_rss_mib(), 1), **extra}
-    write_text_atomic(Path(out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
+    result = {
+        "notebook": notebook,
+        "dataset": dataset,
+        "preset": run.preset.name,
+        "seeds": list(run.seeds) if seeds is None else seeds,
+        "rows": rows,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "package_version": run.package_version,
+        "wall_s": round(time.time() - started, 1),
+        "commit": run.commit,
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        **extra,
+    }
+    write_text_atomic(Path(run.out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
     return result
-
-
-def source_commit() -> str | None:
-    """The git commit of the checkout the package runs from (with "+dirty" for local changes),
-    or None outside a git checkout."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("+dirty" if dirty else "")
 
 
 def peak_rss_mib() -> float:
@@ -60,9 +61,12 @@ def load_results(out: str | Path, notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-def results_table(result: dict, labels: dict[str, str], expected: list[str] | None = None) -> "pandas.DataFrame":
-    """Rows beside the paper's numbers; rows in `expected` that did not run say so."""
+def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
+    """Rows beside the paper's numbers, labelled by :data:`drpose3d.paper.ROW_LABELS`; rows in
+    `expected` that did not run say so."""
     import pandas as pd
+
+    labels = ROW_LABELS
 
     by_name = {r["name"]: r for r in result["rows"]}
     records = []

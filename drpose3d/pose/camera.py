@@ -15,7 +15,7 @@ from importlib import resources
 
 import torch
 
-from .blocks import row_blocks
+from drpose3d.pose.blocking import row_blocks
 
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 

@@ -13,16 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .fileio import atomic_path
-from .skeleton import NUM_JOINTS, bone_lengths
+from drpose3d.errors import DataError
+from drpose3d.fileio import atomic_path
+from drpose3d.pose.skeleton import NUM_JOINTS, bone_lengths
 
 #: Median bone length (mm) of any adult body lies well inside this range; metres or
 #: centimetres fall outside it.
 PLAUSIBLE_BONE_MM = (40.0, 700.0)
-
-
-class DataError(ValueError):
-    """Input data that cannot be used; the message names the file, what was found and what was expected."""
 
 
 @dataclass

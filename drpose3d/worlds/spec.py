@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dataset import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
-from .h36m import load_h36m
-from .mocap import DataError, Mocap, load_mocap
-from .motion import SUBJECTS, generate_world
-from .presets import Preset
+from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
+from drpose3d.worlds.h36m import load_h36m
+from drpose3d.errors import DataError
+from drpose3d.worlds.mocap import Mocap, load_mocap
+from drpose3d.worlds.generated import SUBJECTS, generate_world
+from drpose3d.presets import Preset
 
 
 @dataclass
@@ -90,3 +91,17 @@ def check_spec(spec: str, preset: Preset) -> None:
         choose_split(list(SUBJECTS), options, spec)
     else:
         load_world(spec, preset)
+
+
+def spec_fingerprint(spec: str) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of the files a data spec reads (none for the generated
+    world), so that cached stages are recomputed when a user's file changes under the same path."""
+    body = spec.partition("?")[0]
+    kind, _, arg = body.partition(":")
+    if kind == "mocap":
+        paths = [Path(arg)]
+    elif kind == "h36m":
+        paths = sorted(Path(arg.partition(":")[0]).glob("data_*_h36m*.npz"))
+    else:
+        return []
+    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths if p.exists()]

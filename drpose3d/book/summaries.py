@@ -2,7 +2,23 @@
 cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
-from .metrics import mean_ci95
+from drpose3d.paper import (
+    FIG4_GAIN_PCT,
+    FIG5A,
+    FIG5B,
+    FIG6,
+    TABLE2,
+    Arm,
+    Fig4,
+    Fig5a,
+    Fig5b,
+    Fig6,
+    RankingToDepth,
+    Table1,
+    fig4_row,
+    table2_row,
+)
+from drpose3d.pose.metrics import mean_ci95
 
 def paired_difference(a: dict, b: dict) -> tuple[float, tuple[float, float] | None]:
     """Mean and t-interval of the per-seed difference a - b (same seeds, paired)."""
@@ -17,41 +33,41 @@ def interval_words(mean: float, ci: tuple[float, float] | None, unit: str) -> st
 def table1_summary(result: dict) -> str:
     """The 'what we see' sentence, computed from the numbers it states."""
     by = {r["name"]: r for r in result["rows"]}
-    drop = by["gt_rank_vs_no_rank"]
+    drop = by[Table1.GT_RANK_VS_NO_RANK]
     ci = drop["ci95"]
     sign = "lowers" if drop["mean"] < 0 else "raises"
     verdict = ("the whole interval is below zero, so the direction of the paper's claim holds here"
                if ci and ci[1] < 0 else "the interval does not exclude zero, so this run does not support the claim")
-    cascade = by.get("gt2d_no_rank_cascade")
+    cascade = by.get(Table1.GT2D_NO_RANK_CASCADE)
     extra = (f" Control: the two-stage PoseNet without ranking reaches {cascade['mean']:.1f} mm against "
-             f"{by['gt2d_no_rank']['mean']:.1f} mm for the one-stage baseline." if cascade else "")
-    pred = by.get("pred_rank_vs_no_rank")
+             f"{by[Table1.GT2D_NO_RANK]['mean']:.1f} mm for the one-stage baseline." if cascade else "")
+    pred = by.get(Table1.PRED_RANK_VS_NO_RANK)
     if pred:
-        extra += (f" With PRCNN-predicted ranking the error is {by['gt2d_pred_rank']['mean']:.1f} mm, a change of "
+        extra += (f" With PRCNN-predicted ranking the error is {by[Table1.GT2D_PRED_RANK]['mean']:.1f} mm, a change of "
                   f"{interval_words(pred['mean'], tuple(pred['ci95']) if pred['ci95'] else None, '%')} against the paper's {pred['paper']:.1f} %.")
     return (f"On **{result['dataset']}** data with the **{result['preset']}** preset ({len(result['seeds'])} seeds), "
-            f"ground-truth ranking {sign} MPJPE from {by['gt2d_no_rank']['mean']:.1f} to {by['gt2d_gt_rank']['mean']:.1f} mm, "
+            f"ground-truth ranking {sign} MPJPE from {by[Table1.GT2D_NO_RANK]['mean']:.1f} to {by[Table1.GT2D_GT_RANK]['mean']:.1f} mm, "
             f"a relative change of {drop['mean']:.1f} % (95 % CI {ci[0]:.1f} to {ci[1]:.1f} %) against the paper's "
             f"{drop['paper']:.1f} % on Human3.6M; {verdict}." + extra if ci else
             f"Ground-truth ranking changes MPJPE by {drop['mean']:.1f} % (one seed, no interval).")
 
 def fig5a_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    heat = paired_difference(by["prcnn_resnet34"], by["prcnn_resnet34_no_heatmaps"])
-    r18 = paired_difference(by["prcnn_resnet34"], by["prcnn_resnet18"])
-    r50 = paired_difference(by["prcnn_resnet34"], by["prcnn_resnet50"])
+    heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
+    r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
+    r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
     return (f"On **{result['dataset']}** ({result['preset']} preset), PRCNN with ResNet-34 and heatmaps ranks "
-            f"{by['prcnn_resnet34']['mean']:.2f} % of pairs correctly (paper 91.22 % on Human3.6M). Heatmaps change accuracy by "
-            f"{interval_words(*heat, 'points')} against the paper's +2.36. ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; "
+            f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {FIG5A[Fig5a.PRCNN_RESNET34]} % on Human3.6M). Heatmaps change accuracy by "
+            f"{interval_words(*heat, 'points')} against the paper's {FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS]:+.2f}. ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; "
             f"ResNet-34 minus ResNet-50: {interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both).")
 
 def fig6_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    mean, ci = paired_difference(by["other_pairs_mean"], by["torso_pairs_mean"])
+    mean, ci = paired_difference(by[Fig6.OTHER_PAIRS_MEAN], by[Fig6.TORSO_PAIRS_MEAN])
     holds = ci is not None and ci[0] > 0
     return (f"On **{result['dataset']}** ({result['preset']} preset): the two shoulders are ranked correctly "
-            f"{by['pair_LShoulder_RShoulder']['mean']:.1f} % of the time (paper 96.71 %), right hip vs spine "
-            f"{by['pair_RHip_Spine']['mean']:.1f} %. Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
+            f"{by[Fig6.PAIR_SHOULDERS]['mean']:.1f} % of the time (paper {FIG6[Fig6.PAIR_SHOULDERS]} %), right hip vs spine "
+            f"{by[Fig6.PAIR_RHIP_SPINE]['mean']:.1f} %. Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
             + ("so torso pairs are the hardest here, as the paper observes." if holds
                else "so this run does not show the paper's observation that torso pairs are the hardest."))
 
@@ -70,43 +86,53 @@ def _effect(by: dict, a: str, b: str, paper: float, unit: str = "mm") -> str:
     return f"{interval_words(mean, ci, unit)} vs the paper's {paper:+.1f} — {direction_words(mean, ci, paper)}"
 
 
+def _paper_diff(a: Arm, pa: int, b: Arm, pb: int) -> float:
+    """Table 2's row a under protocol pa minus row b under protocol pb (mm)."""
+    return TABLE2[table2_row(a, pa)] - TABLE2[table2_row(b, pb)]
+
+
+def _table2_effect(by: dict, a: Arm, pa: int, b: Arm, pb: int) -> str:
+    return _effect(by, table2_row(a, pa), table2_row(b, pb), _paper_diff(a, pa, b, pb))
+
+
 def table2_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    gap = {arm: {"values": [p3 - p1 for p3, p1 in zip(by[f"{arm}_p3"]["values"], by[f"{arm}_p1"]["values"])]}
-           for arm in ("baseline", "ours")}
-    gap_mean, gap_ci = paired_difference(gap["ours"], gap["baseline"])
+    gap = {arm: {"values": [p3 - p1 for p3, p1 in zip(by[table2_row(arm, 3)]["values"], by[table2_row(arm, 1)]["values"])]}
+           for arm in (Arm.BASELINE, Arm.OURS)}
+    gap_mean, gap_ci = paired_difference(gap[Arm.OURS], gap[Arm.BASELINE])
+    paper_gap = _paper_diff(Arm.OURS, 3, Arm.OURS, 1) - _paper_diff(Arm.BASELINE, 3, Arm.BASELINE, 1)
     lines = [f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and PRCNN rankings), "
              "paired differences per seed:",
-             f"- protocol #1, DRPose3D − baseline: {_effect(by, 'ours_p1', 'baseline_p1', 57.8 - 62.9)};",
-             f"- protocol #2, DRPose3D − baseline: {_effect(by, 'ours_p2', 'baseline_p2', 42.9 - 47.7)};",
-             f"- protocol #3, DRPose3D − baseline: {_effect(by, 'ours_p3', 'baseline_p3', 62.8 - 84.9)};",
-             f"- protocol #3, augmentation (DRPose3D − w/o augmentation): {_effect(by, 'ours_p3', 'ours_no_aug_p3', 62.8 - 69.0)};",
+             f"- protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)};",
+             f"- protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)};",
+             f"- protocol #3, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 3, Arm.BASELINE, 3)};",
+             f"- protocol #3, augmentation (DRPose3D − w/o augmentation): {_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)};",
              f"- the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: {interval_words(gap_mean, gap_ci, 'mm')} "
-             f"vs the paper's {(62.8 - 57.8) - (84.9 - 62.9):+.1f} — {direction_words(gap_mean, gap_ci, -17.0)}."]
+             f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}."]
     return "\n".join(lines)
 
 
 def fig5b_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
     paper = {r["name"]: r["paper"] for r in result["rows"]}
-    labels = {"no_rank": "without ranking", "no_depthnet": "without DepthNet (ranking concatenated)",
-              "aug_gt_only": "augmentation without GMM noise and flip", "no_aug": "without augmentation",
-              "no_rank_no_aug": "without ranking and augmentation"}
+    labels = {Fig5b.NO_RANK: "without ranking", Fig5b.NO_DEPTHNET: "without DepthNet (ranking concatenated)",
+              Fig5b.AUG_GT_ONLY: "augmentation without GMM noise and flip", Fig5b.NO_AUG: "without augmentation",
+              Fig5b.NO_RANK_NO_AUG: "without ranking and augmentation"}
     lines = [f"On **{result['dataset']}** ({result['preset']} preset, protocol #3, {len(result['seeds'])} seeds), "
-             f"the full model reaches {by['full']['mean']:.1f} mm (paper 62.8). Each ablation minus the full model, paired by seed:"]
-    lines += [f"- {label}: {_effect(by, name, 'full', paper[name] - paper['full'])};" for name, label in labels.items()]
+             f"the full model reaches {by[Fig5b.FULL]['mean']:.1f} mm (paper {FIG5B[Fig5b.FULL]}). Each ablation minus the full model, paired by seed:"]
+    lines += [f"- {label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])};" for name, label in labels.items()]
     return "\n".join(lines)
 
 
 def fig4_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
     gains = sorted(zip(result["gain_pct"], result["joints"]), reverse=True)
-    g, t = by["gainers_minus_rest"], by["thorax_minus_rest"]
+    g, t = by[Fig4.GAINERS_MINUS_REST], by[Fig4.THORAX_MINUS_REST]
     g_ci, t_ci = (tuple(r["ci95"]) if r["ci95"] else None for r in (g, t))
-    w, th = by["gain_pct_RWrist"], by["gain_pct_Thorax"]
+    w, th = by[fig4_row("gain_pct", "RWrist")], by[fig4_row("gain_pct", "Thorax")]
     return (f"On **{result['dataset']}** ({result['preset']} preset), DRPose3D's relative error drop over the baseline is largest for "
             f"{', '.join(f'{n} ({v:.1f} %)' for v, n in gains[:3])} and smallest for {', '.join(f'{n} ({v:.1f} %)' for v, n in gains[-3:])}; "
-            f"right wrist {w['mean']:.1f} % (paper 12.53 %), thorax {th['mean']:.1f} % (paper 2.36 %). "
+            f"right wrist {w['mean']:.1f} % (paper {FIG4_GAIN_PCT['RWrist']} % as printed), thorax {th['mean']:.1f} % (paper {FIG4_GAIN_PCT['Thorax']} % as printed). "
             f"Elbows, wrists and feet minus the other joints: {interval_words(g['mean'], g_ci, 'points')} "
             f"({direction_words(g['mean'], g_ci, 1.0)}: the paper says they gain most). "
             f"Thorax minus the other joints: {interval_words(t['mean'], t_ci, 'points')} "
@@ -116,12 +142,12 @@ def fig4_summary(result: dict) -> str:
 def ranking_to_depth_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
     words = [f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, PRCNN rankings): "
-             f"DepthNet {by['mpjpe_depthnet']['mean']:.1f} mm, topological sort {by['mpjpe_topological']['mean']:.1f} mm, "
-             f"Borda {by['mpjpe_borda']['mean']:.1f} mm."]
+             f"DepthNet {by[RankingToDepth.MPJPE_DEPTHNET]['mean']:.1f} mm, topological sort {by[RankingToDepth.MPJPE_TOPOLOGICAL]['mean']:.1f} mm, "
+             f"Borda {by[RankingToDepth.MPJPE_BORDA]['mean']:.1f} mm."]
     for other in ("topological", "borda"):
-        mean, ci = paired_difference(by["mpjpe_depthnet"], by[f"mpjpe_{other}"])
+        mean, ci = paired_difference(by[RankingToDepth.MPJPE_DEPTHNET], by[f"mpjpe_{other}"])
         words.append(f"DepthNet minus {other}: {interval_words(mean, ci, 'mm')}.")
-    if "spearman_depthnet" in by:
+    if RankingToDepth.SPEARMAN_DEPTHNET in by:
         words.append("Rank correlation of the coarse depth with the truth: " + ", ".join(
             f"{m} {by[f'spearman_{m}']['mean']:.3f}" for m in ("depthnet", "topological", "borda")) + ".")
     words.append(f"With ground-truth rankings the two fixed orderings reach {result['spearman_topological_gt_ranking']:.3f} "

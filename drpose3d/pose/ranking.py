@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .blocks import row_blocks
+from drpose3d.pose.blocking import row_blocks
 
 
 def ranking_matrix(depth: torch.Tensor, eps: float) -> torch.Tensor:

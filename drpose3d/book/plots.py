@@ -15,9 +15,10 @@ from plotly.io._base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
 import torch
 
-from .augment import CameraPrior
-from .camera import CAMERA_IDS, Cameras
-from .skeleton import BONES, LEFT, RIGHT
+from drpose3d.paper import ROW_LABELS
+from drpose3d.worlds.augment import CameraPrior
+from drpose3d.pose.camera import CAMERA_IDS, Cameras
+from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 
@@ -83,12 +84,12 @@ def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = 
     return fig
 
 
-def ours_vs_paper(rows: list[dict], labels: dict[str, str], metric_title: str, title: str = "") -> go.Figure:
+def ours_vs_paper(rows: list[dict], metric_title: str, title: str = "") -> go.Figure:
     """Grouped bars: this run's mean with its 95 % interval beside the paper's number."""
     names = [r["name"] for r in rows]
     lo = [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]
     hi = [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows]
-    x = [labels.get(n, n) for n in names]
+    x = [ROW_LABELS.get(n, n) for n in names]
     fig = go.Figure([
         go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
         go.Bar(name="this run", x=x, y=[r["mean"] for r in rows], marker_color=OURS_COLOUR,
@@ -196,9 +197,9 @@ def _ci_bars(rows: list[dict]) -> dict:
             "arrayminus": [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]}
 
 
-def measured_bars(rows: list[dict], labels: dict[str, str], metric_title: str, title: str = "") -> go.Figure:
+def measured_bars(rows: list[dict], metric_title: str, title: str = "") -> go.Figure:
     """This run's means with 95 % intervals, for analyses the paper has no numbers for."""
-    fig = go.Figure(go.Bar(x=[labels.get(r["name"], r["name"]) for r in rows], y=[r["mean"] for r in rows],
+    fig = go.Figure(go.Bar(x=[ROW_LABELS.get(r["name"], r["name"]) for r in rows], y=[r["mean"] for r in rows],
                            marker_color=OURS_COLOUR, error_y=_ci_bars(rows)))
     fig.update_layout(title=title, yaxis_title=metric_title, height=420)
     return fig

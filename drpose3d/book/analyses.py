@@ -1,0 +1,180 @@
+"""The chapters beyond the paper's tables: the data a run used, what depth order 2D alone
+carries, DepthNet against fixed orderings, ranking noise, the claims ledger, and the data the
+figures of those chapters draw."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from drpose3d.book.claims import ledger
+from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
+from drpose3d.book.results import make_row, write_results
+from drpose3d.models.dpnet import LifterConfig
+from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
+from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
+from drpose3d.pose.camera import CAMERA_IDS
+from drpose3d.pose.metrics import mpjpe
+from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
+from drpose3d.run import Run
+from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
+from drpose3d.stages.pipeline import Context, open_context
+from drpose3d.worlds.samples import HELD_OUT_CAMERA, rig_for
+
+_HG = list(HOURGLASS_JOINTS)
+#: Flip rates of the ranking-noise curve and Eq. (1) tolerances of the sensitivity sweep.
+FLIP_RATES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+EPS_SWEEP_MM = (0.0, 10.0, 20.0, 50.0, 100.0)
+#: Sec. 3.1's discretisation threshold t (P within 0.5 +- t is a tie); the paper gives no value.
+THRESHOLD_SWEEP = (0.0, 0.02, 0.05, 0.1, 0.2)
+
+
+def tie_rate(ranking: torch.Tensor) -> float:
+    """Share of off-diagonal entries that are ties (0.5) in (N, J, J) ranking matrices."""
+    j = ranking.shape[-1]
+    return float(((ranking == 0.5).float().mean() - 1 / j) * j / (j - 1))
+
+
+def normalised_2d(pose2d: torch.Tensor) -> torch.Tensor:
+    """Root-centred, scale-free 2D (N, 32): what a 2D-only method could match on."""
+    q = pose2d[:, _HG] - pose2d[:, :1]
+    return (q / q.norm(dim=(-1, -2), keepdim=True).clamp_min(1e-6)).reshape(len(q), -1)
+
+
+@experiment
+def data_world(ctx: Context) -> Findings:
+    """Describe the world: subjects, actions, sample counts, and how much depth order a 2D-only
+    lookup recovers (the nearest training 2D pose's ranking matrix, Eq. (1))."""
+    p, world, train, test = ctx.run.preset, ctx.world, ctx.train, ctx.test
+    bones = bone_lengths(world.mocap.positions)
+    subjects = {}
+    for s in world.mocap.subjects:
+        mask = torch.from_numpy(world.mocap.subject == s)
+        subjects[s] = {"frames": int(mask.sum()), "head_median_mm": float(world.mocap.positions[mask][:, 10, 2].median()),
+                       "bone_cv_max": float((bones[mask].std(0) / bones[mask].mean(0)).max())}
+    g = torch.Generator().manual_seed(0)
+    probe = test.select(torch.randperm(len(test), generator=g)[: min(2000, len(test))])
+    nearest = torch.cdist(normalised_2d(probe.pose2d), normalised_2d(train.pose2d)).argmin(1)
+    train_ranking = gt_ranking(train, p.eps_mm)
+    nn_acc = pairwise_accuracy(train_ranking[nearest], gt_ranking(probe, p.eps_mm))
+    nn_pose_err = mpjpe(root_relative(train.pose3d[nearest]), root_relative(probe.pose3d))
+    rows = [make_row(DataWorld.NN2D_RANKING_ACCURACY, "pairwise_acc_pct", [100 * float(nn_acc.mean())], None),
+            make_row(DataWorld.NN2D_POSE_MPJPE, "mpjpe_mm", [float(nn_pose_err.mean())], None)]
+    in_image = ((world.samples.pose2d >= 0) & (world.samples.pose2d <= 1000)).all(-1).float().mean()
+    extra = {"subjects": subjects, "actions": list(world.samples.action_names),
+             "samples": {"train": len(train), "test": len(test)}, "train_subjects": list(world.train_subjects),
+             "test_subjects": list(world.test_subjects), "eps_mm": p.eps_mm,
+             "off_diagonal_tie_rate": tie_rate(train_ranking), "stride": p.stride, "fps": world.mocap.fps,
+             "in_image_fraction": float(in_image)}
+    return Findings(rows, extra, seeds=[0])
+
+
+@experiment
+def ranking_to_depth(ctx: Context) -> Findings:
+    """C10 (Sec. 3.2, asserted, never shown): turn PRCNN's noisy ranking matrices into coarse
+    depth by DepthNet, by a topological sort with greedy cycle breaking, or by row sums
+    (Borda), and feed each to the same two-stage PoseNet on ground-truth 2D (protocol #1).
+    DepthNet's row is Table 1's predicted-ranking run."""
+    p = ctx.run.preset
+    rows = []
+    methods = {"depthnet": (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.SPEARMAN_DEPTHNET),
+               "topological": (RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.SPEARMAN_TOPOLOGICAL),
+               "borda": (RankingToDepth.MPJPE_BORDA, RankingToDepth.SPEARMAN_BORDA)}
+    for method, (error_row, spearman_row) in methods.items():
+        runs = []
+        for s in ctx.run.seeds:
+            ranks = ctx.rankings(Fig5a.PRCNN_RESNET34, s)
+            cfg = LifterConfig(ranking=method, stages=2, width=p.width)
+            runs.append(ctx.gt2d_lifter(cfg, s, splits(ranks), ranks.key, f"{method} seed {s}"))
+        rows.append(make_row(error_row, "mpjpe_mm", [r["mpjpe"] for r in runs], None))
+        rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
+    truth = gt_ranking(ctx.test, p.eps_mm)
+    depth = ctx.test.pose3d[:, _HG, 2]
+    extra = {f"spearman_{name}_gt_ranking": float(rank_correlation(fn(truth), depth).mean())
+             for name, fn in (("topological", topological_depth), ("borda", borda_depth))}
+    return Findings(rows, extra)
+
+
+@experiment
+def ranking_noise(ctx: Context) -> Findings:
+    """"More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
+    2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
+    alike, antisymmetrically), with ground-truth rankings under other Eq. (1) tolerances ε, and
+    with PRCNN's rankings discretised at other thresholds (Sec. 3.1). Rate 0, ε and the
+    threshold of the preset are Table 1's DPNet runs."""
+    p = ctx.run.preset
+    dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
+    truth = gt_splits(ctx)
+    rows = []
+    for rate in FLIP_RATES:
+        runs, acc = [], []
+        for s in ctx.run.seeds:
+            g = torch.Generator().manual_seed(1000 + s)
+            keep = torch.full((16, 16), 1 - rate)
+            ranks = truth if rate == 0 else tuple(statistical_flip(t, keep, g) for t in truth)
+            source = "gt_rank" if rate == 0 else ("flipped_gt_rank", rate)
+            runs.append(ctx.gt2d_lifter(dpnet, s, ranks, source, f"flip {rate:.2f} seed {s}"))
+            acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
+        paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
+        rows.append(make_row(noise_row("flip", rate), "mpjpe_mm", [r["mpjpe"] for r in runs], paper,
+                             ranking_accuracy=acc))
+    for eps in EPS_SWEEP_MM:
+        ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
+        runs = [ctx.lifter(ctx.train, ctx.test, dpnet, s, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g} seed {s}")
+                for s in ctx.run.seeds]
+        rows.append(make_row(noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None,
+                             tie_rate=tie_rate(ranks[1])))
+    for threshold in THRESHOLD_SWEEP:
+        ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, s, threshold) for s in ctx.run.seeds]
+        runs = [ctx.gt2d_lifter(dpnet, s, splits(r), r.key, f"threshold {threshold:g} seed {s}")
+                for s, r in zip(ctx.run.seeds, ranked)]
+        rows.append(make_row(noise_row("threshold", threshold), "mpjpe_mm", [r["mpjpe"] for r in runs], None,
+                             ranking_accuracy=[r.accuracy for r in ranked],
+                             tie_rate=[tie_rate(r.matrices["test"]) for r in ranked]))
+    extra = {"eps_mm": p.eps_mm, "flip_rates": list(FLIP_RATES), "eps_sweep_mm": list(EPS_SWEEP_MM),
+             "threshold_sweep": list(THRESHOLD_SWEEP), "rank_threshold": p.rank_threshold}
+    return Findings(rows, extra)
+
+
+def claims(run: Run) -> dict:
+    """The ledger (trains nothing, opens no world): every claim of :mod:`drpose3d.book.claims`
+    judged from the other notebooks' results in the run's folder; each row names the dataset and
+    preset its numbers came from."""
+    started = time.time()
+    return write_results(run, "claims", run.data, ledger(run.out), started)
+
+
+def example_frame(run: Run, fraction: float = 0.37) -> dict:
+    """One frame for figures: its world pose, its subject's rig and its four 2D views."""
+    world = open_context(run).world
+    block = int(len(world.samples) // len(CAMERA_IDS) * fraction)
+    views = world.samples.select(torch.arange(block * len(CAMERA_IDS), (block + 1) * len(CAMERA_IDS)))
+    seq_frames = torch.nonzero(world.mocap.sequence == views.sequence[0]).squeeze(1)
+    k = int(seq_frames[views.frame[0]])
+    subject = str(world.mocap.subject[k])
+    return {"pose_world": world.mocap.positions[k], "cameras": rig_for(subject), "pose2d": views.pose2d,
+            "title": f"{subject}, {world.mocap.action[k]}, frame {int(views.frame[0])}"}
+
+
+def gallery_frames(run: Run, count: int = 8) -> dict:
+    """Rendered test crops spread over the test set, with their ground-truth 2D."""
+    ctx = open_context(run)
+    test = ctx.images()["test"]
+    pick = torch.linspace(0, len(test.images) - 1, count).round().long()
+    s = ctx.test
+    titles = [f"{s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]} cam {int(s.camera[i])}"
+              for i in pick]
+    return {"images": test.images[pick], "joints": test.joints[pick], "titles": titles}
+
+
+def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:
+    """Protocol #3's camera picture: the training views, the held-out view, V_c (Eq. 7) and
+    `count` virtual cameras drawn from the prior fitted to the training views."""
+    world = open_context(run).world
+    views = [c for c in range(len(CAMERA_IDS)) if c != HELD_OUT_CAMERA]
+    real = rig_cameras(world.train_subjects, views)
+    prior = camera_prior(real)
+    return {"prior": prior, "train": real, "held_out": rig_cameras(world.test_subjects, [HELD_OUT_CAMERA]),
+            "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed))}

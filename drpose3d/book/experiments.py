@@ -1,0 +1,254 @@
+"""One function per table and figure of the paper. Each takes the resolved :class:`Run`, trains
+what it needs through the cached stages, writes ``OUT/results/<notebook>.json`` in the fixed
+schema and returns that dict; :func:`experiment` is their shared opening and closing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Callable
+
+import torch
+
+from drpose3d.book.results import make_row, write_results
+from drpose3d.models.dpnet import LifterConfig
+from drpose3d.paper import (
+    FIG4_GAIN_PCT,
+    FIG4_GAINERS,
+    FIG4_LEAST,
+    FIG5A,
+    FIG5B,
+    FIG5B_ARMS,
+    FIG6,
+    PRCNN_DESIGNS,
+    TABLE1,
+    TABLE1_CHANGE_PCT,
+    TABLE2,
+    TABLE2_ARMS,
+    TORSO_JOINTS,
+    Arm,
+    Fig4,
+    Fig5a,
+    Fig6,
+    Table1,
+    fig4_row,
+    table2_row,
+)
+from drpose3d.pose.camera import CAMERA_IDS
+from drpose3d.pose.metrics import mpjpe
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+from drpose3d.run import Run
+from drpose3d.stages.dpnet import gt_ranking, root_relative
+from drpose3d.stages.pipeline import Context, Rankings, open_context
+from drpose3d.worlds.samples import HELD_OUT_CAMERA
+
+
+@dataclass
+class Findings:
+    """What an experiment found: rows, keys written beside them, and (not written) tensors for
+    the notebook's figures."""
+
+    rows: list[dict]
+    extra: dict = field(default_factory=dict)
+    seeds: list[int] | None = None  # when not the run's seeds
+    figures: dict = field(default_factory=dict)
+
+
+def experiment(fn: Callable[[Context], Findings]) -> Callable[[Run], dict]:
+    """Open the run's context, time the work, write the results JSON under the function's name
+    (which is the notebook's), and return it with the figures' tensors."""
+
+    @wraps(fn)
+    def run_experiment(run: Run) -> dict:
+        started = time.time()
+        ctx = open_context(run)
+        found = fn(ctx)
+        result = write_results(run, fn.__name__, ctx.world.label, found.rows, started, found.seeds, **found.extra)
+        return {**result, **found.figures}
+
+    return run_experiment
+
+
+def gt_splits(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. (1) on the protocol #1 train and test samples."""
+    eps = ctx.run.preset.eps_mm
+    return gt_ranking(ctx.train, eps), gt_ranking(ctx.test, eps)
+
+
+def splits(ranks: Rankings) -> tuple[torch.Tensor, torch.Tensor]:
+    return ranks.matrices["train"], ranks.matrices["test"]
+
+
+@experiment
+def table1_upper_bound(ctx: Context) -> Findings:
+    """Table 1 on ground-truth 2D: no ranking (Martinez baseline), PRCNN-predicted ranking and
+    ground-truth ranking (DPNet). An extra control, the two-stage PoseNet without ranking,
+    separates the effect of ranking from that of the cascade. Seed s of the predicted row
+    uses the rankings of PRCNN seed s (ResNet-34 with heatmaps)."""
+    p = ctx.run.preset
+    gt = gt_splits(ctx)
+    predicted = {s: ctx.rankings(Fig5a.PRCNN_RESNET34, s) for s in ctx.run.seeds}
+    dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
+    configs = {  # row: (lifter, rankings for seed s, what the rankings of seed s are)
+        Table1.GT2D_NO_RANK: (LifterConfig(ranking="none", stages=1, width=p.width), lambda s: gt, lambda s: "gt_rank"),
+        Table1.GT2D_NO_RANK_CASCADE: (
+            LifterConfig(ranking="none", stages=2, width=p.width),
+            lambda s: gt,
+            lambda s: "gt_rank",
+        ),
+        Table1.GT2D_PRED_RANK: (dpnet, lambda s: splits(predicted[s]), lambda s: predicted[s].key),
+        Table1.GT2D_GT_RANK: (dpnet, lambda s: gt, lambda s: "gt_rank"),
+    }
+    runs = {
+        name: [ctx.gt2d_lifter(cfg, s, ranks(s), source(s), f"{name} seed {s}") for s in ctx.run.seeds]
+        for name, (cfg, ranks, source) in configs.items()
+    }
+    rows = [
+        make_row(
+            name,
+            "mpjpe_mm",
+            [r["mpjpe"] for r in rs],
+            TABLE1.get(name),
+            per_action={a: [r["per_action"][a] for r in rs] for a in rs[0]["per_action"]},
+            p_mpjpe_mm=[r["p_mpjpe"] for r in rs],
+        )
+        for name, rs in runs.items()
+    ]
+    for name, ranked in ((Table1.GT_RANK_VS_NO_RANK, Table1.GT2D_GT_RANK),
+                         (Table1.PRED_RANK_VS_NO_RANK, Table1.GT2D_PRED_RANK)):
+        base = runs[Table1.GT2D_NO_RANK]
+        change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base)]
+        rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
+    extra = {"samples": {"train": len(ctx.train), "test": len(ctx.test)}, "eps_mm": p.eps_mm, "width": p.width,
+             "epochs": p.lifter_train.epochs}
+    return Findings(rows, extra)
+
+
+@experiment
+def fig5a_prcnn_ablation(ctx: Context) -> Findings:
+    """Pairwise ranking accuracy on the protocol #1 test set for the four PRCNN designs."""
+    p = ctx.run.preset
+    rows = [
+        make_row(name, "pairwise_acc", [ctx.rankings(name, s).accuracy for s in ctx.run.seeds], FIG5A.get(name))
+        for name in PRCNN_DESIGNS
+    ]
+    extra = {"hourglass_2d": {split: d.errors for split, d in ctx.pose2d().items()}, "resolution": p.resolution,
+             "prcnn_width": p.prcnn_width, "rank_threshold": p.rank_threshold, "eps_mm": p.eps_mm,
+             "samples": {"train": len(ctx.train), "test": len(ctx.test)}}
+    return Findings(rows, extra)
+
+
+@experiment
+def fig6_pairwise_accuracy(ctx: Context) -> Findings:
+    """Per-pair accuracy of PRCNN (ResNet-34 + heatmaps), averaged over seeds."""
+    per_pair = [ctx.rankings(Fig5a.PRCNN_RESNET34, s).per_pair for s in ctx.run.seeds]
+    names = [JOINT_NAMES[j] for j in HOURGLASS_JOINTS]
+    idx = {n: k for k, n in enumerate(names)}
+    torso = torch.tensor([n in TORSO_JOINTS for n in names])
+    off = ~torch.eye(len(names), dtype=torch.bool)
+    torso_pairs = torso[:, None] & torso[None, :] & off
+
+    def pair(a: str, b: str) -> list[float]:
+        return [float(m[idx[a], idx[b]]) for m in per_pair]
+
+    rows = [
+        make_row(Fig6.PAIR_SHOULDERS, "pairwise_acc", pair("LShoulder", "RShoulder"), FIG6.get(Fig6.PAIR_SHOULDERS)),
+        make_row(Fig6.PAIR_RHIP_SPINE, "pairwise_acc", pair("RHip", "Spine"), None),
+        make_row(Fig6.TORSO_PAIRS_MEAN, "pairwise_acc", [float(m[torso_pairs].mean()) for m in per_pair], None),
+        make_row(Fig6.OTHER_PAIRS_MEAN, "pairwise_acc", [float(m[off & ~torso_pairs].mean()) for m in per_pair], None),
+    ]
+    matrix = torch.stack(per_pair).mean(0)
+    cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+    return Findings(rows, {"joints": names, "matrix": cells})
+
+
+def by_seed(ctx: Context, arm: Arm, protocol: int) -> list[dict]:
+    return [ctx.arm(arm, protocol, s) for s in ctx.run.seeds]
+
+
+@experiment
+def table2_protocols(ctx: Context) -> Findings:
+    """Table 2 on detected 2D (hourglass) and PRCNN rankings: the baseline, DRPose3D without
+    and with augmentation, under protocols #1 (MPJPE), #2 (the #1 models after Procrustes)
+    and #3 (three views for training, the held-out view for testing)."""
+    rows = []
+    for arm in TABLE2_ARMS:
+        p1, p3 = by_seed(ctx, arm, 1), by_seed(ctx, arm, 3)
+        for protocol, runs, metric, per in ((1, p1, "mpjpe", "per_action"), (2, p1, "p_mpjpe", "per_action_p2"),
+                                            (3, p3, "mpjpe", "per_action")):
+            name = table2_row(arm, protocol)
+            per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
+            rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2.get(name), per_action=per_action))
+    _, test3 = ctx.protocol_masks(3)
+    p = ctx.run.preset
+    extra = {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": p.aug_factor,
+             "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
+             "width": p.width, "epochs": p.lifter_train.epochs}
+    return Findings(rows, extra)
+
+
+@experiment
+def fig5b_dpnet_ablation(ctx: Context) -> Findings:
+    """Fig. 5(b), protocol #3: DPNet without each of its parts (runs shared with Table 2)."""
+    rows = [
+        make_row(name, "mpjpe_mm", [r["mpjpe"] for r in by_seed(ctx, arm, 3)], FIG5B.get(name))
+        for name, arm in FIG5B_ARMS.items()
+    ]
+    return Findings(rows, {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": ctx.run.preset.aug_factor})
+
+
+@experiment
+def fig4_per_joint(ctx: Context) -> Findings:
+    """Per-joint MPJPE under protocol #1 (detected 2D), baseline vs DRPose3D (Table 2's runs):
+    one row per joint and model, the relative gain of the paper's two examples, and its two
+    observations as paired differences of the per-joint relative gain."""
+    base, ours = by_seed(ctx, Arm.BASELINE, 1), by_seed(ctx, Arm.OURS, 1)
+    names = JOINT_NAMES[1:]  # the root is fixed at the origin: zero error by construction
+    rows = []
+    for j, name in enumerate(names, start=1):
+        rows.append(make_row(fig4_row(Arm.BASELINE, name), "mpjpe_mm", [r["per_joint"][j] for r in base], None))
+        rows.append(make_row(fig4_row(Arm.OURS, name), "mpjpe_mm", [r["per_joint"][j] for r in ours], None))
+    # relative gain (%), as the paper states it: errors differ fourfold between joints
+    gain = torch.tensor([[100 * (b["per_joint"][j] - o["per_joint"][j]) / b["per_joint"][j]
+                          for j in range(1, len(JOINT_NAMES))] for b, o in zip(base, ours)])
+    for joint, paper in FIG4_GAIN_PCT.values.items():
+        rows.append(make_row(fig4_row("gain_pct", joint), "relative_change_pct", gain[:, names.index(joint)].tolist(),
+                             paper))
+    gainers = torch.tensor([n in FIG4_GAINERS for n in names])
+    least = names.index(FIG4_LEAST)
+    others = [k for k in range(len(names)) if k != least]
+    rows.append(make_row(Fig4.GAINERS_MINUS_REST, "points",
+                         (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None))
+    rows.append(make_row(Fig4.THORAX_MINUS_REST, "points", (gain[:, least] - gain[:, others].mean(1)).tolist(), None))
+    extra = {"joints": list(names), "gain_pct": gain.mean(0).tolist(), "gainers": list(FIG4_GAINERS),
+             "least": FIG4_LEAST}
+    return Findings(rows, extra)
+
+
+@experiment
+def fig7_qualitative(ctx: Context, per_kind: int = 2) -> Findings:
+    """Test frames (protocol #1, first seed) to look at: typical (median DRPose3D error), where
+    ranking helped most, and the worst DRPose3D frames; with the input crop and the three
+    root-relative camera-frame poses (truth, baseline, DRPose3D)."""
+    seed = ctx.run.seeds[0]
+    runs = {arm: ctx.arm(arm, 1, seed) for arm in (Arm.BASELINE, Arm.OURS)}
+    truth = root_relative(ctx.test.pose3d)
+    err = {arm: mpjpe(r["predictions"], truth) for arm, r in runs.items()}
+    order = torch.argsort(err[Arm.OURS])
+    picks = {"typical": order[len(order) // 2 - per_kind // 2:][:per_kind],
+             "ranking helped most": torch.argsort(err[Arm.BASELINE] - err[Arm.OURS], descending=True)[:per_kind],
+             "worst": order.flip(0)[:per_kind]}
+    s = ctx.test
+    frames = [{"kind": kind, "index": int(i),
+               "title": f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
+                        f"camera {int(s.camera[i])}, frame {int(s.frame[i])}",
+               "error_baseline_mm": float(err[Arm.BASELINE][i]), "error_ours_mm": float(err[Arm.OURS][i])}
+              for kind, idx in picks.items() for i in idx]
+    rows = [make_row(f"{arm}_p1_seed{seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
+            for arm in runs]
+    idx = torch.tensor([f["index"] for f in frames])
+    figures = {"poses": {"truth": truth[idx], "baseline": runs[Arm.BASELINE]["predictions"][idx],
+                         "ours": runs[Arm.OURS]["predictions"][idx]},
+               "images": ctx.images()["test"].images[idx]}
+    return Findings(rows, {"frames": frames}, seeds=[seed], figures=figures)

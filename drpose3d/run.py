@@ -1,0 +1,183 @@
+"""A run, resolved once: preset sizes, data spec, seeds, device and output folder.
+
+`drpose3d reproduce` resolves the command line into a :class:`Run`, writes it to ``OUT/run.json``
+and hands that file to every notebook; a notebook started by hand (papermill or JupyterLab)
+resolves its plain parameters through the same :func:`resolve` and writes the same file. So
+the CLI and a hand run cannot disagree on seeds, sizes or where results go, and ``run.json``
+records every size and hyper-parameter a result depends on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from drpose3d import __version__
+from drpose3d.errors import RunError
+from drpose3d.fileio import write_text_atomic
+from drpose3d.presets import Preset, get_preset
+
+RUN_FILE = "run.json"
+
+#: The parameter cell of every notebook, verbatim (a test checks that each notebook holds it):
+#: `drpose3d reproduce` sets only `run_file`; by hand, set `preset` (and anything else).
+PARAMETER_CELL = """\
+preset: str = "smoke"  # tiny | smoke (minutes) | cpu (reduced, hours on 2 cores) | paper (GPU): drpose3d/presets.py
+data: str = "synthetic"  # synthetic | mocap:FILE.npz | h36m:DIR[:KEYPOINTS], each with an optional ?train/test split
+seeds: int = 0  # number of seeds; 0: the preset's
+device: str = "auto"  # auto (CUDA if present) | cpu | cuda
+out: str = ""  # output folder for results/, cache/ and run.json; "": _out/ in the project root
+run_file: str = ""  # a run.json from `drpose3d reproduce`; when set it decides all of the above"""
+
+#: The cell after it, also verbatim in every notebook.
+RESOLVE_CELL = """\
+from drpose3d.run import notebook_run
+
+run = notebook_run(preset, data, seeds, device, out, run_file)"""
+
+
+def project_root() -> Path:
+    """The source checkout holding notebooks/, book/ and the book's _config.yml."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "_toc.yml").exists() or not (root / "notebooks").is_dir():
+        raise FileNotFoundError(
+            f"{root}: not a drpose3d source checkout (no _toc.yml / notebooks/); install with 'pip install -e .'"
+        )
+    return root
+
+
+def source_commit() -> str | None:
+    """The git commit of the checkout the package runs from ("+dirty" with local changes), or None."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        git = ["git", "-C", str(root)]
+        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is an error, not a fallback."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise RunError(f"device is {device!r}, expected 'auto', 'cpu' or 'cuda'")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RunError("device 'cuda' requested but torch sees no CUDA device")
+    return torch.device(device)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything a notebook needs to know about the run it belongs to."""
+
+    preset: Preset
+    data: str
+    seeds: tuple[int, ...]
+    device: str  # resolved: "cpu" or "cuda"
+    out: Path
+    package_version: str = __version__
+    commit: str | None = None
+
+    @property
+    def torch_device(self) -> torch.device:
+        return torch.device(self.device)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "preset": dataclasses.asdict(self.preset),
+            "data": self.data,
+            "seeds": list(self.seeds),
+            "device": self.device,
+            "out": str(self.out),
+            "package_version": self.package_version,
+            "commit": self.commit,
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Run:
+        return cls(
+            _dataclass_from(Preset, payload["preset"]),
+            payload["data"],
+            tuple(int(s) for s in payload["seeds"]),
+            payload["device"],
+            Path(payload["out"]),
+            payload["package_version"],
+            payload.get("commit"),
+        )
+
+    def save(self) -> Path:
+        path = self.out / RUN_FILE
+        write_text_atomic(path, json.dumps(self.to_json(), indent=1))
+        return path
+
+
+def _dataclass_from(cls: type, payload: dict[str, Any]) -> Any:
+    """Rebuild a (nested, frozen) dataclass such as Preset from its asdict() form."""
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, value in payload.items():
+        if name not in hints:
+            raise RunError(f"{cls.__name__} has no field {name!r}; the run.json is from another version")
+        nested = _NESTED.get((cls.__name__, name))
+        kwargs[name] = _dataclass_from(nested, value) if nested else value
+    return cls(**kwargs)
+
+
+def _nested_types() -> dict[tuple[str, str], type]:
+    """Preset fields that are dataclasses themselves (from their annotations, without eval)."""
+    import drpose3d.presets as presets
+
+    found = {}
+    for field in dataclasses.fields(Preset):
+        cls = getattr(presets, str(field.type), None)
+        if dataclasses.is_dataclass(cls):
+            found[("Preset", field.name)] = cls
+    return found
+
+
+_NESTED = _nested_types()
+
+
+def resolve(
+    preset: str = "smoke", data: str = "synthetic", seeds: int = 0, device: str = "auto", out: str | Path = ""
+) -> Run:
+    """The one place plain parameters become a run: seeds 0 means the preset's count, out ""
+    means ``_out/`` in the project root (wherever papermill or JupyterLab was started)."""
+    p = get_preset(preset)
+    if seeds < 0:
+        raise RunError(f"seeds is {seeds}, expected a count >= 1 (or 0 for the preset's {p.seeds})")
+    folder = Path(out).expanduser() if out else project_root() / "_out"
+    return Run(p, data, tuple(range(seeds or p.seeds)), resolve_device(device).type, folder.resolve(), __version__,
+               source_commit())
+
+
+def load_run(path: str | Path) -> Run:
+    """A run.json written by :meth:`Run.save`, with a one-line error for a missing or broken file."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"{path}: no such run file; `drpose3d reproduce` writes OUT/{RUN_FILE}")
+    try:
+        return Run.from_json(json.loads(path.read_text()))
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise RunError(f"{path}: not a run file ({type(err).__name__}: {err})") from err
+
+
+def notebook_run(preset: str, data: str, seeds: int, device: str, out: str, run_file: str) -> Run:
+    """What a notebook's second cell calls: the run.json it was handed, or its parameters
+    resolved and written to ``OUT/run.json`` (so a hand run leaves the same record as the CLI)."""
+    if run_file:
+        return load_run(run_file)
+    run = resolve(preset, data, seeds, device, out)
+    run.save()
+    return run
