@@ -10,6 +10,7 @@ one run, side by side. It lives beside the package, not in it: users of the pack
   (images/s at 64/128/256 px), PRCNN and hourglass training (images/s);
 * optionally (``--full``) the wall time of ``reproduce --preset smoke`` and of the test suite.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ def _timed(fn: Callable[[], object], device: torch.device, repeat: int = 1, warm
     return _timed_side_by_side([fn], device, repeat, warmup)[0]
 
 
-def _timed_side_by_side(fns: list[Callable[[], object]], device: torch.device, repeat: int,
-                        warmup: bool = True) -> list[float]:
+def _timed_side_by_side(
+    fns: list[Callable[[], object]], device: torch.device, repeat: int, warmup: bool = True
+) -> list[float]:
     """Best wall time of each function over `repeat` rounds that call them in turn: on a shared
     machine whose speed drifts, a ratio of interleaved bests is steadier than two separate runs."""
     if warmup:
@@ -67,8 +69,12 @@ def _timed_side_by_side(fns: list[Callable[[], object]], device: torch.device, r
 def _lifter_data(n: int, seed: int = 0) -> dict[str, torch.Tensor]:
     """Normalised-scale random inputs of the lifter's shapes: speed does not depend on values."""
     g = torch.Generator().manual_seed(seed)
-    return {"pose2d": torch.randn(n, 32, generator=g), "pose3d": torch.randn(n, 48, generator=g),
-            "depth": torch.randn(n, 16, generator=g), "ranking": torch.randint(-1, 2, (n, 120), generator=g).float()}
+    return {
+        "pose2d": torch.randn(n, 32, generator=g),
+        "pose3d": torch.randn(n, 48, generator=g),
+        "depth": torch.randn(n, 16, generator=g),
+        "ranking": torch.randint(-1, 2, (n, 120), generator=g).float(),
+    }
 
 
 class _Frames(Dataset):
@@ -106,7 +112,9 @@ def bench_trainer_options(cfg: LifterConfig, batch: int, samples: int, device: t
         torch.manual_seed(0)
         model = Lifter(cfg).to(device)
         train_cfg = TrainConfig(epochs=1, batch_size=batch, **options)
-        runs[name] = lambda model=model, train_cfg=train_cfg: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench")
+        runs[name] = lambda model=model, train_cfg=train_cfg: fit(
+            model, data, batch_loss, train_cfg, 0, device, desc="bench"
+        )
     seconds = _timed_side_by_side(list(runs.values()), device, 2)
     return {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds)}
 
@@ -116,12 +124,20 @@ def multiply_adds(model: nn.Module) -> int:
     return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear))
 
 
-def matmul_pass(model: nn.Module, batch: int, device: torch.device, passes: int = 10) -> tuple[Callable[[], None], float]:
+def matmul_pass(
+    model: nn.Module, batch: int, device: torch.device, passes: int = 10
+) -> tuple[Callable[[], None], float]:
     """The model's own fp32 matmuls (forward, grad-input, grad-weight) `passes` times as a function,
     and the floating-point operations one call does: this machine's arithmetic limit at those shapes."""
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    mats = [(torch.randn(batch, m.in_features, device=device), torch.randn(m.in_features, m.out_features, device=device),
-             torch.randn(batch, m.out_features, device=device)) for m in layers]
+    mats = [
+        (
+            torch.randn(batch, m.in_features, device=device),
+            torch.randn(m.in_features, m.out_features, device=device),
+            torch.randn(batch, m.out_features, device=device),
+        )
+        for m in layers
+    ]
 
     def run() -> None:
         for _ in range(passes):
@@ -143,16 +159,32 @@ def bench_lifting(cfg: LifterConfig, batch: int, samples: int, device: torch.dev
     model = Lifter(cfg).to(device)
     train_cfg = TrainConfig(epochs=1, batch_size=batch)
     matmuls, matmul_flop = matmul_pass(model, batch, device)
-    ours, ref, mm = _timed_side_by_side([lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"),
-                                         lambda: _reference_loop(model, data, batch, device), matmuls], device, rounds)
+    ours, ref, mm = _timed_side_by_side(
+        [
+            lambda: fit(model, data, batch_loss, train_cfg, 0, device, desc="bench"),
+            lambda: _reference_loop(model, data, batch, device),
+            matmuls,
+        ],
+        device,
+        rounds,
+    )
     ours_sps, ref_sps = samples / ours, samples / ref
     flop_per_sample = 6 * multiply_adds(model)
     peak = matmul_flop / mm
-    return {"batch": batch, "width": cfg.width, "ranking": cfg.ranking, "stages": cfg.stages,
-            "trainer_samples_s": ours_sps, "reference_samples_s": ref_sps, "speedup": ours_sps / ref_sps,
-            "trainer_flops": ours_sps * flop_per_sample, "reference_flops": ref_sps * flop_per_sample,
-            "matmul_flops": peak, "trainer_flop_fraction": ours_sps * flop_per_sample / peak,
-            "reference_flop_fraction": ref_sps * flop_per_sample / peak}
+    return {
+        "batch": batch,
+        "width": cfg.width,
+        "ranking": cfg.ranking,
+        "stages": cfg.stages,
+        "trainer_samples_s": ours_sps,
+        "reference_samples_s": ref_sps,
+        "speedup": ours_sps / ref_sps,
+        "trainer_flops": ours_sps * flop_per_sample,
+        "reference_flops": ref_sps * flop_per_sample,
+        "matmul_flops": peak,
+        "trainer_flop_fraction": ours_sps * flop_per_sample / peak,
+        "reference_flop_fraction": ref_sps * flop_per_sample / peak,
+    }
 
 
 def bench_augmentation(n: int, device: torch.device) -> dict:
@@ -194,7 +226,13 @@ def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -
 
     s, colour = _image_inputs(n, 64)
     rig = h36m_rig("S1").to(device, torch.float32).index(s.camera.to(device))
-    args = (s.pose3d.to(device), s.pose2d.to(device), rig, colour.expand(n, -1, -1).to(device), torch.arange(n, device=device))
+    args = (
+        s.pose3d.to(device),
+        s.pose2d.to(device),
+        rig,
+        colour.expand(n, -1, -1).to(device),
+        torch.arange(n, device=device),
+    )
     return {f"{r}px_images_s": n / _timed(lambda r=r: render(*args, r), device) for r in resolutions}
 
 
@@ -216,14 +254,23 @@ def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
     joints = to_crop(s.pose2d[:, list(HOURGLASS_JOINTS)], box, resolution)
     out = {}
     for name, depth, width in (("prcnn_resnet34_w16", 34, 16), ("prcnn_resnet34_w64", 34, 64)):
-        tensors = {"images": images, "joints": joints, "ranking": ranking_matrix(s.pose3d[:, list(HOURGLASS_JOINTS), 2], 20.0),
-                   "heatmaps": torch.zeros(n, 16, resolution // 2, resolution // 2, dtype=torch.uint8)}
+        tensors = {
+            "images": images,
+            "joints": joints,
+            "ranking": ranking_matrix(s.pose3d[:, list(HOURGLASS_JOINTS), 2], 20.0),
+            "heatmaps": torch.zeros(n, 16, resolution // 2, resolution // 2, dtype=torch.uint8),
+        }
         cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, optimizer="sgd")
-        seconds = _timed(lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device), device, warmup=False)
+        seconds = _timed(
+            lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device), device, warmup=False
+        )
         out[f"{name}_images_s"] = n / seconds
     hg = HourglassConfig(stacks=2, channels=32, depth=3)
-    seconds = _timed(lambda: train_hourglass(ImageSet(images, box, joints), hg, TrainConfig(epochs=1, batch_size=32), 0,
-                                             device), device, warmup=False)
+    seconds = _timed(
+        lambda: train_hourglass(ImageSet(images, box, joints), hg, TrainConfig(epochs=1, batch_size=32), 0, device),
+        device,
+        warmup=False,
+    )
     out["hourglass_2x32_images_s"] = n / seconds
     return out
 
@@ -240,20 +287,32 @@ def _wall(cmd: list[str], cwd: Path) -> dict:
 
 
 def machine(device: torch.device) -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device)}
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+    }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
 
 
-def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str | Path | None = None,
-        smoke_out: str | Path | None = None) -> dict:
+def run(
+    device: str = "auto",
+    tiny: bool = False,
+    full: bool = False,
+    out: str | Path | None = None,
+    smoke_out: str | Path | None = None,
+) -> dict:
     """Measure everything (tiny: seconds-long sizes for the tests) and write JSON to `out`;
     with `full`, the timed smoke reproduction writes to `smoke_out` (it must not hold a cache:
     every model is trained) or to a temporary folder."""
     if full and smoke_out is not None and (Path(smoke_out) / "cache").exists():
-        raise FileExistsError(f"{Path(smoke_out) / 'cache'}: the timed smoke run needs an empty cache, so every model is trained")
+        raise FileExistsError(
+            f"{Path(smoke_out) / 'cache'}: the timed smoke run needs an empty cache, so every model is trained"
+        )
     dev = resolve_device(device)
     scale = 1 if not tiny else 0
     lift_samples = 64 * 100 if scale else 64 * 4
@@ -261,10 +320,16 @@ def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str |
     result["lifting"] = [
         bench_lifting(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 64, lift_samples, dev),
         bench_lifting(LifterConfig(ranking="depthnet", stages=2, width=1024 if scale else 32), 64, lift_samples, dev),
-        bench_lifting(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 1024, lift_samples * 4 if scale else 2048, dev),
+        bench_lifting(
+            LifterConfig(ranking="none", stages=1, width=1024 if scale else 32),
+            1024,
+            lift_samples * 4 if scale else 2048,
+            dev,
+        ),
     ]
-    result["trainer_options"] = bench_trainer_options(LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 64,
-                                                      lift_samples, dev)
+    result["trainer_options"] = bench_trainer_options(
+        LifterConfig(ranking="none", stages=1, width=1024 if scale else 32), 64, lift_samples, dev
+    )
     result["augmentation"] = bench_augmentation(1_000_000 if scale else 1000, dev)
     result["p_mpjpe"] = bench_p_mpjpe(1_000_000 if scale else 1000, dev)
     result["renderer"] = bench_renderer(256 if scale else 8, (64, 128, 256) if scale else (32,), dev)
@@ -273,7 +338,9 @@ def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str |
         root = Path(__file__).resolve().parents[1]
         with tempfile.TemporaryDirectory() as fresh:
             target = Path(smoke_out or fresh)
-            smoke = _wall([sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke", "--out", str(target)], root)
+            smoke = _wall(
+                [sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke", "--out", str(target)], root
+            )
         result["wall_s"] = {"reproduce_smoke": smoke, "test_suite": _wall([sys.executable, "-m", "pytest", "-q"], root)}
     if out is not None:
         write_text_atomic(Path(out), json.dumps(result, indent=1))
@@ -281,15 +348,25 @@ def run(device: str = "auto", tiny: bool = False, full: bool = False, out: str |
 
 
 #: Goals of issue 7, checked against the figures in :func:`report`.
-GOALS = {"cpu_speedup_b64": 1.3, "gpu_speedup_b64": 5.0, "flop_fraction_b64": 0.6, "flop_fraction_b1024": 0.8,
-         "augmentation_poses_s": 1e6, "p_mpjpe_1m_s": 2.0, "smoke_wall_s": 600.0, "tests_wall_s": 600.0}
+GOALS = {
+    "cpu_speedup_b64": 1.3,
+    "gpu_speedup_b64": 5.0,
+    "flop_fraction_b64": 0.6,
+    "flop_fraction_b1024": 0.8,
+    "augmentation_poses_s": 1e6,
+    "p_mpjpe_1m_s": 2.0,
+    "smoke_wall_s": 600.0,
+    "tests_wall_s": 600.0,
+}
 
 
 def report(result: dict) -> str:
     """The figures as a plain-text table, each beside its goal with met / not met."""
     gpu = result["machine"]["device"].startswith("cuda")
     lines = [f"machine: {result['machine']}", ""]
-    row = lambda name, value, goal, ok: lines.append(f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}")
+    row = lambda name, value, goal, ok: lines.append(
+        f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}"
+    )
     for lift in result["lifting"]:
         label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
         speed = f"{lift['speedup']:.2f}x ({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})"
@@ -299,18 +376,30 @@ def report(result: dict) -> str:
         else:
             lines.append(f"{label + ': trainer / per-sample reference':<58} {speed:>16}")
         goal = GOALS["flop_fraction_b1024" if lift["batch"] >= 1024 else "flop_fraction_b64"]
-        row(f"{label}: trainer FLOP/s / matmul FLOP/s", f"{100 * lift['trainer_flop_fraction']:.0f} % "
-            f"(ref {100 * lift['reference_flop_fraction']:.0f} %)", f">= {100 * goal:.0f} %", lift["trainer_flop_fraction"] >= goal)
+        row(
+            f"{label}: trainer FLOP/s / matmul FLOP/s",
+            f"{100 * lift['trainer_flop_fraction']:.0f} % (ref {100 * lift['reference_flop_fraction']:.0f} %)",
+            f">= {100 * goal:.0f} %",
+            lift["trainer_flop_fraction"] >= goal,
+        )
     opts = result.get("trainer_options")  # absent from runs recorded before the options existed
     if opts:
-        lines.append(f"{'baseline b64 trainer: fp32 / bf16 autocast / torch.compile':<58} "
-                     f"{opts['fp32_samples_s']:.0f} / {opts['bf16_samples_s']:.0f} / {opts['compiled_samples_s']:.0f} samples/s")
+        lines.append(
+            f"{'baseline b64 trainer: fp32 / bf16 autocast / torch.compile':<58} "
+            f"{opts['fp32_samples_s']:.0f} / {opts['bf16_samples_s']:.0f} / {opts['compiled_samples_s']:.0f} samples/s"
+        )
     aug = result["augmentation"]
-    row(f"ranking + virtual cameras ({aug['poses']} poses)", f"{aug['poses_s'] / 1e6:.2f} M/s", ">= 1 M/s",
-        aug["poses_s"] >= GOALS["augmentation_poses_s"])
+    row(
+        f"ranking + virtual cameras ({aug['poses']} poses)",
+        f"{aug['poses_s'] / 1e6:.2f} M/s",
+        ">= 1 M/s",
+        aug["poses_s"] >= GOALS["augmentation_poses_s"],
+    )
     pm = result["p_mpjpe"]
     per_million = 1e6 / pm["poses_s"]
-    row(f"P-MPJPE ({pm['poses']} poses)", f"{per_million:.2f} s per 1 M", "<= 2 s", per_million <= GOALS["p_mpjpe_1m_s"])
+    row(
+        f"P-MPJPE ({pm['poses']} poses)", f"{per_million:.2f} s per 1 M", "<= 2 s", per_million <= GOALS["p_mpjpe_1m_s"]
+    )
     for k, v in result["renderer"].items():
         lines.append(f"{'renderer ' + k.replace('_images_s', ''):<58} {v:>12.0f} img/s")
     for k, v in result["cnn_training"].items():
@@ -337,6 +426,14 @@ def committed_memory(root: Path | None = None) -> list[dict]:
     for path in sorted(folder.glob("*/*.json")):
         res = json.loads(path.read_text())
         if "peak_rss_mib" in res:
-            rows.append({"run": path.parent.name, "notebook": res["notebook"], "preset": res["preset"],
-                         "dataset": res["dataset"], "peak_rss_mib": res["peak_rss_mib"], "commit": res.get("commit")})
+            rows.append(
+                {
+                    "run": path.parent.name,
+                    "notebook": res["notebook"],
+                    "preset": res["preset"],
+                    "dataset": res["dataset"],
+                    "peak_rss_mib": res["peak_rss_mib"],
+                    "commit": res.get("commit"),
+                }
+            )
     return sorted(rows, key=lambda r: -r["peak_rss_mib"])

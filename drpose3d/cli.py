@@ -1,4 +1,5 @@
 """Command line: ``drpose3d reproduce``, ``drpose3d data export`` and ``drpose3d bench``."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill and build the book")
     rep.add_argument("--preset", default="smoke", choices=list(PRESETS))
     rep.add_argument("--data", default="synthetic", help="synthetic | mocap:FILE | h36m:DIR")
-    rep.add_argument("--only", nargs="+", choices=list(NOTEBOOKS), metavar="NOTEBOOK", help=f"any of {', '.join(NOTEBOOKS)}")
+    rep.add_argument(
+        "--only", nargs="+", choices=list(NOTEBOOKS), metavar="NOTEBOOK", help=f"any of {', '.join(NOTEBOOKS)}"
+    )
     rep.add_argument("--seeds", type=int, help="number of seeds (default: the preset's)")
     rep.add_argument("--out", default="_out", help="output folder (default: _out)")
     rep.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -34,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
     bench.add_argument("--full", action="store_true", help="also time 'reproduce --preset smoke' and the test suite")
     bench.add_argument("--out", help="write the figures as JSON to this file")
-    bench.add_argument("--smoke-out", help="with --full: keep the timed smoke reproduction here (default: a temporary folder)")
+    bench.add_argument(
+        "--smoke-out", help="with --full: keep the timed smoke reproduction here (default: a temporary folder)"
+    )
     return ap
 
 

@@ -1,4 +1,5 @@
 """Atomic file writes: a reader never sees a half-written file, a crash leaves the old one."""
+
 from __future__ import annotations
 
 import hashlib

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Mapping
 
+
 @dataclass(frozen=True)
 class Reported:
     """Numbers the paper reports in one place, by row; `where` says where to find them."""
@@ -236,8 +237,11 @@ ROW_LABELS: dict[str, str] = {
     Fig5b.NO_RANK_NO_AUG: "w/o ranking and augmentation",
     **{
         table2_row(arm, k): f"{name}, protocol #{k}"
-        for arm, name in ((Arm.BASELINE, "baseline (Martinez et al.)"), (Arm.OURS_NO_AUG, "DRPose3D w/o augmentation"),
-                          (Arm.OURS, "DRPose3D"))
+        for arm, name in (
+            (Arm.BASELINE, "baseline (Martinez et al.)"),
+            (Arm.OURS_NO_AUG, "DRPose3D w/o augmentation"),
+            (Arm.OURS, "DRPose3D"),
+        )
         for k in (1, 2, 3)
     },
     fig4_row("gain_pct", "RWrist"): "right wrist, error drop (%)",
@@ -294,7 +298,8 @@ def chapter_claim(notebook: str) -> str:
             f"**The paper's claim ({t2.where}).** On Human3.6M, with stacked-hourglass 2D detections and PRCNN "
             "rankings, DRPose3D beats Martinez et al.'s baseline under every protocol: "
             + "; ".join(
-                f"{t2[table2_row(Arm.OURS, k)]} vs {t2[table2_row(Arm.BASELINE, k)]} mm (protocol #{k})" for k in (1, 2, 3)
+                f"{t2[table2_row(Arm.OURS, k)]} vs {t2[table2_row(Arm.BASELINE, k)]} mm (protocol #{k})"
+                for k in (1, 2, 3)
             )
             + f"; without augmentation DRPose3D reaches {t2[table2_row(Arm.OURS_NO_AUG, 3)]} mm on protocol #3, so "
             "depth ranking alone already makes the lifter less camera-specific."
@@ -308,9 +313,9 @@ def chapter_claim(notebook: str) -> str:
         ),
         "fig4_per_joint": (
             f"**The paper's claim (Sec. 4.3, Fig. 4).** Joints with a large reachable workspace (wrists, elbows and "
-            f"feet) gain most from depth ranking; \"the right wrist achieves {FIG4_GAIN_PCT['RWrist']}% "
+            f'feet) gain most from depth ranking; "the right wrist achieves {FIG4_GAIN_PCT["RWrist"]}% '
             f"({wrist[0]:.2f}mm → {wrist[1]:.2f}mm) errors drop while thorax only achieves "
-            f"{FIG4_GAIN_PCT['Thorax']}% ({thorax[0]:.2f}mm → {thorax[1]:.2f}mm)\". From the millimetres the drops "
+            f'{FIG4_GAIN_PCT["Thorax"]}% ({thorax[0]:.2f}mm → {thorax[1]:.2f}mm)". From the millimetres the drops '
             f"are {-change_pct(*wrist):.1f} % and {-change_pct(*thorax):.1f} %: the printed percentages are the "
             "right wrist's drop in millimetres and a slip for the thorax."
         ),

@@ -1,5 +1,6 @@
 """Run sizes: smoke (CI, the whole book in minutes), cpu (faithful, reduced), paper (GPU);
 tiny exists only so the tests can run every path in seconds."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,23 +39,71 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     # the test suite's end-to-end run: every code path, seconds not minutes, numbers meaningless
-    "tiny": Preset("tiny", repetitions=1, duration_s=1.0, fps=50.0, stride=10, eps_mm=20.0, width=32,
-                   lifter_train=TrainConfig(epochs=2, batch_size=64, lr=1e-3), seeds=2, resolution=32,
-                   hourglass=HourglassConfig(stacks=1, channels=16, depth=2), hourglass_train=TrainConfig(epochs=1, batch_size=32),
-                   prcnn_width=8, prcnn_train=TrainConfig(epochs=1, batch_size=32, lr=0.05, optimizer="sgd", lr_final_fraction=0.01)),
-    "smoke": Preset("smoke", repetitions=2, duration_s=4.0, fps=50.0, stride=20, eps_mm=20.0, width=256,
-                    lifter_train=TrainConfig(epochs=8, batch_size=64, lr=1e-3), seeds=2, resolution=64,
-                    hourglass=HourglassConfig(stacks=1, channels=32, depth=3), hourglass_train=TrainConfig(epochs=3, batch_size=32),
-                    prcnn_width=8, prcnn_train=TrainConfig(epochs=2, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
-                    aug_factor=2),  # stride 20, 8 epochs and a doubled (not tripled) set: the whole book in 10 min
-    "cpu": Preset("cpu", repetitions=4, duration_s=8.0, fps=50.0, stride=10, eps_mm=20.0, width=512,
-                  lifter_train=TrainConfig(epochs=20, batch_size=64, lr=1e-3), seeds=3, resolution=64,
-                  hourglass=HourglassConfig(stacks=2, channels=32, depth=3), hourglass_train=TrainConfig(epochs=4, batch_size=32),
-                  prcnn_width=16, prcnn_train=TrainConfig(epochs=6, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01)),
-    "paper": Preset("paper", repetitions=8, duration_s=10.0, fps=50.0, stride=2, eps_mm=20.0, width=1024,
-                    lifter_train=TrainConfig(epochs=400, batch_size=64, lr=1e-3), seeds=3, resolution=256,
-                    hourglass=HourglassConfig(stacks=8, channels=256, depth=4), hourglass_train=TrainConfig(epochs=40, batch_size=16, lr=2.5e-4),
-                    prcnn_width=64, prcnn_train=TrainConfig(epochs=25, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01)),
+    "tiny": Preset(
+        "tiny",
+        repetitions=1,
+        duration_s=1.0,
+        fps=50.0,
+        stride=10,
+        eps_mm=20.0,
+        width=32,
+        lifter_train=TrainConfig(epochs=2, batch_size=64, lr=1e-3),
+        seeds=2,
+        resolution=32,
+        hourglass=HourglassConfig(stacks=1, channels=16, depth=2),
+        hourglass_train=TrainConfig(epochs=1, batch_size=32),
+        prcnn_width=8,
+        prcnn_train=TrainConfig(epochs=1, batch_size=32, lr=0.05, optimizer="sgd", lr_final_fraction=0.01),
+    ),
+    "smoke": Preset(
+        "smoke",
+        repetitions=2,
+        duration_s=4.0,
+        fps=50.0,
+        stride=20,
+        eps_mm=20.0,
+        width=256,
+        lifter_train=TrainConfig(epochs=8, batch_size=64, lr=1e-3),
+        seeds=2,
+        resolution=64,
+        hourglass=HourglassConfig(stacks=1, channels=32, depth=3),
+        hourglass_train=TrainConfig(epochs=3, batch_size=32),
+        prcnn_width=8,
+        prcnn_train=TrainConfig(epochs=2, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+        aug_factor=2,
+    ),  # stride 20, 8 epochs and a doubled (not tripled) set: the whole book in 10 min
+    "cpu": Preset(
+        "cpu",
+        repetitions=4,
+        duration_s=8.0,
+        fps=50.0,
+        stride=10,
+        eps_mm=20.0,
+        width=512,
+        lifter_train=TrainConfig(epochs=20, batch_size=64, lr=1e-3),
+        seeds=3,
+        resolution=64,
+        hourglass=HourglassConfig(stacks=2, channels=32, depth=3),
+        hourglass_train=TrainConfig(epochs=4, batch_size=32),
+        prcnn_width=16,
+        prcnn_train=TrainConfig(epochs=6, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+    ),
+    "paper": Preset(
+        "paper",
+        repetitions=8,
+        duration_s=10.0,
+        fps=50.0,
+        stride=2,
+        eps_mm=20.0,
+        width=1024,
+        lifter_train=TrainConfig(epochs=400, batch_size=64, lr=1e-3),
+        seeds=3,
+        resolution=256,
+        hourglass=HourglassConfig(stacks=8, channels=256, depth=4),
+        hourglass_train=TrainConfig(epochs=40, batch_size=16, lr=2.5e-4),
+        prcnn_width=64,
+        prcnn_train=TrainConfig(epochs=25, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+    ),
 }
 
 

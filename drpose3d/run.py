@@ -158,8 +158,15 @@ def resolve(
     if seeds < 0:
         raise RunError(f"seeds is {seeds}, expected a count >= 1 (or 0 for the preset's {p.seeds})")
     folder = Path(out).expanduser() if out else project_root() / "_out"
-    return Run(p, data, tuple(range(seeds or p.seeds)), resolve_device(device).type, folder.resolve(), __version__,
-               source_commit())
+    return Run(
+        p,
+        data,
+        tuple(range(seeds or p.seeds)),
+        resolve_device(device).type,
+        folder.resolve(),
+        __version__,
+        source_commit(),
+    )
 
 
 def load_run(path: str | Path) -> Run:

@@ -1,5 +1,6 @@
 """One trainer for every network: whole tensors on the device, index permutations,
 per-epoch atomic checkpoints that resume exactly (model, optimiser, scheduler, RNGs)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -120,19 +121,29 @@ def fit(
         losses.append(float(total) / len(batches))  # one host sync per epoch
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if checkpoints and rank == 0:
-            checkpoints.save({
-                "model": model.state_dict(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-                "order_rng": order.get_state(), "torch_rng": torch.get_rng_state(), "losses": losses,
-                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-            })
+            checkpoints.save(
+                {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "order_rng": order.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "losses": losses,
+                    "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                }
+            )
     model.eval()
     return losses
 
 
 @torch.no_grad()
-def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor | tuple[torch.Tensor, ...]],
-            tensors: dict[str, torch.Tensor], device: torch.device,
-            batch_size: int = 4096) -> torch.Tensor | tuple[torch.Tensor, ...]:
+def predict(
+    model: nn.Module,
+    fn: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor | tuple[torch.Tensor, ...]],
+    tensors: dict[str, torch.Tensor],
+    device: torch.device,
+    batch_size: int = 4096,
+) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU. `fn` may
     return a tuple (concatenated field by field): reducing each batch inside `fn` (quantising,
     decoding) keeps the full-precision outputs of the whole set from ever being in memory at once."""
@@ -141,6 +152,6 @@ def predict(model: nn.Module, fn: Callable[[nn.Module, dict[str, torch.Tensor]],
     n = next(iter(tensors.values())).shape[0]
     outs = []
     for i in range(0, n, batch_size):
-        out = fn(model, {k: v[i:i + batch_size].to(device) for k, v in tensors.items()})
+        out = fn(model, {k: v[i : i + batch_size].to(device) for k, v in tensors.items()})
         outs.append(tuple(t.cpu() for t in out) if isinstance(out, tuple) else out.cpu())
     return tuple(map(torch.cat, zip(*outs))) if isinstance(outs[0], tuple) else torch.cat(outs)

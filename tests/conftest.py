@@ -1,4 +1,5 @@
 """Small files in the exact formats users bring, written by the tests (never real data)."""
+
 import sys
 from pathlib import Path
 
@@ -25,8 +26,12 @@ def to_h36m32(positions_mm: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_videopose3d(directory: Path, subjects=("S1", "S5", "S6", "S7", "S8", "S9", "S11"),
-                      actions=("Walking", "Directions"), frames_2d_extra: int = 2) -> Path:
+def write_videopose3d(
+    directory: Path,
+    subjects=("S1", "S5", "S6", "S7", "S8", "S9", "S11"),
+    actions=("Walking", "Directions"),
+    frames_2d_extra: int = 2,
+) -> Path:
     """data_3d_h36m.npz + data_2d_h36m_gt.npz for a small generated world ("<Action> 1" takes)."""
     world = generate_world(subjects=subjects, actions=("Walk", "Wave"), repetitions=1, duration_s=1.0, fps=50)
     pos3d, pos2d = {}, {}
@@ -43,7 +48,11 @@ def write_videopose3d(directory: Path, subjects=("S1", "S5", "S6", "S7", "S8", "
             pos2d[s][f"{new} 1"] = [kp[c] for c in range(4)]
     directory.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(directory / "data_3d_h36m.npz", positions_3d=pos3d)
-    meta = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}
+    meta = {
+        "layout_name": "h36m",
+        "num_joints": 17,
+        "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]],
+    }
     np.savez_compressed(directory / "data_2d_h36m_gt.npz", positions_2d=pos2d, metadata=meta)
     return directory
 

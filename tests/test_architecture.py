@@ -17,9 +17,34 @@ from drpose3d.run import PARAMETER_CELL, RESOLVE_CELL, Run, load_run, notebook_r
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Every number the package takes from the paper's tables, figures and text.
-PAPER_NUMBERS = ("45.5", "41.2", "30.2", "33.6", "33.63", "91.22", "88.86", "96.71", "62.9", "47.7", "84.9", "57.8",
-                 "42.9", "62.8", "69.0", "66.0", "68.1", "64.8", "82.2", "12.53", "2.36", "109.54", "97.01", "46.40",
-                 "45.45", "19.4")
+PAPER_NUMBERS = (
+    "45.5",
+    "41.2",
+    "30.2",
+    "33.6",
+    "33.63",
+    "91.22",
+    "88.86",
+    "96.71",
+    "62.9",
+    "47.7",
+    "84.9",
+    "57.8",
+    "42.9",
+    "62.8",
+    "69.0",
+    "66.0",
+    "68.1",
+    "64.8",
+    "82.2",
+    "12.53",
+    "2.36",
+    "109.54",
+    "97.01",
+    "46.40",
+    "45.45",
+    "19.4",
+)
 
 
 def _sources() -> list[Path]:
@@ -41,7 +66,7 @@ def test_every_notebook_opens_with_the_canonical_parameter_and_resolve_cells():
         assert len(tagged) == 1, path.name
         assert nb.cells[tagged[0]].source == PARAMETER_CELL, path.name
         assert nb.cells[tagged[0] + 1].source == RESOLVE_CELL, path.name
-        later = ast.parse("\n".join(c.source for c in nb.cells[tagged[0] + 2:] if c.cell_type == "code"))
+        later = ast.parse("\n".join(c.source for c in nb.cells[tagged[0] + 2 :] if c.cell_type == "code"))
         names = {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}
         assert not names & {"preset", "data", "seeds", "device", "out", "run_file"}, path.name  # only `run` is read
 
@@ -62,7 +87,10 @@ def test_run_json_round_trips_and_bad_files_get_one_line_errors(tmp_path):
     run = resolve("smoke", "synthetic?test=S9", 3, "cpu", tmp_path)
     assert Run.from_json(json.loads(run.save().read_text())) == run
     (tmp_path / "broken.json").write_text("{not json")
-    for path, message in ((tmp_path / "missing.json", "no such run file"), (tmp_path / "broken.json", "not a run file")):
+    for path, message in (
+        (tmp_path / "missing.json", "no such run file"),
+        (tmp_path / "broken.json", "not a run file"),
+    ):
         with pytest.raises(RunError, match=message) as err:
             load_run(path)
         assert "\n" not in str(err.value)
@@ -76,7 +104,9 @@ def _calls_on(tree: ast.AST, name: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner = node.func.value
-            if (isinstance(owner, ast.Name) and owner.id == name) or (isinstance(owner, ast.Attribute) and owner.attr == name):
+            if (isinstance(owner, ast.Name) and owner.id == name) or (
+                isinstance(owner, ast.Attribute) and owner.attr == name
+            ):
                 found.add(node.func.attr)
     return found
 
@@ -85,8 +115,12 @@ def test_stage_functions_never_touch_the_cache_and_the_chain_uses_only_the_wrapp
     stages = ROOT / "drpose3d" / "stages"
     for module in ("pose2d.py", "prcnn.py", "dpnet.py"):
         tree = ast.parse((stages / module).read_text())
-        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "drpose3d.cache"
-                    for a in n.names}
+        imported = {
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "drpose3d.cache"
+            for a in n.names
+        }
         assert imported <= {"Checkpoints"}, module  # a checkpoint handle, never the cache
         assert not _calls_on(tree, "cache"), module
     chain = ast.parse((stages / "pipeline.py").read_text())

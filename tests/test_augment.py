@@ -1,11 +1,22 @@
 """Sec. 3.3 augmentation: Eq. (7), virtual cameras, GMM noise, statistical flip."""
+
 import math
 
 import pytest
 import torch
 
-from drpose3d.worlds.augment import (AugmentConfig, camera_prior, entry_accuracy, fit_noise_model, look_at,
-                              rig_cameras, sample_virtual_cameras, statistical_flip, virtual_samples, world_poses)
+from drpose3d.worlds.augment import (
+    AugmentConfig,
+    camera_prior,
+    entry_accuracy,
+    fit_noise_model,
+    look_at,
+    rig_cameras,
+    sample_virtual_cameras,
+    statistical_flip,
+    virtual_samples,
+    world_poses,
+)
 from drpose3d.pose.camera import capture_centre, world_to_camera
 from drpose3d.worlds.samples import build_samples
 from drpose3d.worlds.generated import generate_world
@@ -50,7 +61,9 @@ def test_look_at_points_the_axis_through_the_target_with_a_horizontal_x_axis():
     keep = rot[:, 2, 2].abs() < 0.9  # cameras not looking nearly straight up or down
     assert (y[keep, 1, 1] / y[keep, 1, 2] < y[keep, 0, 1] / y[keep, 0, 2]).all()
     straight_down = look_at(torch.tensor([[0.0, 500.0, 6000.0]]), target)
-    assert torch.isfinite(straight_down).all() and torch.allclose(torch.linalg.det(straight_down), torch.ones(1), atol=1e-5)
+    assert torch.isfinite(straight_down).all() and torch.allclose(
+        torch.linalg.det(straight_down), torch.ones(1), atol=1e-5
+    )
 
 
 def test_virtual_cameras_follow_the_fitted_prior():
@@ -119,7 +132,9 @@ def test_gmm_noise_reproduces_the_residual_statistics():
 
 @pytest.fixture(scope="module")
 def samples():
-    mocap = generate_world(subjects=("S1", "S5"), actions=("Walk", "Box"), repetitions=1, duration_s=0.4, fps=50, seed=0)
+    mocap = generate_world(
+        subjects=("S1", "S5"), actions=("Walk", "Box"), repetitions=1, duration_s=0.4, fps=50, seed=0
+    )
     return build_samples(mocap, stride=2)
 
 
@@ -138,7 +153,9 @@ def test_virtual_samples_are_consistent_views(samples):
     # each virtual pose is its source's world pose moved rigidly: all joint-to-joint distances kept
     src = {(int(q), int(f)): k for k, (q, f) in enumerate(zip(samples.sequence, samples.frame))}
     source = torch.tensor([src[(int(q), int(f))] for q, f in zip(virtual.sequence, virtual.frame)])
-    assert torch.allclose(torch.cdist(virtual.pose3d, virtual.pose3d), torch.cdist(samples.pose3d, samples.pose3d)[source], atol=0.05)
+    assert torch.allclose(
+        torch.cdist(virtual.pose3d, virtual.pose3d), torch.cdist(samples.pose3d, samples.pose3d)[source], atol=0.05
+    )
     assert not torch.allclose(virtual.pose3d, samples.pose3d[source], atol=100)  # but seen from elsewhere
     assert torch.equal(ranking, ranking_matrix(virtual.pose3d[:, list(HOURGLASS_JOINTS), 2], 20.0))
     again, _ = virtual_samples(samples, prior, cfg, factor=3, eps_mm=20.0, seed=0)

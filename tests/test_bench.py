@@ -1,4 +1,5 @@
 """The benchmark runs end to end on a tiny setting (figures are not asserted: no timing tests)."""
+
 import json
 import math
 import sys
@@ -44,8 +45,13 @@ def test_tiny_benchmark_measures_every_figure(tmp_path):
     assert json.loads(out.read_text())["lifting"] == json.loads(json.dumps(result["lifting"]))
     assert [(x["batch"], x["ranking"]) for x in result["lifting"]] == [(64, "none"), (64, "depthnet"), (1024, "none")]
     numbers = [v for x in result["lifting"] for v in x.values() if isinstance(v, float)]
-    numbers += [result["augmentation"]["poses_s"], result["p_mpjpe"]["poses_s"], *result["renderer"].values(),
-                *result["cnn_training"].values(), *result["trainer_options"].values()]
+    numbers += [
+        result["augmentation"]["poses_s"],
+        result["p_mpjpe"]["poses_s"],
+        *result["renderer"].values(),
+        *result["cnn_training"].values(),
+        *result["trainer_options"].values(),
+    ]
     assert set(result["trainer_options"]) == {"fp32_samples_s", "bf16_samples_s", "compiled_samples_s"}
     assert all(math.isfinite(v) and v > 0 for v in numbers)
     assert result["machine"]["device"] == "cpu" and result["machine"]["threads"] >= 1
@@ -72,11 +78,19 @@ def test_committed_memory_reads_peak_rss_of_each_run(tmp_path):
 
     (tmp_path / "runs" / "cpu").mkdir(parents=True)
     for name, peak in (("table1_upper_bound", 2100.5), ("fig5a_prcnn_ablation", 5120.0)):
-        (tmp_path / "runs" / "cpu" / f"{name}.json").write_text(json.dumps(
-            {"notebook": name, "preset": "cpu", "dataset": "synthetic", "peak_rss_mib": peak, "commit": "abc"}))
-    (tmp_path / "runs" / "cpu" / "old.json").write_text(json.dumps({"notebook": "old", "preset": "cpu", "dataset": "synthetic"}))
+        (tmp_path / "runs" / "cpu" / f"{name}.json").write_text(
+            json.dumps(
+                {"notebook": name, "preset": "cpu", "dataset": "synthetic", "peak_rss_mib": peak, "commit": "abc"}
+            )
+        )
+    (tmp_path / "runs" / "cpu" / "old.json").write_text(
+        json.dumps({"notebook": "old", "preset": "cpu", "dataset": "synthetic"})
+    )
     rows = committed_memory(tmp_path)
-    assert [(r["notebook"], r["peak_rss_mib"]) for r in rows] == [("fig5a_prcnn_ablation", 5120.0), ("table1_upper_bound", 2100.5)]
+    assert [(r["notebook"], r["peak_rss_mib"]) for r in rows] == [
+        ("fig5a_prcnn_ablation", 5120.0),
+        ("table1_upper_bound", 2100.5),
+    ]
 
 
 def test_full_bench_refuses_a_smoke_folder_with_a_cache_before_measuring(tmp_path):

@@ -2,14 +2,27 @@ import math
 
 import torch
 
-from drpose3d.pose.camera import (Cameras, camera_to_world, capture_centre, h36m_rig, project, quaternion_to_matrix,
-                             world_to_camera)
+from drpose3d.pose.camera import (
+    Cameras,
+    camera_to_world,
+    capture_centre,
+    h36m_rig,
+    project,
+    quaternion_to_matrix,
+    world_to_camera,
+)
 
 
 def _camera(**kw) -> Cameras:
-    base = dict(rotation=torch.eye(3)[None], centre=torch.zeros(1, 3), focal=torch.tensor([[1000.0, 900.0]]),
-                principal=torch.tensor([[500.0, 400.0]]), radial=torch.zeros(1, 3), tangential=torch.zeros(1, 2),
-                resolution=torch.tensor([[1000.0, 1000.0]]))
+    base = dict(
+        rotation=torch.eye(3)[None],
+        centre=torch.zeros(1, 3),
+        focal=torch.tensor([[1000.0, 900.0]]),
+        principal=torch.tensor([[500.0, 400.0]]),
+        radial=torch.zeros(1, 3),
+        tangential=torch.zeros(1, 2),
+        resolution=torch.tensor([[1000.0, 1000.0]]),
+    )
     return Cameras(**{**base, **kw})
 
 
@@ -46,7 +59,9 @@ def test_world_camera_round_trip_and_depth_positive_in_front():
 
 def test_capture_centre_recovers_known_point_eq7():
     target = torch.tensor([120.0, -40.0, 900.0], dtype=torch.float64)
-    centres = torch.tensor([[3000, 0, 1500], [0, 3500, 1600], [-2500, -2500, 1400], [100, -4000, 1550.0]], dtype=torch.float64)
+    centres = torch.tensor(
+        [[3000, 0, 1500], [0, 3500, 1600], [-2500, -2500, 1400], [100, -4000, 1550.0]], dtype=torch.float64
+    )
     axes = target - centres
     assert torch.allclose(capture_centre(centres, axes), target, atol=1e-6)
 

@@ -41,7 +41,9 @@ def test_flip_swaps_left_right_in_pixels_heatmaps_and_ranking():
 def test_rotation_and_scale_move_joints_with_the_pixels():
     torch.manual_seed(2)
     _, joints, _ = _batch(16, 64)
-    heat = torch.nn.functional.interpolate(target_heatmaps(joints, 64), size=(64, 64), mode="bilinear", align_corners=False)
+    heat = torch.nn.functional.interpolate(
+        target_heatmaps(joints, 64), size=(64, 64), mode="bilinear", align_corners=False
+    )
     images = heat[:, :3]
     _, q, out_heat, _ = rotate_scale_flip(images, joints, heat)
     inside = ((q > 4) & (q < 60)).all(-1)
@@ -92,8 +94,11 @@ def test_detection_reduces_each_batch_as_the_whole_float_set_would():
     model = StackedHourglass(stacks=1, channels=8, joints=16, depth=2).eval()
     g = torch.Generator().manual_seed(1)
     n = 300  # more than one batch of 256
-    images = ImageSet((torch.rand(n, 3, 16, 16, generator=g) * 255).to(torch.uint8),
-                      torch.tensor([[100.0, 50.0, 400.0]]).repeat(n, 1), torch.zeros(n, 16, 2))
+    images = ImageSet(
+        (torch.rand(n, 3, 16, 16, generator=g) * 255).to(torch.uint8),
+        torch.tensor([[100.0, 50.0, 400.0]]).repeat(n, 1),
+        torch.zeros(n, 16, 2),
+    )
     heat, joints = detect(model, images, torch.device("cpu"))
     with torch.no_grad():
         full = model(images.images.float() / 255)[-1]
@@ -103,8 +108,22 @@ def test_detection_reduces_each_batch_as_the_whole_float_set_would():
 
 
 def test_prcnn_trains_under_torchrun_ddp_gloo(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-                           "-m", "drpose3d.stages.prcnn", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_port=29533",
+            "-m",
+            "drpose3d.stages.prcnn",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     params = [k for k in a if "running_" not in k and "num_batches" not in k]

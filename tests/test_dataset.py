@@ -46,7 +46,9 @@ def test_protocol_splits(mocap):
 
 
 def test_recentre_brings_far_mocap_into_view(mocap):
-    far = Mocap(mocap.positions + torch.tensor([20000.0, -15000.0, 0.0]), mocap.subject, mocap.action, mocap.sequence, mocap.fps)
+    far = Mocap(
+        mocap.positions + torch.tensor([20000.0, -15000.0, 0.0]), mocap.subject, mocap.action, mocap.sequence, mocap.fps
+    )
     with pytest.raises(DataError, match="behind a camera"):
         build_samples(far, stride=4)
     s = build_samples(far, stride=4, recentre=True)
@@ -67,7 +69,11 @@ def test_subject_split_chosen_in_the_data_spec(tmp_path):
     chosen = load_world(f"mocap:{tmp_path / 'm.npz'}?train=cleo,ben&test=anna", tiny)
     assert chosen.train_subjects == ("cleo", "ben") and chosen.test_subjects == ("anna",)
     assert chosen.label == "mocap:m.npz?train=cleo,ben&test=anna"
-    for bad, message in (("?train=dora", "unknown subject"), ("?train=anna&test=anna", "disjoint"), ("?split=x", "is not train=")):
+    for bad, message in (
+        ("?train=dora", "unknown subject"),
+        ("?train=anna&test=anna", "disjoint"),
+        ("?split=x", "is not train="),
+    ):
         with pytest.raises(DataError, match=message):
             load_world(f"mocap:{tmp_path / 'm.npz'}{bad}", tiny)
 
@@ -82,7 +88,10 @@ def test_spec_check_validates_the_synthetic_split_without_generating_the_world(m
     monkeypatch.setattr(sources, "generate_world", generate)
     paper = get_preset("paper")
     sources.check_spec("synthetic?train=S1,S5&test=S11", paper)
-    for bad, message in (("synthetic?test=S99", r"unknown subject\(s\) \['S99'\]"), ("synthetic?train=S1&test=S1", "disjoint"),
-                         ("kinect", "data is 'kinect'")):
+    for bad, message in (
+        ("synthetic?test=S99", r"unknown subject\(s\) \['S99'\]"),
+        ("synthetic?train=S1&test=S1", "disjoint"),
+        ("kinect", "data is 'kinect'"),
+    ):
         with pytest.raises(DataError, match=message):
             sources.check_spec(bad, paper)

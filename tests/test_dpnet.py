@@ -4,8 +4,17 @@ import torch
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 
 
-@pytest.mark.parametrize("ranking,stages,params_in", [("none", 1, 32), ("none", 2, 32), ("depthnet", 2, 48), ("concat", 2, 152),
-                                                      ("topological", 2, 48), ("borda", 2, 48)])
+@pytest.mark.parametrize(
+    "ranking,stages,params_in",
+    [
+        ("none", 1, 32),
+        ("none", 2, 32),
+        ("depthnet", 2, 48),
+        ("concat", 2, 152),
+        ("topological", 2, 48),
+        ("borda", 2, 48),
+    ],
+)
 def test_configs_share_one_code_path(ranking, stages, params_in):
     model = Lifter(LifterConfig(ranking=ranking, stages=stages, width=64)).eval()
     extra = 16 if ranking in ("topological", "borda") else 120  # a fixed ordering's coarse depth, or the entries
@@ -32,7 +41,9 @@ def test_dpnet_overfits_a_tiny_batch():
     for _ in range(300):
         loss = lifter_loss(model(x2d, rank), pose, depth)
         first = first or float(loss.detach())
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     model.eval()
     with torch.no_grad():
         assert float(lifter_loss(model(x2d, rank), pose, depth)) < 0.05 * first

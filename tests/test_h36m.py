@@ -75,16 +75,38 @@ def _mutate(tmp_path, which, fn):
 
 
 BAD = {
-    "3d_wrong_joints": (3, lambda d: d["positions_3d"]["S1"].update({"Walking 1": d["positions_3d"]["S1"]["Walking 1"][:, :17]}), "expected (frames, 32, 3)"),
-    "3d_millimetres": (3, lambda d: [a.__imul__(1000) for v in d["positions_3d"].values() for a in v.values()], "millimetres stored?"),
+    "3d_wrong_joints": (
+        3,
+        lambda d: d["positions_3d"]["S1"].update({"Walking 1": d["positions_3d"]["S1"]["Walking 1"][:, :17]}),
+        "expected (frames, 32, 3)",
+    ),
+    "3d_millimetres": (
+        3,
+        lambda d: [a.__imul__(1000) for v in d["positions_3d"].values() for a in v.values()],
+        "millimetres stored?",
+    ),
     "3d_nan": (3, lambda d: d["positions_3d"]["S9"]["Walking 1"].__setitem__((0, 0, 0), np.nan), "non-finite"),
-    "3d_unknown_subject": (3, lambda d: d["positions_3d"].update({"S2": d["positions_3d"]["S1"]}), "unknown subject 'S2'"),
+    "3d_unknown_subject": (
+        3,
+        lambda d: d["positions_3d"].update({"S2": d["positions_3d"]["S1"]}),
+        "unknown subject 'S2'",
+    ),
     "3d_missing_key": (3, lambda d: d.update(positions=d.pop("positions_3d")), "missing key 'positions_3d'"),
     "2d_missing_subject": (2, lambda d: d["positions_2d"].pop("S9"), "subject 'S9'"),
     "2d_missing_action": (2, lambda d: d["positions_2d"]["S1"].pop("Walking 1"), "S1/Walking 1 is missing"),
     "2d_three_cameras": (2, lambda d: d["positions_2d"]["S1"]["Walking 1"].pop(), "has 3 cameras"),
-    "2d_short": (2, lambda d: d["positions_2d"]["S1"].update({"Walking 1": [a[:10] for a in d["positions_2d"]["S1"]["Walking 1"]]}), "fewer than"),
-    "2d_wrong_joints": (2, lambda d: d["positions_2d"]["S1"].update({"Walking 1": [a[:, :16] for a in d["positions_2d"]["S1"]["Walking 1"]]}), "expected (frames, 17, 2)"),
+    "2d_short": (
+        2,
+        lambda d: d["positions_2d"]["S1"].update({"Walking 1": [a[:10] for a in d["positions_2d"]["S1"]["Walking 1"]]}),
+        "fewer than",
+    ),
+    "2d_wrong_joints": (
+        2,
+        lambda d: d["positions_2d"]["S1"].update(
+            {"Walking 1": [a[:, :16] for a in d["positions_2d"]["S1"]["Walking 1"]]}
+        ),
+        "expected (frames, 17, 2)",
+    ),
 }
 
 

@@ -14,7 +14,9 @@ def _poses(n=16):
 def test_mpjpe_zero_on_identical_and_known_offset():
     p = _poses()
     assert torch.equal(mpjpe(p, p), torch.zeros(16, dtype=torch.float64))
-    assert torch.allclose(mpjpe(p + torch.tensor([3.0, 4.0, 0.0], dtype=torch.float64), p), torch.full((16,), 5.0, dtype=torch.float64))
+    assert torch.allclose(
+        mpjpe(p + torch.tensor([3.0, 4.0, 0.0], dtype=torch.float64), p), torch.full((16,), 5.0, dtype=torch.float64)
+    )
 
 
 def test_procrustes_invariant_to_similarity_transforms():
@@ -68,7 +70,10 @@ def test_procrustes_matches_svd_reference_on_noisy_mirrored_and_random_poses():
     g = torch.Generator().manual_seed(3)
     target = torch.randn(600, 17, 3, generator=g, dtype=torch.float64) * 200
     pred = target + torch.randn(600, 17, 3, generator=g, dtype=torch.float64) * 60  # noisy estimates
-    pred[:200] = target[:200] * torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64) + torch.randn(200, 17, 3, generator=g, dtype=torch.float64) * 10
+    pred[:200] = (
+        target[:200] * torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64)
+        + torch.randn(200, 17, 3, generator=g, dtype=torch.float64) * 10
+    )
     pred[200:300] = torch.randn(100, 17, 3, generator=g, dtype=torch.float64) * 200  # unrelated poses
     assert torch.allclose(procrustes_align(pred, target), _umeyama_reference(pred, target), atol=1e-8)
     p32, t32 = pred.float(), target.float()

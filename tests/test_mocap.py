@@ -1,4 +1,3 @@
-
 import numpy as np
 import pytest
 import torch
@@ -19,8 +18,13 @@ def _write(path, **arrays):
 
 
 def _valid(small):
-    return dict(positions=small.positions.numpy(), subject=small.subject, action=small.action,
-                sequence=small.sequence.numpy(), fps=np.float64(25))
+    return dict(
+        positions=small.positions.numpy(),
+        subject=small.subject,
+        action=small.action,
+        sequence=small.sequence.numpy(),
+        fps=np.float64(25),
+    )
 
 
 def test_round_trip(tmp_path, small):
@@ -53,8 +57,12 @@ BAD = {
     "bad_sequence": (lambda a: a.update(sequence=a["sequence"].astype(np.float32)), "'sequence'"),
     "negative_fps": (lambda a: a.update(fps=np.float64(-5)), "'fps'"),
     "vector_fps": (lambda a: a.update(fps=np.array([25.0, 50.0])), "'fps'"),
-    "no_frames": (lambda a: a.update(positions=a["positions"][:0], subject=a["subject"][:0], action=a["action"][:0],
-                                     sequence=a["sequence"][:0]), "expected (N>0, 17, 3)"),
+    "no_frames": (
+        lambda a: a.update(
+            positions=a["positions"][:0], subject=a["subject"][:0], action=a["action"][:0], sequence=a["sequence"][:0]
+        ),
+        "expected (N>0, 17, 3)",
+    ),
 }
 
 

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.worlds.generated import ACTIONS, ANKLE_HEIGHT_MM, LIMITS, SUBJECTS, action_angles, generate_world, make_body, soft_clamp
+from drpose3d.worlds.generated import (
+    ACTIONS,
+    ANKLE_HEIGHT_MM,
+    LIMITS,
+    SUBJECTS,
+    action_angles,
+    generate_world,
+    make_body,
+    soft_clamp,
+)
 from drpose3d.pose.skeleton import bone_lengths
 
 

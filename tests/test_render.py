@@ -9,9 +9,15 @@ RED, BLUE = torch.tensor([1.0, 0, 0]), torch.tensor([0, 0, 1.0])
 
 
 def _pinhole(n: int) -> Cameras:
-    return Cameras(rotation=torch.eye(3).expand(n, 3, 3), centre=torch.zeros(n, 3), focal=torch.full((n, 2), 1000.0),
-                   principal=torch.full((n, 2), 500.0), radial=torch.zeros(n, 3), tangential=torch.zeros(n, 2),
-                   resolution=torch.full((n, 2), 1000.0))
+    return Cameras(
+        rotation=torch.eye(3).expand(n, 3, 3),
+        centre=torch.zeros(n, 3),
+        focal=torch.full((n, 2), 1000.0),
+        principal=torch.full((n, 2), 500.0),
+        radial=torch.zeros(n, 3),
+        tangential=torch.zeros(n, 2),
+        resolution=torch.full((n, 2), 1000.0),
+    )
 
 
 def _crossing(forearm_z: float, shin_z: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,4 +1,5 @@
 """End to end: the CLI runs the notebooks with papermill and builds the book (tiny preset)."""
+
 import json
 import re
 import subprocess
@@ -52,10 +53,16 @@ def test_results_json_schema_and_values(synthetic_run):
 @pytest.mark.slow
 def test_protocol_notebooks_share_their_runs(synthetic_run):
     load = lambda n: json.loads((synthetic_run / "results" / f"{n}.json").read_text())
-    t2, f5b, f4, f7 = (load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative"))
+    t2, f5b, f4, f7 = (
+        load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative")
+    )
     t2rows = {r["name"]: r for r in t2["rows"]}
     assert set(t2rows) == {f"{a}_p{k}" for a in ("baseline", "ours_no_aug", "ours") for k in (1, 2, 3)}
-    assert (t2rows["ours_p3"]["paper"], t2rows["baseline_p1"]["paper"], t2rows["ours_no_aug_p1"]["paper"]) == (62.8, 62.9, None)
+    assert (t2rows["ours_p3"]["paper"], t2rows["baseline_p1"]["paper"], t2rows["ours_no_aug_p1"]["paper"]) == (
+        62.8,
+        62.9,
+        None,
+    )
     assert t2["held_out_camera"] == "60457274" and t2["samples"]["test_p3"] * 4 == t2["samples"]["test_p1"]
     for name in t2rows:  # P2 (after Procrustes) never exceeds P1 for the same models
         if name.endswith("_p2"):
@@ -64,12 +71,17 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
             assert set(t2rows[name]["per_action"]) == set(p1["per_action"])
     f5 = {r["name"]: r for r in f5b["rows"]}
     assert list(f5) == ["full", "no_rank", "no_depthnet", "aug_gt_only", "no_aug", "no_rank_no_aug"]
-    assert f5["full"]["values"] == t2rows["ours_p3"]["values"] and f5["no_aug"]["values"] == t2rows["ours_no_aug_p3"]["values"]
+    assert (
+        f5["full"]["values"] == t2rows["ours_p3"]["values"]
+        and f5["no_aug"]["values"] == t2rows["ours_no_aug_p3"]["values"]
+    )
     assert f5["no_rank_no_aug"]["paper"] == 82.2
     f4rows = {r["name"]: r for r in f4["rows"]}
     assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 12.53
     base, ours = f4rows["baseline_RWrist"]["values"], f4rows["ours_RWrist"]["values"]
-    assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx([100 * (b - o) / b for b, o in zip(base, ours)], abs=1e-3)
+    assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx(
+        [100 * (b - o) / b for b, o in zip(base, ours)], abs=1e-3
+    )
     r2d = {r["name"]: r for r in load("ranking_to_depth")["rows"]}
     t1 = {r["name"]: r for r in load("table1_upper_bound")["rows"]}
     assert r2d["mpjpe_depthnet"]["values"] == t1["gt2d_pred_rank"]["values"]  # the same cached runs
@@ -86,7 +98,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert len(ledger) == 10 and all(r["verdict"] != "not run" for r in ledger.values())
     assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())
     page = (synthetic_run / "book" / "_build" / "html" / "notebooks" / "claims.html").read_text()
-    assert page.count("href=\"table1_upper_bound.html\"") >= 2 and "<th>verdict</th>" in page  # a real table, linked
+    assert page.count('href="table1_upper_bound.html"') >= 2 and "<th>verdict</th>" in page  # a real table, linked
     kinds = [f["kind"] for f in f7["frames"]]
     assert kinds.count("worst") == 2 and kinds.count("typical") == 2
     worst = [f["error_ours_mm"] for f in f7["frames"] if f["kind"] == "worst"]
@@ -103,8 +115,16 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     assert "cdn.plot.ly" not in page and "plotly.min.js" in page
     assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
     assert (html_dir / "index.html").exists()
-    for chapter in ("fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table2_protocols", "fig5b_dpnet_ablation",
-                    "fig4_per_joint", "fig7_qualitative", "ranking_to_depth", "ranking_noise"):
+    for chapter in (
+        "fig5a_prcnn_ablation",
+        "fig6_pairwise_accuracy",
+        "table2_protocols",
+        "fig5b_dpnet_ablation",
+        "fig4_per_joint",
+        "fig7_qualitative",
+        "ranking_to_depth",
+        "ranking_noise",
+    ):
         assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
 
 
@@ -112,8 +132,20 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
 def test_second_run_reuses_the_cache(synthetic_run):
     before = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
     cached = {p: p.stat().st_mtime_ns for p in (synthetic_run / "cache").rglob("*") if p.is_file()}
-    proc = _cli("reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(synthetic_run),
-                "--only", "table1_upper_bound", "--no-book")
+    proc = _cli(
+        "reproduce",
+        "--preset",
+        "tiny",
+        "--seeds",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        str(synthetic_run),
+        "--only",
+        "table1_upper_bound",
+        "--no-book",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     after = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
     assert after["rows"] == before["rows"]
@@ -133,8 +165,25 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
         spec, label = f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}"
     out = tmp_path / "out"
     no_book = [] if source == "h36m" else ["--no-book"]  # a new user's whole book, on Human3.6M-format files
-    assert main(["reproduce", "--preset", "tiny", "--data", spec, "--seeds", "1", "--device", "cpu",
-                 "--out", str(out), *no_book]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "--preset",
+                "tiny",
+                "--data",
+                spec,
+                "--seeds",
+                "1",
+                "--device",
+                "cpu",
+                "--out",
+                str(out),
+                *no_book,
+            ]
+        )
+        == 0
+    )
     for notebook in ("data_world", "table1_upper_bound"):
         res = json.loads((out / "results" / f"{notebook}.json").read_text())
         assert res["dataset"] == label and res["rows"][0]["values"]
@@ -142,13 +191,16 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
         assert label in (out / "book" / "_build" / "html" / "notebooks" / "table1_upper_bound.html").read_text()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["reproduce", "--data", "kinect"], "data is 'kinect'"),
-    (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
-    (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
-    (["reproduce", "--seeds", "0"], "--seeds is 0"),
-    (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["reproduce", "--data", "kinect"], "data is 'kinect'"),
+        (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
+        (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
+        (["reproduce", "--seeds", "0"], "--seeds is 0"),
+        (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
+    ],
+)
 def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -177,10 +229,25 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     import signal
     import time
 
-    args = ["reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--only", "table1_upper_bound", "--no-book"]
+    args = [
+        "reproduce",
+        "--preset",
+        "tiny",
+        "--seeds",
+        "2",
+        "--device",
+        "cpu",
+        "--only",
+        "table1_upper_bound",
+        "--no-book",
+    ]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "drpose3d.cli", *args, "--out", str(killed)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drpose3d.cli", *args, "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list((killed / "cache" / "dpnet").glob("*.sha256")):
         time.sleep(0.05)

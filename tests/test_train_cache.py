@@ -13,8 +13,12 @@ def _loss(model, b):
 
 def _data():
     g = torch.Generator().manual_seed(1)
-    return {"pose2d": torch.randn(300, 32, generator=g), "ranking": torch.randn(300, 120, generator=g),
-            "pose3d": torch.randn(300, 48, generator=g), "depth": torch.randn(300, 16, generator=g)}
+    return {
+        "pose2d": torch.randn(300, 32, generator=g),
+        "ranking": torch.randn(300, 120, generator=g),
+        "pose3d": torch.randn(300, 48, generator=g),
+        "depth": torch.randn(300, 16, generator=g),
+    }
 
 
 def _model():
@@ -110,7 +114,9 @@ def test_bf16_autocast_runs_the_model_in_bfloat16_and_keeps_fp32_weights():
         return lifter_loss(out, b["pose3d"], b["depth"])
 
     model = _model()
-    losses = fit(model, _data(), loss, TrainConfig(epochs=6, batch_size=64, precision="bf16"), seed=0, device=torch.device("cpu"))
+    losses = fit(
+        model, _data(), loss, TrainConfig(epochs=6, batch_size=64, precision="bf16"), seed=0, device=torch.device("cpu")
+    )
     assert set(seen) == {torch.bfloat16}
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert losses[-1] < 0.8 * losses[0]
@@ -121,8 +127,16 @@ def test_compiled_training_matches_eager():
     losses = []
     for compile_ in (False, True):
         torch.manual_seed(7)
-        losses.append(fit(Lifter(cfg), _data(), _loss, TrainConfig(epochs=3, batch_size=64, compile=compile_), seed=0,
-                          device=torch.device("cpu")))
+        losses.append(
+            fit(
+                Lifter(cfg),
+                _data(),
+                _loss,
+                TrainConfig(epochs=3, batch_size=64, compile=compile_),
+                seed=0,
+                device=torch.device("cpu"),
+            )
+        )
     # Adam's first steps amplify rounding-level gradient differences to ~lr per weight, so
     # compare the training curves, not the weights
     assert torch.allclose(torch.tensor(losses[0]), torch.tensor(losses[1]), rtol=1e-3)

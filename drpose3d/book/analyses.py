@@ -52,22 +52,34 @@ def data_world(ctx: Context) -> Findings:
     subjects = {}
     for s in world.mocap.subjects:
         mask = torch.from_numpy(world.mocap.subject == s)
-        subjects[s] = {"frames": int(mask.sum()), "head_median_mm": float(world.mocap.positions[mask][:, 10, 2].median()),
-                       "bone_cv_max": float((bones[mask].std(0) / bones[mask].mean(0)).max())}
+        subjects[s] = {
+            "frames": int(mask.sum()),
+            "head_median_mm": float(world.mocap.positions[mask][:, 10, 2].median()),
+            "bone_cv_max": float((bones[mask].std(0) / bones[mask].mean(0)).max()),
+        }
     g = torch.Generator().manual_seed(0)
     probe = test.select(torch.randperm(len(test), generator=g)[: min(2000, len(test))])
     nearest = torch.cdist(normalised_2d(probe.pose2d), normalised_2d(train.pose2d)).argmin(1)
     train_ranking = gt_ranking(train, p.eps_mm)
     nn_acc = pairwise_accuracy(train_ranking[nearest], gt_ranking(probe, p.eps_mm))
     nn_pose_err = mpjpe(root_relative(train.pose3d[nearest]), root_relative(probe.pose3d))
-    rows = [make_row(DataWorld.NN2D_RANKING_ACCURACY, "pairwise_acc_pct", [100 * float(nn_acc.mean())], None),
-            make_row(DataWorld.NN2D_POSE_MPJPE, "mpjpe_mm", [float(nn_pose_err.mean())], None)]
+    rows = [
+        make_row(DataWorld.NN2D_RANKING_ACCURACY, "pairwise_acc_pct", [100 * float(nn_acc.mean())], None),
+        make_row(DataWorld.NN2D_POSE_MPJPE, "mpjpe_mm", [float(nn_pose_err.mean())], None),
+    ]
     in_image = ((world.samples.pose2d >= 0) & (world.samples.pose2d <= 1000)).all(-1).float().mean()
-    extra = {"subjects": subjects, "actions": list(world.samples.action_names),
-             "samples": {"train": len(train), "test": len(test)}, "train_subjects": list(world.train_subjects),
-             "test_subjects": list(world.test_subjects), "eps_mm": p.eps_mm,
-             "off_diagonal_tie_rate": tie_rate(train_ranking), "stride": p.stride, "fps": world.mocap.fps,
-             "in_image_fraction": float(in_image)}
+    extra = {
+        "subjects": subjects,
+        "actions": list(world.samples.action_names),
+        "samples": {"train": len(train), "test": len(test)},
+        "train_subjects": list(world.train_subjects),
+        "test_subjects": list(world.test_subjects),
+        "eps_mm": p.eps_mm,
+        "off_diagonal_tie_rate": tie_rate(train_ranking),
+        "stride": p.stride,
+        "fps": world.mocap.fps,
+        "in_image_fraction": float(in_image),
+    }
     return Findings(rows, extra, seeds=[0])
 
 
@@ -79,9 +91,11 @@ def ranking_to_depth(ctx: Context) -> Findings:
     DepthNet's row is Table 1's predicted-ranking run."""
     p = ctx.run.preset
     rows = []
-    methods = {"depthnet": (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.SPEARMAN_DEPTHNET),
-               "topological": (RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.SPEARMAN_TOPOLOGICAL),
-               "borda": (RankingToDepth.MPJPE_BORDA, RankingToDepth.SPEARMAN_BORDA)}
+    methods = {
+        "depthnet": (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.SPEARMAN_DEPTHNET),
+        "topological": (RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.SPEARMAN_TOPOLOGICAL),
+        "borda": (RankingToDepth.MPJPE_BORDA, RankingToDepth.SPEARMAN_BORDA),
+    }
     for method, (error_row, spearman_row) in methods.items():
         runs = []
         for s in ctx.run.seeds:
@@ -92,14 +106,16 @@ def ranking_to_depth(ctx: Context) -> Findings:
         rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
     truth = gt_ranking(ctx.test, p.eps_mm)
     depth = ctx.test.pose3d[:, _HG, 2]
-    extra = {f"spearman_{name}_gt_ranking": float(rank_correlation(fn(truth), depth).mean())
-             for name, fn in (("topological", topological_depth), ("borda", borda_depth))}
+    extra = {
+        f"spearman_{name}_gt_ranking": float(rank_correlation(fn(truth), depth).mean())
+        for name, fn in (("topological", topological_depth), ("borda", borda_depth))
+    }
     return Findings(rows, extra)
 
 
 @experiment
 def ranking_noise(ctx: Context) -> Findings:
-    """"More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
+    """ "More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
     2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
     alike, antisymmetrically), with ground-truth rankings under other Eq. (1) tolerances ε, and
     with PRCNN's rankings discretised at other thresholds (Sec. 3.1). Rate 0, ε and the
@@ -118,23 +134,41 @@ def ranking_noise(ctx: Context) -> Findings:
             runs.append(ctx.gt2d_lifter(dpnet, s, ranks, source, f"flip {rate:.2f} seed {s}"))
             acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
         paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
-        rows.append(make_row(noise_row("flip", rate), "mpjpe_mm", [r["mpjpe"] for r in runs], paper,
-                             ranking_accuracy=acc))
+        rows.append(
+            make_row(noise_row("flip", rate), "mpjpe_mm", [r["mpjpe"] for r in runs], paper, ranking_accuracy=acc)
+        )
     for eps in EPS_SWEEP_MM:
         ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
-        runs = [ctx.lifter(ctx.train, ctx.test, dpnet, s, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g} seed {s}")
-                for s in ctx.run.seeds]
-        rows.append(make_row(noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None,
-                             tie_rate=tie_rate(ranks[1])))
+        runs = [
+            ctx.lifter(ctx.train, ctx.test, dpnet, s, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g} seed {s}")
+            for s in ctx.run.seeds
+        ]
+        rows.append(
+            make_row(noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=tie_rate(ranks[1]))
+        )
     for threshold in THRESHOLD_SWEEP:
         ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, s, threshold) for s in ctx.run.seeds]
-        runs = [ctx.gt2d_lifter(dpnet, s, splits(r), r.key, f"threshold {threshold:g} seed {s}")
-                for s, r in zip(ctx.run.seeds, ranked)]
-        rows.append(make_row(noise_row("threshold", threshold), "mpjpe_mm", [r["mpjpe"] for r in runs], None,
-                             ranking_accuracy=[r.accuracy for r in ranked],
-                             tie_rate=[tie_rate(r.matrices["test"]) for r in ranked]))
-    extra = {"eps_mm": p.eps_mm, "flip_rates": list(FLIP_RATES), "eps_sweep_mm": list(EPS_SWEEP_MM),
-             "threshold_sweep": list(THRESHOLD_SWEEP), "rank_threshold": p.rank_threshold}
+        runs = [
+            ctx.gt2d_lifter(dpnet, s, splits(r), r.key, f"threshold {threshold:g} seed {s}")
+            for s, r in zip(ctx.run.seeds, ranked)
+        ]
+        rows.append(
+            make_row(
+                noise_row("threshold", threshold),
+                "mpjpe_mm",
+                [r["mpjpe"] for r in runs],
+                None,
+                ranking_accuracy=[r.accuracy for r in ranked],
+                tie_rate=[tie_rate(r.matrices["test"]) for r in ranked],
+            )
+        )
+    extra = {
+        "eps_mm": p.eps_mm,
+        "flip_rates": list(FLIP_RATES),
+        "eps_sweep_mm": list(EPS_SWEEP_MM),
+        "threshold_sweep": list(THRESHOLD_SWEEP),
+        "rank_threshold": p.rank_threshold,
+    }
     return Findings(rows, extra)
 
 
@@ -154,8 +188,12 @@ def example_frame(run: Run, fraction: float = 0.37) -> dict:
     seq_frames = torch.nonzero(world.mocap.sequence == views.sequence[0]).squeeze(1)
     k = int(seq_frames[views.frame[0]])
     subject = str(world.mocap.subject[k])
-    return {"pose_world": world.mocap.positions[k], "cameras": rig_for(subject), "pose2d": views.pose2d,
-            "title": f"{subject}, {world.mocap.action[k]}, frame {int(views.frame[0])}"}
+    return {
+        "pose_world": world.mocap.positions[k],
+        "cameras": rig_for(subject),
+        "pose2d": views.pose2d,
+        "title": f"{subject}, {world.mocap.action[k]}, frame {int(views.frame[0])}",
+    }
 
 
 def gallery_frames(run: Run, count: int = 8) -> dict:
@@ -164,8 +202,9 @@ def gallery_frames(run: Run, count: int = 8) -> dict:
     test = ctx.images()["test"]
     pick = torch.linspace(0, len(test.images) - 1, count).round().long()
     s = ctx.test
-    titles = [f"{s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]} cam {int(s.camera[i])}"
-              for i in pick]
+    titles = [
+        f"{s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]} cam {int(s.camera[i])}" for i in pick
+    ]
     return {"images": test.images[pick], "joints": test.joints[pick], "titles": titles}
 
 
@@ -176,5 +215,9 @@ def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:
     views = [c for c in range(len(CAMERA_IDS)) if c != HELD_OUT_CAMERA]
     real = rig_cameras(world.train_subjects, views)
     prior = camera_prior(real)
-    return {"prior": prior, "train": real, "held_out": rig_cameras(world.test_subjects, [HELD_OUT_CAMERA]),
-            "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed))}
+    return {
+        "prior": prior,
+        "train": real,
+        "held_out": rig_cameras(world.test_subjects, [HELD_OUT_CAMERA]),
+        "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed)),
+    }

@@ -8,6 +8,7 @@ expected side but misses the paper's size; ``not reproduced`` — the interval i
 on the other side; ``not run`` — a result it needs is absent. With one seed there is no interval,
 and a claim is never called reproduced.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,12 @@ from drpose3d.paper import (
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.book.results import load_results
 
-REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = "reproduced", "reproduced in direction only", "not reproduced", "not run"
+REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
+    "reproduced",
+    "reproduced in direction only",
+    "not reproduced",
+    "not run",
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,14 @@ def _worst_of(*parts: Callable[[dict], list[float]]) -> Callable[[dict], list[fl
     return lambda r: [min(v) for v in zip(*(p(r) for p in parts))]
 
 
-T1, F5A, F5B, T2, F6, R2D = ("table1_upper_bound", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation", "table2_protocols",
-                             "fig6_pairwise_accuracy", "ranking_to_depth")
+T1, F5A, F5B, T2, F6, R2D = (
+    "table1_upper_bound",
+    "fig5a_prcnn_ablation",
+    "fig5b_dpnet_ablation",
+    "table2_protocols",
+    "fig6_pairwise_accuracy",
+    "ranking_to_depth",
+)
 _t1 = TABLE1
 _gaps = {arm: TABLE2[table2_row(arm, 3)] - TABLE2[table2_row(arm, 1)] for arm in (Arm.BASELINE, Arm.OURS)}
 _paper_gap = _gaps[Arm.OURS] - _gaps[Arm.BASELINE]
@@ -79,39 +91,116 @@ def _fig5b(a: Fig5b, b: Fig5b) -> float:
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("C1", f"Ground-truth ranking lowers MPJPE by about a third (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
-          f"{_t1[Table1.GT2D_GT_RANK]} mm)", TABLE1_CHANGE_PCT[Table1.GT_RANK_VS_NO_RANK], -1, "%",
-          (T1,), _row(T1, Table1.GT_RANK_VS_NO_RANK)),
-    Claim("C2", f"PRCNN-predicted ranking lowers MPJPE (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
-          f"{_t1[Table1.GT2D_PRED_RANK]} mm)", TABLE1_CHANGE_PCT[Table1.PRED_RANK_VS_NO_RANK], -1, "%",
-          (T1,), _row(T1, Table1.PRED_RANK_VS_NO_RANK)),
-    Claim("C3", f"Heatmaps raise PRCNN's pairwise accuracy ({FIG5A.where})",
-          round(FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS], 2), 1, "points",
-          (F5A,), _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET34_NO_HEATMAPS)),
-    Claim("C4", "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (worse of the two differences)", None, 1,
-          "points", (F5A,), _worst_of(_diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET18),
-                                     _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET50))),
-    Claim("C5", f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {FIG5B[Fig5b.NO_DEPTHNET]} → "
-          f"{FIG5B[Fig5b.FULL]} mm)", _fig5b(Fig5b.FULL, Fig5b.NO_DEPTHNET), -1, "mm",
-          (F5B,), _diff(F5B, Fig5b.FULL, Fig5b.NO_DEPTHNET)),
-    Claim("C6", f"Augmentation helps protocol #3 ({FIG5B[Fig5b.NO_AUG]} → {FIG5B[Fig5b.AUG_GT_ONLY]} mm)",
-          _fig5b(Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG), -1, "mm", (F5B,), _diff(F5B, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG)),
-    Claim("C7", f"GMM noise and the statistical flip help further ({FIG5B[Fig5b.AUG_GT_ONLY]} → {FIG5B[Fig5b.FULL]} mm; "
-          f"the text says −{FIG5B_TEXT_STAT_AUG_MM})", _fig5b(Fig5b.FULL, Fig5b.AUG_GT_ONLY), -1, "mm",
-          (F5B,), _diff(F5B, Fig5b.FULL, Fig5b.AUG_GT_ONLY)),
-    Claim("C8", f"The protocol #3 − #1 gap shrinks with ranking and augmentation (Table 2: {_gaps[Arm.BASELINE]:.1f} → "
-          f"{_gaps[Arm.OURS]:.1f} mm)",
-          round(_paper_gap, 2), -1, "mm", (T2,), _gap),
-    Claim("C9", "Torso pairs are ranked least accurately, the shoulders among the most (torso − other pairs; "
-          "shoulders − other pairs; worse of the two, sign-aligned)", None, -1, "points",
-          (F6,), lambda r: [max(t, -s) for t, s in zip(_diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN)(r),
-                                                       _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN)(r))]),
-    Claim("C10", "DepthNet is more robust to ranking noise than a topological sort (MPJPE, DepthNet − sort)", None, -1,
-          "mm", (R2D,), _diff(R2D, RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL)),
+    Claim(
+        "C1",
+        f"Ground-truth ranking lowers MPJPE by about a third (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
+        f"{_t1[Table1.GT2D_GT_RANK]} mm)",
+        TABLE1_CHANGE_PCT[Table1.GT_RANK_VS_NO_RANK],
+        -1,
+        "%",
+        (T1,),
+        _row(T1, Table1.GT_RANK_VS_NO_RANK),
+    ),
+    Claim(
+        "C2",
+        f"PRCNN-predicted ranking lowers MPJPE (Table 1: {_t1[Table1.GT2D_NO_RANK]} → {_t1[Table1.GT2D_PRED_RANK]} mm)",
+        TABLE1_CHANGE_PCT[Table1.PRED_RANK_VS_NO_RANK],
+        -1,
+        "%",
+        (T1,),
+        _row(T1, Table1.PRED_RANK_VS_NO_RANK),
+    ),
+    Claim(
+        "C3",
+        f"Heatmaps raise PRCNN's pairwise accuracy ({FIG5A.where})",
+        round(FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS], 2),
+        1,
+        "points",
+        (F5A,),
+        _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET34_NO_HEATMAPS),
+    ),
+    Claim(
+        "C4",
+        "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (worse of the two differences)",
+        None,
+        1,
+        "points",
+        (F5A,),
+        _worst_of(
+            _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET18),
+            _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET50),
+        ),
+    ),
+    Claim(
+        "C5",
+        f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {FIG5B[Fig5b.NO_DEPTHNET]} → "
+        f"{FIG5B[Fig5b.FULL]} mm)",
+        _fig5b(Fig5b.FULL, Fig5b.NO_DEPTHNET),
+        -1,
+        "mm",
+        (F5B,),
+        _diff(F5B, Fig5b.FULL, Fig5b.NO_DEPTHNET),
+    ),
+    Claim(
+        "C6",
+        f"Augmentation helps protocol #3 ({FIG5B[Fig5b.NO_AUG]} → {FIG5B[Fig5b.AUG_GT_ONLY]} mm)",
+        _fig5b(Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG),
+        -1,
+        "mm",
+        (F5B,),
+        _diff(F5B, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG),
+    ),
+    Claim(
+        "C7",
+        f"GMM noise and the statistical flip help further ({FIG5B[Fig5b.AUG_GT_ONLY]} → {FIG5B[Fig5b.FULL]} mm; "
+        f"the text says −{FIG5B_TEXT_STAT_AUG_MM})",
+        _fig5b(Fig5b.FULL, Fig5b.AUG_GT_ONLY),
+        -1,
+        "mm",
+        (F5B,),
+        _diff(F5B, Fig5b.FULL, Fig5b.AUG_GT_ONLY),
+    ),
+    Claim(
+        "C8",
+        f"The protocol #3 − #1 gap shrinks with ranking and augmentation (Table 2: {_gaps[Arm.BASELINE]:.1f} → "
+        f"{_gaps[Arm.OURS]:.1f} mm)",
+        round(_paper_gap, 2),
+        -1,
+        "mm",
+        (T2,),
+        _gap,
+    ),
+    Claim(
+        "C9",
+        "Torso pairs are ranked least accurately, the shoulders among the most (torso − other pairs; "
+        "shoulders − other pairs; worse of the two, sign-aligned)",
+        None,
+        -1,
+        "points",
+        (F6,),
+        lambda r: [
+            max(t, -s)
+            for t, s in zip(
+                _diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN)(r),
+                _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN)(r),
+            )
+        ],
+    ),
+    Claim(
+        "C10",
+        "DepthNet is more robust to ranking noise than a topological sort (MPJPE, DepthNet − sort)",
+        None,
+        -1,
+        "mm",
+        (R2D,),
+        _diff(R2D, RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL),
+    ),
 )
 
 
-def verdict(values: list[float], sign: int, paper: float | None) -> tuple[str, float | None, tuple[float, float] | None]:
+def verdict(
+    values: list[float], sign: int, paper: float | None
+) -> tuple[str, float | None, tuple[float, float] | None]:
     """The rule of the module docstring applied to per-seed effects: (verdict, mean, interval)."""
     if not values:
         return NOT_RUN, None, None
@@ -144,11 +233,21 @@ def ledger(out: str | Path) -> list[dict]:
             values = []
         decision, mean, ci = verdict(values, claim.sign, claim.paper)
         first = next(iter(results.values()), None)
-        rows.append({"name": claim.id, "metric": claim.unit, "statement": claim.statement, "paper": claim.paper,
-                     "values": [round(v, 4) for v in values], "mean": None if mean is None else round(mean, 4),
-                     "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)], "verdict": decision,
-                     "notebooks": list(claim.notebooks),
-                     "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None})
+        rows.append(
+            {
+                "name": claim.id,
+                "metric": claim.unit,
+                "statement": claim.statement,
+                "paper": claim.paper,
+                "values": [round(v, 4) for v in values],
+                "mean": None if mean is None else round(mean, 4),
+                "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+                "verdict": decision,
+                "notebooks": list(claim.notebooks),
+                "dataset": first["dataset"] if first else None,
+                "preset": first["preset"] if first else None,
+            }
+        )
     return rows
 
 
@@ -163,11 +262,19 @@ def html_table(rows: list[dict], link: Callable[[str], str]) -> str:
     """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs)."""
     import pandas as pd
 
-    frame = pd.DataFrame([{"claim": f"<b>{r['name']}</b> {r['statement']}",
-                           "paper": "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}",
-                           "this run (95 % CI)": _measured(r), "verdict": r["verdict"],
-                           "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
-                           "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"])} for r in rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "claim": f"<b>{r['name']}</b> {r['statement']}",
+                "paper": "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}",
+                "this run (95 % CI)": _measured(r),
+                "verdict": r["verdict"],
+                "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
+                "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"]),
+            }
+            for r in rows
+        ]
+    )
     return frame.to_html(escape=False, index=False)
 
 
@@ -178,6 +285,7 @@ def markdown_table(rows: list[dict], link: Callable[[str], str] | None = None) -
         paper = "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}"
         where = f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—"
         chapters = ", ".join(f"[{nb}]({link(nb)})" if link else nb for nb in r["notebooks"])
-        lines.append(f"| **{r['name']}** {r['statement']} | {paper} | {_measured(r)} | "
-                     f"{r['verdict']} | {where} | {chapters} |")
+        lines.append(
+            f"| **{r['name']}** {r['statement']} | {paper} | {_measured(r)} | {r['verdict']} | {where} | {chapters} |"
+        )
     return "\n".join(lines)

@@ -115,13 +115,19 @@ def table1_upper_bound(ctx: Context) -> Findings:
         )
         for name, rs in runs.items()
     ]
-    for name, ranked in ((Table1.GT_RANK_VS_NO_RANK, Table1.GT2D_GT_RANK),
-                         (Table1.PRED_RANK_VS_NO_RANK, Table1.GT2D_PRED_RANK)):
+    for name, ranked in (
+        (Table1.GT_RANK_VS_NO_RANK, Table1.GT2D_GT_RANK),
+        (Table1.PRED_RANK_VS_NO_RANK, Table1.GT2D_PRED_RANK),
+    ):
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base)]
         rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
-    extra = {"samples": {"train": len(ctx.train), "test": len(ctx.test)}, "eps_mm": p.eps_mm, "width": p.width,
-             "epochs": p.lifter_train.epochs}
+    extra = {
+        "samples": {"train": len(ctx.train), "test": len(ctx.test)},
+        "eps_mm": p.eps_mm,
+        "width": p.width,
+        "epochs": p.lifter_train.epochs,
+    }
     return Findings(rows, extra)
 
 
@@ -133,9 +139,14 @@ def fig5a_prcnn_ablation(ctx: Context) -> Findings:
         make_row(name, "pairwise_acc", [ctx.rankings(name, s).accuracy for s in ctx.run.seeds], FIG5A.get(name))
         for name in PRCNN_DESIGNS
     ]
-    extra = {"hourglass_2d": {split: d.errors for split, d in ctx.pose2d().items()}, "resolution": p.resolution,
-             "prcnn_width": p.prcnn_width, "rank_threshold": p.rank_threshold, "eps_mm": p.eps_mm,
-             "samples": {"train": len(ctx.train), "test": len(ctx.test)}}
+    extra = {
+        "hourglass_2d": {split: d.errors for split, d in ctx.pose2d().items()},
+        "resolution": p.resolution,
+        "prcnn_width": p.prcnn_width,
+        "rank_threshold": p.rank_threshold,
+        "eps_mm": p.eps_mm,
+        "samples": {"train": len(ctx.train), "test": len(ctx.test)},
+    }
     return Findings(rows, extra)
 
 
@@ -175,16 +186,23 @@ def table2_protocols(ctx: Context) -> Findings:
     rows = []
     for arm in TABLE2_ARMS:
         p1, p3 = by_seed(ctx, arm, 1), by_seed(ctx, arm, 3)
-        for protocol, runs, metric, per in ((1, p1, "mpjpe", "per_action"), (2, p1, "p_mpjpe", "per_action_p2"),
-                                            (3, p3, "mpjpe", "per_action")):
+        for protocol, runs, metric, per in (
+            (1, p1, "mpjpe", "per_action"),
+            (2, p1, "p_mpjpe", "per_action_p2"),
+            (3, p3, "mpjpe", "per_action"),
+        ):
             name = table2_row(arm, protocol)
             per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
             rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2.get(name), per_action=per_action))
     _, test3 = ctx.protocol_masks(3)
     p = ctx.run.preset
-    extra = {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": p.aug_factor,
-             "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
-             "width": p.width, "epochs": p.lifter_train.epochs}
+    extra = {
+        "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
+        "aug_factor": p.aug_factor,
+        "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
+        "width": p.width,
+        "epochs": p.lifter_train.epochs,
+    }
     return Findings(rows, extra)
 
 
@@ -210,19 +228,31 @@ def fig4_per_joint(ctx: Context) -> Findings:
         rows.append(make_row(fig4_row(Arm.BASELINE, name), "mpjpe_mm", [r["per_joint"][j] for r in base], None))
         rows.append(make_row(fig4_row(Arm.OURS, name), "mpjpe_mm", [r["per_joint"][j] for r in ours], None))
     # relative gain (%), as the paper states it: errors differ fourfold between joints
-    gain = torch.tensor([[100 * (b["per_joint"][j] - o["per_joint"][j]) / b["per_joint"][j]
-                          for j in range(1, len(JOINT_NAMES))] for b, o in zip(base, ours)])
+    gain = torch.tensor(
+        [
+            [100 * (b["per_joint"][j] - o["per_joint"][j]) / b["per_joint"][j] for j in range(1, len(JOINT_NAMES))]
+            for b, o in zip(base, ours)
+        ]
+    )
     for joint, paper in FIG4_GAIN_PCT.values.items():
-        rows.append(make_row(fig4_row("gain_pct", joint), "relative_change_pct", gain[:, names.index(joint)].tolist(),
-                             paper))
+        rows.append(
+            make_row(fig4_row("gain_pct", joint), "relative_change_pct", gain[:, names.index(joint)].tolist(), paper)
+        )
     gainers = torch.tensor([n in FIG4_GAINERS for n in names])
     least = names.index(FIG4_LEAST)
     others = [k for k in range(len(names)) if k != least]
-    rows.append(make_row(Fig4.GAINERS_MINUS_REST, "points",
-                         (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None))
+    rows.append(
+        make_row(
+            Fig4.GAINERS_MINUS_REST, "points", (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None
+        )
+    )
     rows.append(make_row(Fig4.THORAX_MINUS_REST, "points", (gain[:, least] - gain[:, others].mean(1)).tolist(), None))
-    extra = {"joints": list(names), "gain_pct": gain.mean(0).tolist(), "gainers": list(FIG4_GAINERS),
-             "least": FIG4_LEAST}
+    extra = {
+        "joints": list(names),
+        "gain_pct": gain.mean(0).tolist(),
+        "gainers": list(FIG4_GAINERS),
+        "least": FIG4_LEAST,
+    }
     return Findings(rows, extra)
 
 
@@ -236,19 +266,35 @@ def fig7_qualitative(ctx: Context, per_kind: int = 2) -> Findings:
     truth = root_relative(ctx.test.pose3d)
     err = {arm: mpjpe(r["predictions"], truth) for arm, r in runs.items()}
     order = torch.argsort(err[Arm.OURS])
-    picks = {"typical": order[len(order) // 2 - per_kind // 2:][:per_kind],
-             "ranking helped most": torch.argsort(err[Arm.BASELINE] - err[Arm.OURS], descending=True)[:per_kind],
-             "worst": order.flip(0)[:per_kind]}
+    picks = {
+        "typical": order[len(order) // 2 - per_kind // 2 :][:per_kind],
+        "ranking helped most": torch.argsort(err[Arm.BASELINE] - err[Arm.OURS], descending=True)[:per_kind],
+        "worst": order.flip(0)[:per_kind],
+    }
     s = ctx.test
-    frames = [{"kind": kind, "index": int(i),
-               "title": f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
-                        f"camera {int(s.camera[i])}, frame {int(s.frame[i])}",
-               "error_baseline_mm": float(err[Arm.BASELINE][i]), "error_ours_mm": float(err[Arm.OURS][i])}
-              for kind, idx in picks.items() for i in idx]
-    rows = [make_row(f"{arm}_p1_seed{seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
-            for arm in runs]
+    frames = [
+        {
+            "kind": kind,
+            "index": int(i),
+            "title": f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
+            f"camera {int(s.camera[i])}, frame {int(s.frame[i])}",
+            "error_baseline_mm": float(err[Arm.BASELINE][i]),
+            "error_ours_mm": float(err[Arm.OURS][i]),
+        }
+        for kind, idx in picks.items()
+        for i in idx
+    ]
+    rows = [
+        make_row(f"{arm}_p1_seed{seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
+        for arm in runs
+    ]
     idx = torch.tensor([f["index"] for f in frames])
-    figures = {"poses": {"truth": truth[idx], "baseline": runs[Arm.BASELINE]["predictions"][idx],
-                         "ours": runs[Arm.OURS]["predictions"][idx]},
-               "images": ctx.images()["test"].images[idx]}
+    figures = {
+        "poses": {
+            "truth": truth[idx],
+            "baseline": runs[Arm.BASELINE]["predictions"][idx],
+            "ours": runs[Arm.OURS]["predictions"][idx],
+        },
+        "images": ctx.images()["test"].images[idx],
+    }
     return Findings(rows, {"frames": frames}, seeds=[seed], figures=figures)

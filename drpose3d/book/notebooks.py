@@ -1,5 +1,6 @@
 """`drpose3d reproduce`: execute the notebooks with papermill on one resolved run, then build the
 book from the executed copies (the book never executes anything itself)."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,9 +15,20 @@ from tqdm import tqdm
 from drpose3d.book.plots import plotly_js_path
 
 #: Notebooks in book order; each is one table or figure of the paper.
-NOTEBOOKS: tuple[str, ...] = ("data_world", "fig5a_prcnn_ablation", "fig6_pairwise_accuracy", "table1_upper_bound",
-                             "table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative",
-                             "ranking_to_depth", "ranking_noise", "claims", "performance")
+NOTEBOOKS: tuple[str, ...] = (
+    "data_world",
+    "fig5a_prcnn_ablation",
+    "fig6_pairwise_accuracy",
+    "table1_upper_bound",
+    "table2_protocols",
+    "fig5b_dpnet_ablation",
+    "fig4_per_joint",
+    "fig7_qualitative",
+    "ranking_to_depth",
+    "ranking_noise",
+    "claims",
+    "performance",
+)
 
 
 @dataclass
@@ -36,8 +48,14 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
         target = out / "notebooks" / f"{name}.ipynb"
         started = time.time()
         try:
-            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(target), parameters={"run_file": str(run_file)},
-                                kernel_name="python3", cwd=str(out / "notebooks"), progress_bar=False)
+            pm.execute_notebook(
+                str(root / "notebooks" / f"{name}.ipynb"),
+                str(target),
+                parameters={"run_file": str(run_file)},
+                kernel_name="python3",
+                cwd=str(out / "notebooks"),
+                progress_bar=False,
+            )
             tqdm.write(f"  {name}: ran in {time.time() - started:.0f} s")
         except pm.PapermillExecutionError as err:
             failures.append(Failure(name, f"cell {err.exec_count}: {err.ename}: {err.evalue}"))

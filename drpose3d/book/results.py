@@ -1,4 +1,5 @@
 """The fixed results-JSON schema: one file per notebook, rows with per-seed values."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,15 @@ if TYPE_CHECKING:
 def make_row(name: str, metric: str, values: list[float], paper: float | None, **extra) -> dict:
     """A row with mean and t-interval over seeds; `paper` is the paper's number (or None)."""
     mean, ci = mean_ci95(values)
-    return {"name": str(name), "metric": metric, "values": [round(v, 4) for v in values], "mean": round(mean, 4),
-            "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)], "paper": paper, **extra}
+    return {
+        "name": str(name),
+        "metric": metric,
+        "values": [round(v, 4) for v in values],
+        "mean": round(mean, 4),
+        "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+        "paper": paper,
+        **extra,
+    }
 
 
 def write_results(
@@ -73,10 +81,18 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
     for name in expected or list(by_name):
         r = by_name.get(name)
         if r is None:
-            records.append({"row": labels.get(name, name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""})
+            records.append(
+                {"row": labels.get(name, name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""}
+            )
             continue
         ci = f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
-        records.append({"row": labels.get(name, name), "this run": f"{r['mean']:.1f}", "95% CI": ci,
-                        "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
-                        "paper": "" if r["paper"] is None else f"{r['paper']:g}"})
+        records.append(
+            {
+                "row": labels.get(name, name),
+                "this run": f"{r['mean']:.1f}",
+                "95% CI": ci,
+                "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
+                "paper": "" if r["paper"] is None else f"{r['paper']:g}",
+            }
+        )
     return pd.DataFrame.from_records(records).set_index("row")

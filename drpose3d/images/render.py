@@ -7,6 +7,7 @@ perspective size and foreshortening, and shading from one light. Colours encode 
 or joint identity. Rays go through the same camera model as the 2D joints, lens
 distortion included, so the rendered body and the 2D labels agree.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -18,11 +19,47 @@ from drpose3d.pose.camera import Cameras
 from drpose3d.pose.skeleton import BONES, LEFT
 
 #: Capsule radius (mm) of the bone ending at each child joint.
-BONE_RADIUS = {1: 85, 4: 85, 2: 72, 5: 72, 3: 52, 6: 52, 7: 125, 8: 135, 9: 50, 10: 95,
-               11: 62, 14: 62, 12: 47, 15: 47, 13: 39, 16: 39}
-_PARTS = {1: "legs", 2: "legs", 3: "legs", 4: "legs", 5: "legs", 6: "legs", 7: "shirt", 8: "shirt",
-          9: "skin", 10: "skin", 11: "shirt", 12: "shirt", 13: "skin", 14: "shirt", 15: "shirt", 16: "skin"}
-LIGHT_DIRECTION = (0.3, 0.6, 0.75)  # travel direction in the camera frame (x right, y down, z away): from upper left of the camera
+BONE_RADIUS = {
+    1: 85,
+    4: 85,
+    2: 72,
+    5: 72,
+    3: 52,
+    6: 52,
+    7: 125,
+    8: 135,
+    9: 50,
+    10: 95,
+    11: 62,
+    14: 62,
+    12: 47,
+    15: 47,
+    13: 39,
+    16: 39,
+}
+_PARTS = {
+    1: "legs",
+    2: "legs",
+    3: "legs",
+    4: "legs",
+    5: "legs",
+    6: "legs",
+    7: "shirt",
+    8: "shirt",
+    9: "skin",
+    10: "skin",
+    11: "shirt",
+    12: "shirt",
+    13: "skin",
+    14: "shirt",
+    15: "shirt",
+    16: "skin",
+}
+LIGHT_DIRECTION = (
+    0.3,
+    0.6,
+    0.75,
+)  # travel direction in the camera frame (x right, y down, z away): from upper left of the camera
 
 
 def clothing(subject: str) -> torch.Tensor:
@@ -77,8 +114,15 @@ def _value_noise(ids: torch.Tensor, resolution: int, cells: int, device: torch.d
     return F.interpolate(grid, size=(resolution, resolution), mode="bicubic", align_corners=True).clamp(0, 1)
 
 
-def render(pose3d: torch.Tensor, pose2d: torch.Tensor, cameras: Cameras, colours: torch.Tensor,
-           ids: torch.Tensor, resolution: int, margin: float = 0.2) -> tuple[torch.Tensor, torch.Tensor]:
+def render(
+    pose3d: torch.Tensor,
+    pose2d: torch.Tensor,
+    cameras: Cameras,
+    colours: torch.Tensor,
+    ids: torch.Tensor,
+    resolution: int,
+    margin: float = 0.2,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Render N people: camera-frame 3D (N, 17, 3) mm, their 2D (N, 17, 2) px (for the crop),
     one camera per sample, clothing colours (N, 16, 3), sample ids (N,) for the background.
 
@@ -113,7 +157,11 @@ def render(pose3d: torch.Tensor, pose2d: torch.Tensor, cameras: Cameras, colours
     albedo = colours.gather(1, hit[..., None].expand(-1, -1, 3))
     body = albedo * (0.3 + 0.7 * lambert[..., None])
 
-    background = 0.25 + 0.5 * _value_noise(ids, resolution, 6, dev) + 0.15 * (_value_noise(ids + 7919, resolution, 24, dev) - 0.5)
+    background = (
+        0.25
+        + 0.5 * _value_noise(ids, resolution, 6, dev)
+        + 0.15 * (_value_noise(ids + 7919, resolution, 24, dev) - 0.5)
+    )
     background = background.permute(0, 2, 3, 1).reshape(n, -1, 3)
     image = torch.where(covered[..., None], body, background)
     return image.reshape(n, resolution, resolution, 3).permute(0, 3, 1, 2).contiguous(), boxes

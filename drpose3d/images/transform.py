@@ -14,9 +14,15 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS, flip_permutation
 FLIP_16 = flip_permutation(HOURGLASS_JOINTS)
 
 
-def rotate_scale_flip(images: torch.Tensor, joints: torch.Tensor, extra: torch.Tensor | None = None,
-            ranking: torch.Tensor | None = None, max_rotation_deg: float = 30.0, scale: tuple[float, float] = (0.8, 1.2),
-            flip: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+def rotate_scale_flip(
+    images: torch.Tensor,
+    joints: torch.Tensor,
+    extra: torch.Tensor | None = None,
+    ranking: torch.Tensor | None = None,
+    max_rotation_deg: float = 30.0,
+    scale: tuple[float, float] = (0.8, 1.2),
+    flip: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """Random rotation, scaling and horizontal flip of a batch (torch's global RNG).
 
     `images` (B, C, R, R) float; `joints` (B, 16, 2) crop pixels; `extra` (B, 16, R, R) joint
@@ -32,8 +38,13 @@ def rotate_scale_flip(images: torch.Tensor, joints: torch.Tensor, extra: torch.T
     sign = torch.where(mirror, -1.0, 1.0)
     cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
     # output normalised coords -> input normalised coords: mirror, then inverse rotation-scale
-    theta = torch.stack((torch.stack((cos * sign, -sin, torch.zeros_like(s)), -1),
-                         torch.stack((sin * sign, cos, torch.zeros_like(s)), -1)), 1)
+    theta = torch.stack(
+        (
+            torch.stack((cos * sign, -sin, torch.zeros_like(s)), -1),
+            torch.stack((sin * sign, cos, torch.zeros_like(s)), -1),
+        ),
+        1,
+    )
     stacked = images if extra is None else torch.cat((images, extra), 1)
     grid = F.affine_grid(theta, list(stacked.shape), align_corners=False)
     out = F.grid_sample(stacked, grid, align_corners=False, padding_mode="border")
@@ -45,7 +56,7 @@ def rotate_scale_flip(images: torch.Tensor, joints: torch.Tensor, extra: torch.T
     q = torch.where(mirror[:, None, None], q[:, perm], q)
     new_images, new_extra = out[:, : images.shape[1]], None
     if extra is not None:
-        new_extra = out[:, images.shape[1]:]
+        new_extra = out[:, images.shape[1] :]
         new_extra = torch.where(mirror[:, None, None, None], new_extra[:, perm], new_extra)
     new_ranking = None
     if ranking is not None:

@@ -10,6 +10,7 @@ One class covers every lifting model in the paper, so they differ only where the
   paper): a fixed ordering of the ranking matrix (``ranking.topological_depth`` /
   ``ranking.borda_depth``) gives the coarse depth that PoseNet takes in DepthNet's place.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,7 +82,10 @@ class Regressor(nn.Sequential):
 
     def __init__(self, n_in: int, n_out: int, width: int, blocks: int, dropout: float):
         super().__init__(
-            nn.Linear(n_in, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), Dropout(dropout),
+            nn.Linear(n_in, width),
+            nn.BatchNorm1d(width),
+            nn.ReLU(inplace=True),
+            Dropout(dropout),
             *[ResidualBlock(width, dropout) for _ in range(blocks)],
             nn.Linear(width, n_out),
         )
@@ -101,7 +105,10 @@ class PoseNet(nn.Module):
         super().__init__()
         n_out = 3 * cfg.joints_out
         self.stages = nn.ModuleList(
-            [Regressor(n_in + (n_out if k else 0), n_out, cfg.width, cfg.blocks, cfg.dropout) for k in range(cfg.stages)]
+            [
+                Regressor(n_in + (n_out if k else 0), n_out, cfg.width, cfg.blocks, cfg.dropout)
+                for k in range(cfg.stages)
+            ]
         )
 
     def forward(self, features: torch.Tensor) -> list[torch.Tensor]:
@@ -122,7 +129,9 @@ class Lifter(nn.Module):
         extra = {"none": 0, "concat": NUM_PAIRS}.get(cfg.ranking, cfg.joints_in)
         self.posenet = PoseNet(2 * cfg.joints_in + extra, cfg)
 
-    def forward(self, pose2d: torch.Tensor, ranking: torch.Tensor | None = None) -> dict[str, torch.Tensor | list[torch.Tensor] | None]:
+    def forward(
+        self, pose2d: torch.Tensor, ranking: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor | list[torch.Tensor] | None]:
         depth = None
         if self.cfg.ranking == "none":
             features = pose2d

@@ -1,4 +1,5 @@
 """Stacked hourglass 2D estimator (Newell et al. 2016) with intermediate supervision."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,9 +25,16 @@ class Residual(nn.Module):
         super().__init__()
         mid = c_out // 2
         self.body = nn.Sequential(
-            nn.BatchNorm2d(c_in), nn.ReLU(inplace=True), nn.Conv2d(c_in, mid, 1),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, mid, 3, padding=1),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, c_out, 1))
+            nn.BatchNorm2d(c_in),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c_in, mid, 1),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, mid, 3, padding=1),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, c_out, 1),
+        )
         self.skip = nn.Identity() if c_in == c_out else nn.Conv2d(c_in, c_out, 1)
 
     def forward(self, x):
@@ -53,11 +61,24 @@ class StackedHourglass(nn.Module):
 
     def __init__(self, stacks: int = 8, channels: int = 256, joints: int = 16, depth: int = 4):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, channels // 2, 7, 2, 3), nn.BatchNorm2d(channels // 2), nn.ReLU(inplace=True),
-                                  Residual(channels // 2, channels))
-        self.stacks = nn.ModuleList([nn.Sequential(Hourglass(depth, channels), Residual(channels, channels),
-                                                   nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
-                                     for _ in range(stacks)])
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, channels // 2, 7, 2, 3),
+            nn.BatchNorm2d(channels // 2),
+            nn.ReLU(inplace=True),
+            Residual(channels // 2, channels),
+        )
+        self.stacks = nn.ModuleList(
+            [
+                nn.Sequential(
+                    Hourglass(depth, channels),
+                    Residual(channels, channels),
+                    nn.Conv2d(channels, channels, 1),
+                    nn.BatchNorm2d(channels),
+                    nn.ReLU(inplace=True),
+                )
+                for _ in range(stacks)
+            ]
+        )
         self.heads = nn.ModuleList([nn.Conv2d(channels, joints, 1) for _ in range(stacks)])
         self.merge_features = nn.ModuleList([nn.Conv2d(channels, channels, 1) for _ in range(stacks - 1)])
         self.merge_heatmaps = nn.ModuleList([nn.Conv2d(joints, channels, 1) for _ in range(stacks - 1)])

@@ -1,6 +1,7 @@
 """PRCNN (Sec. 3.1): a ResNet gives one feature per joint (Eq. 2), pair features are their
 differences (Eq. 3), a sigmoid turns them into ranking probabilities (Eq. 4), trained with
 RankNet's cross-entropy summed over all pairs (Eq. 5)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 `width` is the first stage's channels (64 in the paper's ResNets); smaller presets shrink
 it while keeping each network's depth, which is what Fig. 5(a) compares.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -14,8 +15,12 @@ class BasicBlock(nn.Module):
     def __init__(self, c_in: int, c: int, stride: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+            nn.Conv2d(c_in, c, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c, c, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(c),
+        )
         self.skip = _projection(c_in, c, stride)
         self.relu = nn.ReLU(inplace=True)
 
@@ -29,9 +34,15 @@ class Bottleneck(nn.Module):
     def __init__(self, c_in: int, c: int, stride: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
+            nn.Conv2d(c_in, c, 1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c, c, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c, 4 * c, 1, bias=False),
+            nn.BatchNorm2d(4 * c),
+        )
         self.skip = _projection(c_in, 4 * c, stride)
         self.relu = nn.ReLU(inplace=True)
 
@@ -56,8 +67,12 @@ class ResNet(nn.Module):
         if depth not in ARCHITECTURES:
             raise ValueError(f"ResNet depth is {depth}, expected one of {sorted(ARCHITECTURES)}")
         block, counts = ARCHITECTURES[depth]
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width),
-                                   nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, width, 7, 2, 3, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
+        ]
         c_in = width
         for stage, count in enumerate(counts):
             c = width * 2**stage

@@ -1,4 +1,5 @@
 """Cache blocking for long chains of elementwise tensor ops on the CPU."""
+
 from __future__ import annotations
 
 import torch

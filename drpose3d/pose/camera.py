@@ -6,6 +6,7 @@ into world axes, so ``X_cam = R^T (X_world - centre)``; camera z looks forward (
 Distortion is the Brown-Conrady model (OpenCV's): radial k1..k3 on r^2, r^4, r^6 and
 tangential p1, p2 of normalised image coordinates.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,15 @@ def quaternion_to_matrix(q: torch.Tensor) -> torch.Tensor:
     q = q / q.norm(dim=-1, keepdim=True)
     w, x, y, z = q.unbind(-1)
     rows = (
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        1 - 2 * (y * y + z * z),
+        2 * (x * y - w * z),
+        2 * (x * z + w * y),
+        2 * (x * y + w * z),
+        1 - 2 * (x * x + z * z),
+        2 * (y * z - w * x),
+        2 * (x * z - w * y),
+        2 * (y * z + w * x),
+        1 - 2 * (x * x + y * y),
     )
     return torch.stack(rows, dim=-1).reshape(*q.shape[:-1], 3, 3)
 

@@ -1,5 +1,6 @@
 """MPJPE (protocol #1/#3), P-MPJPE (protocol #2, batched similarity Procrustes), per-joint
 and per-action errors, and confidence intervals over seeds."""
+
 from __future__ import annotations
 
 import math
@@ -19,19 +20,51 @@ def _adjugate4(m: torch.Tensor) -> torch.Tensor:
     """Adjugate of each 4x4 matrix (N, 4, 4) from its 2x2 minors: plain elementwise arithmetic,
     where a batched LAPACK call costs a library call per matrix."""
     a = [[m[:, i, j] for j in range(4)] for i in range(4)]
-    s0, s1, s2 = a[0][0] * a[1][1] - a[1][0] * a[0][1], a[0][0] * a[1][2] - a[1][0] * a[0][2], a[0][0] * a[1][3] - a[1][0] * a[0][3]
-    s3, s4, s5 = a[0][1] * a[1][2] - a[1][1] * a[0][2], a[0][1] * a[1][3] - a[1][1] * a[0][3], a[0][2] * a[1][3] - a[1][2] * a[0][3]
-    c5, c4, c3 = a[2][2] * a[3][3] - a[3][2] * a[2][3], a[2][1] * a[3][3] - a[3][1] * a[2][3], a[2][1] * a[3][2] - a[3][1] * a[2][2]
-    c2, c1, c0 = a[2][0] * a[3][3] - a[3][0] * a[2][3], a[2][0] * a[3][2] - a[3][0] * a[2][2], a[2][0] * a[3][1] - a[3][0] * a[2][1]
+    s0, s1, s2 = (
+        a[0][0] * a[1][1] - a[1][0] * a[0][1],
+        a[0][0] * a[1][2] - a[1][0] * a[0][2],
+        a[0][0] * a[1][3] - a[1][0] * a[0][3],
+    )
+    s3, s4, s5 = (
+        a[0][1] * a[1][2] - a[1][1] * a[0][2],
+        a[0][1] * a[1][3] - a[1][1] * a[0][3],
+        a[0][2] * a[1][3] - a[1][2] * a[0][3],
+    )
+    c5, c4, c3 = (
+        a[2][2] * a[3][3] - a[3][2] * a[2][3],
+        a[2][1] * a[3][3] - a[3][1] * a[2][3],
+        a[2][1] * a[3][2] - a[3][1] * a[2][2],
+    )
+    c2, c1, c0 = (
+        a[2][0] * a[3][3] - a[3][0] * a[2][3],
+        a[2][0] * a[3][2] - a[3][0] * a[2][2],
+        a[2][0] * a[3][1] - a[3][0] * a[2][1],
+    )
     rows = [
-        [a[1][1] * c5 - a[1][2] * c4 + a[1][3] * c3, -a[0][1] * c5 + a[0][2] * c4 - a[0][3] * c3,
-         a[3][1] * s5 - a[3][2] * s4 + a[3][3] * s3, -a[2][1] * s5 + a[2][2] * s4 - a[2][3] * s3],
-        [-a[1][0] * c5 + a[1][2] * c2 - a[1][3] * c1, a[0][0] * c5 - a[0][2] * c2 + a[0][3] * c1,
-         -a[3][0] * s5 + a[3][2] * s2 - a[3][3] * s1, a[2][0] * s5 - a[2][2] * s2 + a[2][3] * s1],
-        [a[1][0] * c4 - a[1][1] * c2 + a[1][3] * c0, -a[0][0] * c4 + a[0][1] * c2 - a[0][3] * c0,
-         a[3][0] * s4 - a[3][1] * s2 + a[3][3] * s0, -a[2][0] * s4 + a[2][1] * s2 - a[2][3] * s0],
-        [-a[1][0] * c3 + a[1][1] * c1 - a[1][2] * c0, a[0][0] * c3 - a[0][1] * c1 + a[0][2] * c0,
-         -a[3][0] * s3 + a[3][1] * s1 - a[3][2] * s0, a[2][0] * s3 - a[2][1] * s1 + a[2][2] * s0],
+        [
+            a[1][1] * c5 - a[1][2] * c4 + a[1][3] * c3,
+            -a[0][1] * c5 + a[0][2] * c4 - a[0][3] * c3,
+            a[3][1] * s5 - a[3][2] * s4 + a[3][3] * s3,
+            -a[2][1] * s5 + a[2][2] * s4 - a[2][3] * s3,
+        ],
+        [
+            -a[1][0] * c5 + a[1][2] * c2 - a[1][3] * c1,
+            a[0][0] * c5 - a[0][2] * c2 + a[0][3] * c1,
+            -a[3][0] * s5 + a[3][2] * s2 - a[3][3] * s1,
+            a[2][0] * s5 - a[2][2] * s2 + a[2][3] * s1,
+        ],
+        [
+            a[1][0] * c4 - a[1][1] * c2 + a[1][3] * c0,
+            -a[0][0] * c4 + a[0][1] * c2 - a[0][3] * c0,
+            a[3][0] * s4 - a[3][1] * s2 + a[3][3] * s0,
+            -a[2][0] * s4 + a[2][1] * s2 - a[2][3] * s0,
+        ],
+        [
+            -a[1][0] * c3 + a[1][1] * c1 - a[1][2] * c0,
+            a[0][0] * c3 - a[0][1] * c1 + a[0][2] * c0,
+            -a[3][0] * s3 + a[3][1] * s1 - a[3][2] * s0,
+            a[2][0] * s3 - a[2][1] * s1 + a[2][2] * s0,
+        ],
     ]
     return torch.stack([torch.stack(r, -1) for r in rows], -2)
 
@@ -41,9 +74,18 @@ def _horn_basis(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     eigenvector is the quaternion of the best rotation and whose top eigenvalue is the sum of
     the sign-fixed singular values."""
     # entry (row, col) of Horn's matrix = sum of sign * cov[i, j] over its terms
-    terms = {(0, 0): "+xx+yy+zz", (0, 1): "+yz-zy", (0, 2): "+zx-xz", (0, 3): "+xy-yx",
-             (1, 1): "+xx-yy-zz", (1, 2): "+xy+yx", (1, 3): "+zx+xz",
-             (2, 2): "-xx+yy-zz", (2, 3): "+yz+zy", (3, 3): "-xx-yy+zz"}
+    terms = {
+        (0, 0): "+xx+yy+zz",
+        (0, 1): "+yz-zy",
+        (0, 2): "+zx-xz",
+        (0, 3): "+xy-yx",
+        (1, 1): "+xx-yy-zz",
+        (1, 2): "+xy+yx",
+        (1, 3): "+zx+xz",
+        (2, 2): "-xx+yy-zz",
+        (2, 3): "+yz+zy",
+        (3, 3): "-xx-yy+zz",
+    }
     basis = torch.zeros(3, 3, 4, 4, dtype=dtype, device=device)
     for (r, c), expr in terms.items():
         for k in range(0, len(expr), 3):
@@ -54,7 +96,9 @@ def _horn_basis(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return basis.reshape(9, 16)
 
 
-def _top_eigenpair(horn: torch.Tensor, cov: torch.Tensor, bound: torch.Tensor, iterations: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
+def _top_eigenpair(
+    horn: torch.Tensor, cov: torch.Tensor, bound: torch.Tensor, iterations: int = 60
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Largest eigenvalue and unit eigenvector of Horn's matrix (Theobald's QCP): Newton on the
     characteristic quartic from an upper bound converges monotonically (all roots are real);
     the eigenvector is the largest column of adj(horn - lambda I). The rare matrices whose top

@@ -1,6 +1,7 @@
 """Depth ranking maths: Eq. (1) ranking matrix, its free entries, the coarse-depth target,
 the inference-time discretisation (Sec. 3.1), fixed orderings of a noisy matrix (Borda,
 topological sort) and pairwise accuracy."""
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ Joint conventions follow 3d-pose-baseline: the 2D input and the ranking matrix l
 16 hourglass joints; the network regresses the 16 non-root joints relative to the root;
 errors are averaged over all 17 joints with the root fixed at the origin.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

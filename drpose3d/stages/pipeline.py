@@ -113,7 +113,15 @@ class Context:
         key = (self.pose2d_key(), asdict(cfg), p.prcnn_train.key(), p.eps_mm, seed)
         heat = {split: d.heatmaps for split, d in self.pose2d().items()}
         probabilities = self.cache.stage(
-            "prcnn", key, prcnn, self.images(), heat, gt_ranking(self.train, p.eps_mm), cfg, p.prcnn_train, seed,
+            "prcnn",
+            key,
+            prcnn,
+            self.images(),
+            heat,
+            gt_ranking(self.train, p.eps_mm),
+            cfg,
+            p.prcnn_train,
+            seed,
             self.device,
         )
         matrices = {split: discretise(prob.float(), threshold) for split, prob in probabilities.items()}
@@ -176,7 +184,9 @@ class Context:
         prior = camera_prior(rig_cameras(self.world.train_subjects, views))
         residuals = self.detected_2d("train")[train_mask] - projected_2d(train)[:, _HG]
         noise = fit_noise_model(residuals, aug.gmm_components, seed) if aug.noise else None
-        accuracy = entry_accuracy(ranks.matrices["train"][train_mask], gt_ranking(train, p.eps_mm)) if aug.flip else None
+        accuracy = (
+            entry_accuracy(ranks.matrices["train"][train_mask], gt_ranking(train, p.eps_mm)) if aug.flip else None
+        )
         return virtual_samples(train, prior, aug, p.aug_factor, p.eps_mm, seed, noise, accuracy)
 
     def arm(self, arm: Arm, protocol: int, seed: int) -> dict:
@@ -193,8 +203,13 @@ class Context:
             virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug, seed)
             train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
         cfg = LifterConfig(ranking=ranking, stages=stages, width=p.width)
-        source = (p.eps_mm, "detected", ranks.key, 1 if protocol == 2 else protocol,
-                  None if aug is None else (asdict(aug), p.aug_factor))
+        source = (
+            p.eps_mm,
+            "detected",
+            ranks.key,
+            1 if protocol == 2 else protocol,
+            None if aug is None else (asdict(aug), p.aug_factor),
+        )
         return self.lifter(train, test, cfg, seed, (rank_train, rank_test), source, f"{arm} P{protocol} seed {seed}")
 
 

@@ -1,5 +1,6 @@
 """The PRCNN stage: training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation),
 ranking prediction, and a ``torchrun`` entry point that trains it with DDP."""
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,9 @@ def train_prcnn(
     return model.to(device).eval()
 
 
-def predict_rankings(model: PRCNN, images: torch.Tensor, heatmaps: torch.Tensor | None, device: torch.device) -> torch.Tensor:
+def predict_rankings(
+    model: PRCNN, images: torch.Tensor, heatmaps: torch.Tensor | None, device: torch.device
+) -> torch.Tensor:
     """Ranking probabilities P (N, 16, 16), Eq. (4)."""
     data = {"images": images} | ({"heatmaps": heatmaps} if model.heatmaps else {})
 
@@ -73,7 +76,9 @@ def prcnn(
     train = images["train"]
     tensors = {"images": train.images, "joints": train.joints, "ranking": train_ranking, "heatmaps": heatmaps["train"]}
     model = train_prcnn(tensors, cfg, train_cfg, seed, device, checkpoints)
-    return {split: predict_rankings(model, imgs.images, heatmaps[split], device).half() for split, imgs in images.items()}
+    return {
+        split: predict_rankings(model, imgs.images, heatmaps[split], device).half() for split, imgs in images.items()
+    }
 
 
 def _ddp_main() -> None:
@@ -90,12 +95,20 @@ def _ddp_main() -> None:
     g = torch.Generator().manual_seed(0)
     n, r = 64, 32
     depth = torch.rand(n, 16, generator=g)
-    tensors = {"images": (torch.rand(n, 3, r, r, generator=g) * 255).to(torch.uint8),
-               "heatmaps": (torch.rand(n, 16, r // 2, r // 2, generator=g) * 255).to(torch.uint8),
-               "joints": torch.rand(n, 16, 2, generator=g) * r,
-               "ranking": (depth[:, :, None] > depth[:, None, :]).float() + 0.5 * (depth[:, :, None] == depth[:, None, :]).float()}
-    model = train_prcnn(tensors, PRCNNConfig(depth=18, width=8), TrainConfig(epochs=args.epochs, batch_size=8, lr=0.05, optimizer="sgd"),
-                        seed=0, device=device)
+    tensors = {
+        "images": (torch.rand(n, 3, r, r, generator=g) * 255).to(torch.uint8),
+        "heatmaps": (torch.rand(n, 16, r // 2, r // 2, generator=g) * 255).to(torch.uint8),
+        "joints": torch.rand(n, 16, 2, generator=g) * r,
+        "ranking": (depth[:, :, None] > depth[:, None, :]).float()
+        + 0.5 * (depth[:, :, None] == depth[:, None, :]).float(),
+    }
+    model = train_prcnn(
+        tensors,
+        PRCNNConfig(depth=18, width=8),
+        TrainConfig(epochs=args.epochs, batch_size=8, lr=0.05, optimizer="sgd"),
+        seed=0,
+        device=device,
+    )
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(args.out, f"rank{rank}.pt"))
     torch.distributed.destroy_process_group()
 

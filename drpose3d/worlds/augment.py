@@ -3,6 +3,7 @@ around the capture centre V_c (Eq. 7); their 2D gets noise drawn from a Gaussian
 to the 2D estimator's errors, and their ranking matrices are flipped entry by entry as often as
 PRCNN gets that entry wrong. Everything is batched: one virtual camera per augmented sample.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -114,8 +115,9 @@ def fit_noise_model(residuals: torch.Tensor, components: int, seed: int) -> Nois
     with threadpool_limits(limits=1, user_api="blas"):
         gmm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=1e-3).fit(flat)
     cov = torch.from_numpy(gmm.covariances_)
-    return NoiseModel(torch.from_numpy(gmm.weights_).float(), torch.from_numpy(gmm.means_).float(),
-                      torch.linalg.cholesky(cov).float())
+    return NoiseModel(
+        torch.from_numpy(gmm.weights_).float(), torch.from_numpy(gmm.means_).float(), torch.linalg.cholesky(cov).float()
+    )
 
 
 def statistical_flip(ranking: torch.Tensor, accuracy: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -151,8 +153,16 @@ def world_poses(samples: Samples) -> torch.Tensor:
     return camera_to_world(samples.pose3d, rotation, centre)
 
 
-def virtual_samples(samples: Samples, prior: CameraPrior, cfg: AugmentConfig, factor: int, eps_mm: float, seed: int,
-                    noise: NoiseModel | None = None, accuracy: torch.Tensor | None = None) -> tuple[Samples, torch.Tensor]:
+def virtual_samples(
+    samples: Samples,
+    prior: CameraPrior,
+    cfg: AugmentConfig,
+    factor: int,
+    eps_mm: float,
+    seed: int,
+    noise: NoiseModel | None = None,
+    accuracy: torch.Tensor | None = None,
+) -> tuple[Samples, torch.Tensor]:
     """`factor` - 1 virtual views (the augmented set is `factor` times the original; the
     paper's protocol #3 uses 3) of every training sample: camera-frame 3D S'_3D, projected
     (and, with `cfg.noise`, noised) 2D S'_2D, and ranking matrices P' (flipped with `cfg.flip`).

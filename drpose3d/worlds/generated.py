@@ -7,6 +7,7 @@ clamp to its anatomical range, bones are rigid by construction (forward kinemati
 the body is lowered until its lower ankle sits at ankle height, so standing feet touch
 the floor. All sequences of one (subject, action) are generated as one batch.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,11 +26,28 @@ SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
 
 # Rest pose in the body frame (x forward, y left, z up): unit bone directions and the
 # mean adult bone lengths (mm) of the Human3.6M subjects.
-_REST_DIRECTION = torch.tensor([
-    [0, 0, 0], [0, -1, 0], [0, 0, -1], [0, 0, -1], [0, 1, 0], [0, 0, -1], [0, 0, -1],
-    [0, 0, 1], [0, 0, 1], [0.35, 0, 0.937], [-0.35, 0, 0.937],
-    [0, 0.995, -0.1], [0, 0, -1], [0, 0, -1], [0, -0.995, -0.1], [0, 0, -1], [0, 0, -1],
-], dtype=torch.float64)
+_REST_DIRECTION = torch.tensor(
+    [
+        [0, 0, 0],
+        [0, -1, 0],
+        [0, 0, -1],
+        [0, 0, -1],
+        [0, 1, 0],
+        [0, 0, -1],
+        [0, 0, -1],
+        [0, 0, 1],
+        [0, 0, 1],
+        [0.35, 0, 0.937],
+        [-0.35, 0, 0.937],
+        [0, 0.995, -0.1],
+        [0, 0, -1],
+        [0, 0, -1],
+        [0, -0.995, -0.1],
+        [0, 0, -1],
+        [0, 0, -1],
+    ],
+    dtype=torch.float64,
+)
 _MEAN_LENGTH = torch.tensor(
     [0, 132, 442, 454, 132, 442, 454, 233, 257, 121, 115, 151, 278, 252, 151, 278, 252], dtype=torch.float64
 )
@@ -37,14 +55,24 @@ ANKLE_HEIGHT_MM = 85.0
 
 #: Anatomical ranges in degrees. Limb swings: flex forward+, abd outward+; twist: external+.
 LIMITS: dict[str, tuple[float, float]] = {
-    "pelvis_pitch": (-15, 75), "pelvis_roll": (-12, 12),
-    "spine_flex": (-25, 60), "spine_side": (-30, 30), "spine_twist": (-35, 35),
-    "chest_flex": (-20, 35), "chest_side": (-20, 20), "chest_twist": (-30, 30),
-    "neck_flex": (-40, 50), "neck_twist": (-70, 70),
-    **{f"{s}_hip_flex": (-30, 125) for s in "rl"}, **{f"{s}_hip_abd": (-25, 50) for s in "rl"},
-    **{f"{s}_hip_twist": (-40, 40) for s in "rl"}, **{f"{s}_knee": (0, 150) for s in "rl"},
-    **{f"{s}_sh_flex": (-60, 175) for s in "rl"}, **{f"{s}_sh_abd": (-20, 170) for s in "rl"},
-    **{f"{s}_sh_twist": (-80, 80) for s in "rl"}, **{f"{s}_elbow": (0, 150) for s in "rl"},
+    "pelvis_pitch": (-15, 75),
+    "pelvis_roll": (-12, 12),
+    "spine_flex": (-25, 60),
+    "spine_side": (-30, 30),
+    "spine_twist": (-35, 35),
+    "chest_flex": (-20, 35),
+    "chest_side": (-20, 20),
+    "chest_twist": (-30, 30),
+    "neck_flex": (-40, 50),
+    "neck_twist": (-70, 70),
+    **{f"{s}_hip_flex": (-30, 125) for s in "rl"},
+    **{f"{s}_hip_abd": (-25, 50) for s in "rl"},
+    **{f"{s}_hip_twist": (-40, 40) for s in "rl"},
+    **{f"{s}_knee": (0, 150) for s in "rl"},
+    **{f"{s}_sh_flex": (-60, 175) for s in "rl"},
+    **{f"{s}_sh_abd": (-20, 170) for s in "rl"},
+    **{f"{s}_sh_twist": (-80, 80) for s in "rl"},
+    **{f"{s}_elbow": (0, 150) for s in "rl"},
 }
 #: Amplitude (deg) of the smooth idiosyncratic variation added to every angle.
 _JITTER = {"pelvis": 2.0, "spine": 3.0, "chest": 3.0, "neck": 8.0, "hip": 4.0, "knee": 4.0, "sh": 6.0, "elbow": 6.0}
@@ -119,8 +147,10 @@ def forward_kinematics(body: Body, angles: dict[str, torch.Tensor]) -> torch.Ten
         3: _axis(a["r_knee"], 1),
         5: _swing_twist(a["l_hip_flex"] + pitch, a["l_hip_abd"], a["l_hip_twist"]),
         6: _axis(a["l_knee"], 1),
-        7: _rotvec(torch.stack((-a["spine_side"], a["spine_flex"], torch.zeros_like(pitch)), -1)) @ _axis(a["spine_twist"], 2),
-        8: _rotvec(torch.stack((-a["chest_side"], a["chest_flex"], torch.zeros_like(pitch)), -1)) @ _axis(a["chest_twist"], 2),
+        7: _rotvec(torch.stack((-a["spine_side"], a["spine_flex"], torch.zeros_like(pitch)), -1))
+        @ _axis(a["spine_twist"], 2),
+        8: _rotvec(torch.stack((-a["chest_side"], a["chest_flex"], torch.zeros_like(pitch)), -1))
+        @ _axis(a["chest_twist"], 2),
         9: _axis(a["neck_flex"], 1) @ _axis(a["neck_twist"], 2),
         12: _swing_twist(a["l_sh_flex"], a["l_sh_abd"], a["l_sh_twist"]),
         13: _axis(-a["l_elbow"], 1),
@@ -198,23 +228,39 @@ def walk(t, d):
     along = half * torch.sin(phase)
     yaw = yaw0 + math.pi * torch.sigmoid(-torch.cos(phase) / 0.12)
     x0, y0 = d.u(-300, 300), d.u(-300, 300)
-    return {**_gait(t, d, 22, (0.85, 1.0)), "yaw": yaw, "x": x0 + along * torch.cos(yaw0), "y": y0 + along * torch.sin(yaw0)}
+    return {
+        **_gait(t, d, 22, (0.85, 1.0)),
+        "yaw": yaw,
+        "x": x0 + along * torch.cos(yaw0),
+        "y": y0 + along * torch.sin(yaw0),
+    }
 
 
 def walk_circle(t, d):
     speed, radius, turn = d.u(800, 1200), d.u(1000, 1600), d.sign()
     yaw = d.u(0, 2 * math.pi) + turn * speed / radius * t
     theta = yaw - turn * math.pi / 2
-    return {**_gait(t, d, 20, (0.8, 0.95)), "yaw": yaw, "x": radius * torch.cos(theta), "y": radius * torch.sin(theta),
-            "spine_side": 4 * turn + 0 * t}
+    return {
+        **_gait(t, d, 20, (0.8, 0.95)),
+        "yaw": yaw,
+        "x": radius * torch.cos(theta),
+        "y": radius * torch.sin(theta),
+        "spine_side": 4 * turn + 0 * t,
+    }
 
 
 def sit_stand(t, d):
     s = _cycle(t, d.u(3.5, 5.0), d.u(0, 2 * math.pi))
     out = {"pelvis_pitch": 8 * s + 28 * torch.sin(math.pi * s) ** 2, "spine_flex": 8 * s, "chest_flex": 6 * s}
     for side in "rl":
-        out |= {f"{side}_hip_flex": 88 * s * d.u(0.9, 1.05), f"{side}_knee": 92 * s * d.u(0.9, 1.1), f"{side}_hip_abd": 10 * s,
-                f"{side}_sh_flex": 10 + 30 * s, f"{side}_elbow": 15 + 55 * s * d.u(0.6, 1.2), f"{side}_sh_abd": 8 + 0 * t}
+        out |= {
+            f"{side}_hip_flex": 88 * s * d.u(0.9, 1.05),
+            f"{side}_knee": 92 * s * d.u(0.9, 1.1),
+            f"{side}_hip_abd": 10 * s,
+            f"{side}_sh_flex": 10 + 30 * s,
+            f"{side}_elbow": 15 + 55 * s * d.u(0.6, 1.2),
+            f"{side}_sh_abd": 8 + 0 * t,
+        }
     return out
 
 
@@ -226,8 +272,13 @@ def pick_up(t, d):
     reach = d.sign()
     out = dict(trunk)
     for side, extra in (("r", reach), ("l", -reach)):
-        out |= {f"{side}_knee": knee * s, f"{side}_hip_flex": 0.45 * knee * s, f"{side}_sh_flex": (0.9 * lean + 12 * s * extra),
-                f"{side}_elbow": 15 + 10 * s, f"{side}_sh_abd": 8 + 0 * t}
+        out |= {
+            f"{side}_knee": knee * s,
+            f"{side}_hip_flex": 0.45 * knee * s,
+            f"{side}_sh_flex": (0.9 * lean + 12 * s * extra),
+            f"{side}_elbow": 15 + 10 * s,
+            f"{side}_sh_abd": 8 + 0 * t,
+        }
     return out
 
 
@@ -237,28 +288,46 @@ def reach_point(t, d):
     keys = lambda lo, hi: lo + (hi - lo) * torch.rand(d.n, n_keys, generator=d.g, dtype=torch.float64)
     side = "r" if bool(torch.rand((), generator=d.g) < 0.5) else "l"
     turn = (1 if side == "l" else -1) * _keyframes(t, keys(-20, 20), seg)
-    return {f"{side}_sh_flex": _keyframes(t, keys(40, 150), seg), f"{side}_sh_abd": _keyframes(t, keys(0, 80), seg),
-            f"{side}_sh_twist": _keyframes(t, keys(-30, 30), seg), f"{side}_elbow": _keyframes(t, keys(0, 35), seg),
-            "chest_twist": turn, "neck_twist": 1.5 * turn, "spine_flex": _keyframes(t, keys(-5, 20), seg)}
+    return {
+        f"{side}_sh_flex": _keyframes(t, keys(40, 150), seg),
+        f"{side}_sh_abd": _keyframes(t, keys(0, 80), seg),
+        f"{side}_sh_twist": _keyframes(t, keys(-30, 30), seg),
+        f"{side}_elbow": _keyframes(t, keys(0, 35), seg),
+        "chest_twist": turn,
+        "neck_twist": 1.5 * turn,
+        "spine_flex": _keyframes(t, keys(-5, 20), seg),
+    }
 
 
 def wave(t, d):
     side = "r" if bool(torch.rand((), generator=d.g) < 0.5) else "l"
     f = d.u(1.5, 2.5)
-    return {f"{side}_sh_abd": d.u(60, 140) + 0 * t, f"{side}_sh_flex": d.u(0, 50) + 0 * t,
-            f"{side}_sh_twist": d.u(40, 75) + 0 * t, f"{side}_elbow": 65 + 35 * torch.sin(2 * math.pi * f * t),
-            "neck_twist": d.u(-30, 30) + 0 * t, "chest_side": d.u(-8, 8) + 0 * t}
+    return {
+        f"{side}_sh_abd": d.u(60, 140) + 0 * t,
+        f"{side}_sh_flex": d.u(0, 50) + 0 * t,
+        f"{side}_sh_twist": d.u(40, 75) + 0 * t,
+        f"{side}_elbow": 65 + 35 * torch.sin(2 * math.pi * f * t),
+        "neck_twist": d.u(-30, 30) + 0 * t,
+        "chest_side": d.u(-8, 8) + 0 * t,
+    }
 
 
 def phone(t, d):
     side, other = ("r", "l") if bool(torch.rand((), generator=d.g) < 0.5) else ("l", "r")
     hip = d.sign() > 0
     yaw_rate = d.u(-0.35, 0.35)
-    return {f"{side}_sh_flex": d.u(20, 45) + 0 * t, f"{side}_sh_abd": d.u(10, 35) + 0 * t, f"{side}_sh_twist": d.u(-50, -20) + 0 * t,
-            f"{side}_elbow": d.u(125, 145) + 0 * t, f"{other}_sh_abd": torch.where(hip, 35.0, 8.0) + 0 * t,
-            f"{other}_elbow": torch.where(hip, 95.0, 15.0) + 0 * t, f"{other}_sh_twist": torch.where(hip, -40.0, 0.0) + 0 * t,
-            "neck_flex": d.u(-5, 20) + 0 * t, "pelvis_roll": 5 * torch.sin(2 * math.pi * d.u(0.2, 0.4) * t),
-            "yaw_rate": yaw_rate + 0 * t}
+    return {
+        f"{side}_sh_flex": d.u(20, 45) + 0 * t,
+        f"{side}_sh_abd": d.u(10, 35) + 0 * t,
+        f"{side}_sh_twist": d.u(-50, -20) + 0 * t,
+        f"{side}_elbow": d.u(125, 145) + 0 * t,
+        f"{other}_sh_abd": torch.where(hip, 35.0, 8.0) + 0 * t,
+        f"{other}_elbow": torch.where(hip, 95.0, 15.0) + 0 * t,
+        f"{other}_sh_twist": torch.where(hip, -40.0, 0.0) + 0 * t,
+        "neck_flex": d.u(-5, 20) + 0 * t,
+        "pelvis_roll": 5 * torch.sin(2 * math.pi * d.u(0.2, 0.4) * t),
+        "yaw_rate": yaw_rate + 0 * t,
+    }
 
 
 def squat(t, d):
@@ -266,8 +335,14 @@ def squat(t, d):
     depth = d.u(0.6, 1.0)
     out = {"pelvis_pitch": 35 * s * depth, "spine_flex": 8 * s}
     for side in "rl":
-        out |= {f"{side}_hip_flex": 95 * s * depth, f"{side}_knee": 125 * s * depth, f"{side}_hip_abd": 15 * s,
-                f"{side}_sh_flex": 80 * s * d.u(0.8, 1.1) + 5, f"{side}_elbow": 10 + 0 * t, f"{side}_sh_abd": 8 + 0 * t}
+        out |= {
+            f"{side}_hip_flex": 95 * s * depth,
+            f"{side}_knee": 125 * s * depth,
+            f"{side}_hip_abd": 15 * s,
+            f"{side}_sh_flex": 80 * s * d.u(0.8, 1.1) + 5,
+            f"{side}_elbow": 10 + 0 * t,
+            f"{side}_sh_abd": 8 + 0 * t,
+        }
     return out
 
 
@@ -275,40 +350,78 @@ def turn_in_place(t, d):
     total = d.sign() * d.u(120, 360) * DEG
     dur = t.max().clamp_min(1e-6)
     s = (t / dur).clamp(0, 1)
-    return {**_gait(t, d, 8, (0.8, 1.1)), "yaw": d.u(0, 2 * math.pi) + total * s * s * (3 - 2 * s), "neck_twist": 15 * torch.sign(total) + 0 * t}
+    return {
+        **_gait(t, d, 8, (0.8, 1.1)),
+        "yaw": d.u(0, 2 * math.pi) + total * s * s * (3 - 2 * s),
+        "neck_twist": 15 * torch.sign(total) + 0 * t,
+    }
 
 
 def stretch(t, d):
     s = _cycle(t, d.u(3.0, 5.0), d.u(0, 2 * math.pi), hold=0.4)
     f = d.u(0.25, 0.5)
-    out = {"spine_side": 22 * s * torch.sin(2 * math.pi * f * t), "chest_twist": 18 * s * torch.sin(2 * math.pi * f * t + 1.0),
-           "neck_flex": -15 * s}
+    out = {
+        "spine_side": 22 * s * torch.sin(2 * math.pi * f * t),
+        "chest_twist": 18 * s * torch.sin(2 * math.pi * f * t + 1.0),
+        "neck_flex": -15 * s,
+    }
     for side in "rl":
-        out |= {f"{side}_sh_flex": 10 + 150 * s * d.u(0.9, 1.05), f"{side}_sh_abd": 8 + 25 * s, f"{side}_elbow": 10 + 10 * s}
+        out |= {
+            f"{side}_sh_flex": 10 + 150 * s * d.u(0.9, 1.05),
+            f"{side}_sh_abd": 8 + 25 * s,
+            f"{side}_elbow": 10 + 10 * s,
+        }
     return out
 
 
 def box(t, d):
     f = d.u(0.6, 1.0)
     ph = d.u(0, 2 * math.pi)
-    punch = {"r": torch.relu(torch.sin(2 * math.pi * f * t + ph)) ** 3, "l": torch.relu(-torch.sin(2 * math.pi * f * t + ph)) ** 3}
+    punch = {
+        "r": torch.relu(torch.sin(2 * math.pi * f * t + ph)) ** 3,
+        "l": torch.relu(-torch.sin(2 * math.pi * f * t + ph)) ** 3,
+    }
     out = {"chest_twist": 25 * (punch["r"] - punch["l"]), "spine_flex": 10 + 0 * t}
     for side in "rl":
-        out |= {f"{side}_sh_flex": 45 + 45 * punch[side], f"{side}_elbow": 115 - 105 * punch[side], f"{side}_sh_abd": 15 + 0 * t,
-                f"{side}_sh_twist": -20 + 0 * t, f"{side}_knee": 20 + 0 * t, f"{side}_hip_flex": 12 + 0 * t, f"{side}_hip_abd": 10 + 0 * t}
+        out |= {
+            f"{side}_sh_flex": 45 + 45 * punch[side],
+            f"{side}_elbow": 115 - 105 * punch[side],
+            f"{side}_sh_abd": 15 + 0 * t,
+            f"{side}_sh_twist": -20 + 0 * t,
+            f"{side}_knee": 20 + 0 * t,
+            f"{side}_hip_flex": 12 + 0 * t,
+            f"{side}_hip_abd": 10 + 0 * t,
+        }
     return out
 
 
 def kick(t, d):
     s = _cycle(t, d.u(2.0, 3.2), d.u(0, 2 * math.pi), hold=0.2)
     side = "r" if bool(torch.rand((), generator=d.g) < 0.5) else "l"
-    return {f"{side}_hip_flex": 80 * s * d.u(0.8, 1.1), f"{side}_knee": 10 + 85 * torch.sin(math.pi * s),
-            "pelvis_pitch": -8 * s, "r_sh_abd": 30 + 15 * s, "l_sh_abd": 30 + 15 * s, "r_elbow": 40 + 0 * t, "l_elbow": 40 + 0 * t}
+    return {
+        f"{side}_hip_flex": 80 * s * d.u(0.8, 1.1),
+        f"{side}_knee": 10 + 85 * torch.sin(math.pi * s),
+        "pelvis_pitch": -8 * s,
+        "r_sh_abd": 30 + 15 * s,
+        "l_sh_abd": 30 + 15 * s,
+        "r_elbow": 40 + 0 * t,
+        "l_elbow": 40 + 0 * t,
+    }
 
 
 ACTIONS: dict[str, Callable[[torch.Tensor, _Draw], dict[str, torch.Tensor]]] = {
-    "Walk": walk, "WalkCircle": walk_circle, "SitStand": sit_stand, "PickUp": pick_up, "ReachPoint": reach_point,
-    "Wave": wave, "Phone": phone, "Squat": squat, "Turn": turn_in_place, "Stretch": stretch, "Box": box, "Kick": kick,
+    "Walk": walk,
+    "WalkCircle": walk_circle,
+    "SitStand": sit_stand,
+    "PickUp": pick_up,
+    "ReachPoint": reach_point,
+    "Wave": wave,
+    "Phone": phone,
+    "Squat": squat,
+    "Turn": turn_in_place,
+    "Stretch": stretch,
+    "Box": box,
+    "Kick": kick,
 }
 
 _RELAXED = {"r_sh_abd": 8.0, "l_sh_abd": 8.0, "r_elbow": 12.0, "l_elbow": 12.0, "r_knee": 3.0, "l_knee": 3.0}
@@ -372,6 +485,4 @@ def generate_world(
             act += [a] * frames
             seq.append(torch.arange(next_seq, next_seq + repetitions).repeat_interleave(len(t)))
             next_seq += repetitions
-    return Mocap(
-        positions=torch.cat(chunks).float(), subject=subj, action=act, sequence=torch.cat(seq), fps=fps
-    )
+    return Mocap(positions=torch.cat(chunks).float(), subject=subj, action=act, sequence=torch.cat(seq), fps=fps)

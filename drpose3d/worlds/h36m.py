@@ -6,6 +6,7 @@ positions in metres; ``data_2d_h36m_<name>.npz`` holds ``positions_2d``: subject
 pickled dicts inside .npy members, so they are read with :class:`RestrictedUnpickler`, which
 admits numpy arrays and dtypes and plain containers only.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,8 +27,10 @@ from drpose3d.pose.skeleton import H36M32_TO_17, NUM_JOINTS, bone_lengths
 DAMAGED: frozenset[tuple[str, str]] = frozenset({("S11", "Directions")})
 
 _ALLOWED = {
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
 }
 
 
@@ -38,7 +41,9 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         canonical = module.replace("numpy.core.", "numpy._core.", 1) if module.startswith("numpy.core.") else module
         if (canonical, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only numpy arrays and plain containers are allowed")
+            raise pickle.UnpicklingError(
+                f"refused to load {module}.{name}: only numpy arrays and plain containers are allowed"
+            )
         return getattr(importlib.import_module(canonical), name)
 
 
@@ -55,8 +60,9 @@ def read_npz_safely(path: str | Path) -> dict:
             for member in archive.namelist():
                 raw = io.BytesIO(archive.read(member))
                 version = np.lib.format.read_magic(raw)
-                shape, fortran, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                                         else np.lib.format.read_array_header_2_0)(raw)
+                shape, fortran, dtype = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )(raw)
                 key = member.removesuffix(".npy")
                 if dtype.hasobject:
                     value = RestrictedUnpickler(raw).load()
@@ -103,8 +109,15 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torc
             if (subject, action.split(" ")[0]) in DAMAGED:
                 continue
             where = f"{p3}: {subject}/{action}"
-            if not isinstance(world, np.ndarray) or world.ndim != 3 or world.shape[1:] != (32, 3) or world.dtype.kind != "f":
-                raise DataError(f"{where}: found {getattr(world, 'shape', type(world).__name__)}, expected (frames, 32, 3) floats")
+            if (
+                not isinstance(world, np.ndarray)
+                or world.ndim != 3
+                or world.shape[1:] != (32, 3)
+                or world.dtype.kind != "f"
+            ):
+                raise DataError(
+                    f"{where}: found {getattr(world, 'shape', type(world).__name__)}, expected (frames, 32, 3) floats"
+                )
             if not np.isfinite(world).all():
                 raise DataError(f"{where}: non-finite positions")
             cams = pos2d[subject].get(action)
@@ -114,9 +127,13 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torc
                 raise DataError(f"{p2}: {subject}/{action} has {len(cams)} cameras, expected {len(CAMERA_IDS)}")
             for c, kp in enumerate(cams):
                 if not isinstance(kp, np.ndarray) or kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
-                    raise DataError(f"{p2}: {subject}/{action} camera {c}: found {getattr(kp, 'shape', None)}, expected (frames, 17, 2)")
+                    raise DataError(
+                        f"{p2}: {subject}/{action} camera {c}: found {getattr(kp, 'shape', None)}, expected (frames, 17, 2)"
+                    )
                 if kp.shape[0] < world.shape[0]:
-                    raise DataError(f"{p2}: {subject}/{action} camera {c} has {kp.shape[0]} frames, fewer than the {world.shape[0]} of 3D")
+                    raise DataError(
+                        f"{p2}: {subject}/{action} camera {c} has {kp.shape[0]} frames, fewer than the {world.shape[0]} of 3D"
+                    )
                 if not np.isfinite(kp).all():
                     raise DataError(f"{p2}: {subject}/{action} camera {c}: non-finite keypoints")
             poses.append(torch.from_numpy(world[:, list(H36M32_TO_17)].astype(np.float32) * 1000))
@@ -126,7 +143,9 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torc
         raise DataError(f"{p3}: no usable clips")
     median = float(bone_lengths(torch.cat(poses)[::50]).median())
     if not PLAUSIBLE_BONE_MM[0] <= median <= PLAUSIBLE_BONE_MM[1]:
-        raise DataError(f"{p3}: median bone length {median / 1000:.3g} m after reading metres, expected 0.04-0.7 m (millimetres stored?)")
+        raise DataError(
+            f"{p3}: median bone length {median / 1000:.3g} m after reading metres, expected 0.04-0.7 m (millimetres stored?)"
+        )
     counts = torch.tensor([n for _, _, n in labels])
     clip = torch.arange(len(labels)).repeat_interleave(counts)
     subjects = np.array([s for s, _, _ in labels])[clip.numpy()]

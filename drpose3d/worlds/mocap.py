@@ -4,6 +4,7 @@ Keys: ``positions`` float (N, 17, 3) millimetres, world coordinates, z up, H36M-
 ``subject`` (N,) str or int; ``action`` (N,) str; optional ``sequence`` (N,) int marking
 clips; ``fps`` scalar. Extra keys are ignored. Files are opened with ``allow_pickle=False``.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -73,14 +74,22 @@ def load_mocap(path: str | Path) -> Mocap:
         raise DataError(f"{where}: not an .npz (zip) archive")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files if key in ("positions", "subject", "action", "sequence", "fps")}
+            arrays = {
+                key: archive[key]
+                for key in archive.files
+                if key in ("positions", "subject", "action", "sequence", "fps")
+            }
     except ValueError as err:
-        raise DataError(f"{where}: holds pickled Python objects, which are refused; store plain arrays ({err})") from None
+        raise DataError(
+            f"{where}: holds pickled Python objects, which are refused; store plain arrays ({err})"
+        ) from None
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise DataError(f"{where}: unreadable or truncated archive ({err})") from None
     for key in ("positions", "subject", "action", "fps"):
         if key not in arrays:
-            raise DataError(f"{where}: missing key '{key}' (expected positions, subject, action, fps; optional sequence)")
+            raise DataError(
+                f"{where}: missing key '{key}' (expected positions, subject, action, fps; optional sequence)"
+            )
 
     pos = arrays["positions"]
     if pos.dtype.kind != "f":
@@ -98,7 +107,9 @@ def load_mocap(path: str | Path) -> Mocap:
         if arr.shape != (n,):
             raise DataError(f"{where}: '{key}' has shape {arr.shape}, expected ({n},) to match positions")
         if arr.dtype.kind not in "UiuS" or (key == "action" and arr.dtype.kind not in "US"):
-            raise DataError(f"{where}: '{key}' has dtype {arr.dtype}, expected {'str or int' if key == 'subject' else 'str'}")
+            raise DataError(
+                f"{where}: '{key}' has dtype {arr.dtype}, expected {'str or int' if key == 'subject' else 'str'}"
+            )
         arr = arr.astype(str)
         if (np.char.strip(arr) == "").any():
             raise DataError(f"{where}: '{key}' has empty names in {int((np.char.strip(arr) == '').sum())} frame(s)")

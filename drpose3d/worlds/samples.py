@@ -4,6 +4,7 @@ A sample is one frame seen by one camera: camera-frame 3D (mm), distorted 2D pix
 its labels. Frames are subsampled by a stride within each clip (Human3.6M's 50 fps
 frames are highly redundant; the presets say which stride they use).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -95,7 +96,9 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
     world = mocap.positions[keep]
     subj, act, frame, seq = subj[keep], act[keep], frame[keep], seq[keep]
     if pose2d is not None and pose2d.shape[:2] != (len(mocap), len(CAMERA_IDS)):
-        raise DataError(f"2D has shape {tuple(pose2d.shape)}, expected ({len(mocap)}, {len(CAMERA_IDS)}, 17, 2) to match the mocap")
+        raise DataError(
+            f"2D has shape {tuple(pose2d.shape)}, expected ({len(mocap)}, {len(CAMERA_IDS)}, 17, 2) to match the mocap"
+        )
     if recentre:
         target = torch.stack([capture_centre(r.centre, r.optical_axis)[:2] for r in rigs]).float()
         n_seq = int(seq.max()) + 1
@@ -108,7 +111,9 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
     n_cam = len(CAMERA_IDS)
     cam3d = world_to_camera(world[:, None], rotation[subj], centre[subj])  # (N, C, 17, 3)
     if pose2d is None:
-        pose2d = project(cam3d, h36m_rig("S1").to("cpu", torch.float32))  # intrinsics: per camera, same for all subjects
+        pose2d = project(
+            cam3d, h36m_rig("S1").to("cpu", torch.float32)
+        )  # intrinsics: per camera, same for all subjects
     else:
         pose2d = pose2d[keep]
     if (cam3d[..., 2] <= 0).any():
@@ -117,10 +122,13 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
     return Samples(
         pose3d=cam3d.reshape(-1, *cam3d.shape[2:]),
         pose2d=pose2d.reshape(-1, *pose2d.shape[2:]),
-        subject=expand(subj), action=expand(act),
+        subject=expand(subj),
+        action=expand(act),
         camera=torch.arange(n_cam).repeat(len(world)),
-        sequence=expand(seq), frame=expand(frame),
-        subject_names=subject_names, action_names=action_names,
+        sequence=expand(seq),
+        frame=expand(frame),
+        subject_names=subject_names,
+        action_names=action_names,
     )
 
 

@@ -4,6 +4,7 @@ A data spec is ``synthetic``, ``mocap:FILE`` or ``h36m:DIR[:KEYPOINTS]`` (VideoP
 KEYPOINTS picks ``data_2d_h36m_<KEYPOINTS>.npz``, default ``gt``). The dataset label written
 beside every result names it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]
     if set(PROTOCOL1_TRAIN + PROTOCOL1_TEST) <= set(subjects):
         return PROTOCOL1_TRAIN, PROTOCOL1_TEST
     if len(subjects) < 3:
-        raise DataError(f"the data has subjects {subjects}; at least 3 are needed to train and test on different people")
+        raise DataError(
+            f"the data has subjects {subjects}; at least 3 are needed to train and test on different people"
+        )
     return tuple(subjects[:-2]), tuple(subjects[-2:])
 
 
@@ -49,7 +52,11 @@ def choose_split(subjects: list[str], options: str, spec: str) -> tuple[tuple[st
         unknown = sorted(set(names) - set(subjects))
         if unknown:
             raise DataError(f"data {spec!r}: unknown subject(s) {unknown}; the data has {subjects}")
-        train, test = (names, tuple(s for s in test if s not in names)) if key == "train" else (tuple(s for s in train if s not in names), names)
+        train, test = (
+            (names, tuple(s for s in test if s not in names))
+            if key == "train"
+            else (tuple(s for s in train if s not in names), names)
+        )
     if not train or not test or set(train) & set(test):
         raise DataError(f"data {spec!r}: train {list(train)} and test {list(test)} must be non-empty and disjoint")
     return train, test
@@ -72,9 +79,14 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
     elif kind == "h36m" and arg:
         directory, _, keypoints = arg.partition(":")
         mocap, views = load_h36m(directory, keypoints or "gt")
-        label, samples = f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""), build_samples(mocap, preset.stride, pose2d=views)
+        label, samples = (
+            f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""),
+            build_samples(mocap, preset.stride, pose2d=views),
+        )
     else:
-        raise DataError(f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=..")
+        raise DataError(
+            f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=.."
+        )
     train, test = choose_split(mocap.subjects, options, spec)
     detected = kind == "h36m" and (keypoints or "gt") != "gt"
     return World(label + (f"?{options}" if options else ""), mocap, samples, train, test, detected)
