@@ -13,12 +13,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: book test clean
+.PHONY: book test test-quick lint clean
 book: $(VENV)/.installed
 	$(BIN)/drpose3d reproduce --preset $(PRESET) --out $(OUT)
 
-test: $(VENV)/.installed
+# everything CI runs: the linter, the formatter's check and every test
+test: lint
 	$(BIN)/python -m pytest -q
+
+# the tests without the slow ones (end-to-end runs, DDP, the benchmark): seconds, while editing
+test-quick: lint
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(OUT) _build

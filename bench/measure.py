@@ -19,22 +19,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from drpose3d.worlds.augment import CameraPrior, rig_cameras, camera_prior, sample_virtual_cameras
-from drpose3d.pose.camera import project, world_to_camera
 from drpose3d.fileio import write_text_atomic
-from drpose3d.stages.dpnet import batch_loss
-from drpose3d.pose.metrics import p_mpjpe
 from drpose3d.models.dpnet import Lifter, LifterConfig
+from drpose3d.pose.camera import project, world_to_camera
+from drpose3d.pose.metrics import p_mpjpe
 from drpose3d.pose.ranking import ranking_matrix
 from drpose3d.run import resolve_device
+from drpose3d.stages.dpnet import batch_loss
 from drpose3d.train import TrainConfig, fit
+from drpose3d.worlds.augment import CameraPrior, camera_prior, rig_cameras, sample_virtual_cameras
 
 
 def _sync(device: torch.device) -> None:
@@ -116,7 +116,7 @@ def bench_trainer_options(cfg: LifterConfig, batch: int, samples: int, device: t
             model, data, batch_loss, train_cfg, 0, device, desc="bench"
         )
     seconds = _timed_side_by_side(list(runs.values()), device, 2)
-    return {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds)}
+    return {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds, strict=True)}
 
 
 def multiply_adds(model: nn.Module) -> int:
@@ -211,9 +211,9 @@ def bench_p_mpjpe(n: int, device: torch.device) -> dict:
 
 
 def _image_inputs(n: int, resolution: int):
-    from drpose3d.worlds.samples import build_samples
-    from drpose3d.worlds.generated import generate_world
     from drpose3d.images.render import clothing
+    from drpose3d.worlds.generated import generate_world
+    from drpose3d.worlds.samples import build_samples
 
     mocap = generate_world(subjects=("S1",), actions=("Walk",), repetitions=1, duration_s=max(1.0, n / 200), fps=50)
     s = build_samples(mocap).select(torch.arange(n))
@@ -221,8 +221,8 @@ def _image_inputs(n: int, resolution: int):
 
 
 def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -> dict:
-    from drpose3d.pose.camera import h36m_rig
     from drpose3d.images.render import render
+    from drpose3d.pose.camera import h36m_rig
 
     s, colour = _image_inputs(n, 64)
     rig = h36m_rig("S1").to(device, torch.float32).index(s.camera.to(device))
@@ -238,14 +238,14 @@ def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -
 
 def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
     """One epoch of the real training functions (augmentation included) on `n` rendered crops."""
-    from drpose3d.models.hourglass import HourglassConfig
-    from drpose3d.stages.pose2d import train_hourglass
-    from drpose3d.images.sets import ImageSet
-    from drpose3d.models.prcnn import PRCNNConfig
-    from drpose3d.stages.prcnn import train_prcnn
     from drpose3d.images.render import render, to_crop
+    from drpose3d.images.sets import ImageSet
+    from drpose3d.models.hourglass import HourglassConfig
+    from drpose3d.models.prcnn import PRCNNConfig
     from drpose3d.pose.camera import h36m_rig
     from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+    from drpose3d.stages.pose2d import train_hourglass
+    from drpose3d.stages.prcnn import train_prcnn
 
     s, colour = _image_inputs(n, resolution)
     rig = h36m_rig("S1").to("cpu", torch.float32).index(s.camera)
@@ -261,9 +261,8 @@ def bench_cnn_training(n: int, resolution: int, device: torch.device) -> dict:
             "heatmaps": torch.zeros(n, 16, resolution // 2, resolution // 2, dtype=torch.uint8),
         }
         cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, optimizer="sgd")
-        seconds = _timed(
-            lambda: train_prcnn(tensors, PRCNNConfig(depth, True, width), cfg, 0, device), device, warmup=False
-        )
+        prcnn = PRCNNConfig(depth, True, width)
+        seconds = _timed(lambda t=tensors, p=prcnn, c=cfg: train_prcnn(t, p, c, 0, device), device, warmup=False)
         out[f"{name}_images_s"] = n / seconds
     hg = HourglassConfig(stacks=2, channels=32, depth=3)
     seconds = _timed(
@@ -364,9 +363,10 @@ def report(result: dict) -> str:
     """The figures as a plain-text table, each beside its goal with met / not met."""
     gpu = result["machine"]["device"].startswith("cuda")
     lines = [f"machine: {result['machine']}", ""]
-    row = lambda name, value, goal, ok: lines.append(
-        f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}"
-    )
+
+    def row(name, value, goal, ok):
+        return lines.append(f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}")
+
     for lift in result["lifting"]:
         label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
         speed = f"{lift['speedup']:.2f}x ({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})"

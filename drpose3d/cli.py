@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 from drpose3d import __version__
 from drpose3d.errors import DataError, RunError
@@ -64,9 +63,9 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from drpose3d.worlds.mocap import save_mocap
-    from drpose3d.worlds.generated import generate_world
     from drpose3d.presets import get_preset
+    from drpose3d.worlds.generated import generate_world
+    from drpose3d.worlds.mocap import save_mocap
 
     if not args.out.endswith(".npz"):
         raise DataError(f"--out is {args.out!r}, expected a path ending in .npz")

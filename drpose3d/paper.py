@@ -12,9 +12,9 @@ instead of leaving a page blank.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
 
 
 @dataclass(frozen=True)

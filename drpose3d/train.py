@@ -3,8 +3,8 @@ per-epoch atomic checkpoints that resume exactly (model, optimiser, scheduler, R
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import torch
 import torch.distributed as dist
@@ -154,4 +154,4 @@ def predict(
     for i in range(0, n, batch_size):
         out = fn(model, {k: v[i : i + batch_size].to(device) for k, v in tensors.items()})
         outs.append(tuple(t.cpu() for t in out) if isinstance(out, tuple) else out.cpu())
-    return tuple(map(torch.cat, zip(*outs))) if isinstance(outs[0], tuple) else torch.cat(outs)
+    return tuple(map(torch.cat, zip(*outs, strict=True))) if isinstance(outs[0], tuple) else torch.cat(outs)

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from drpose3d.pose.camera import h36m_rig, project, world_to_camera
-from drpose3d.worlds.generated import generate_world
 from drpose3d.pose.skeleton import H36M32_TO_17
+from drpose3d.worlds.generated import generate_world
 
 # the benchmark lives beside the package (bench/measure.py), not in it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -38,7 +38,7 @@ def write_videopose3d(
     for s in subjects:
         pos3d[s], pos2d[s] = {}, {}
         rig = h36m_rig(s).to("cpu", torch.float32)
-        for new, old in zip(actions, ("Walk", "Wave")):
+        for new, old in zip(actions, ("Walk", "Wave"), strict=True):
             mask = torch.from_numpy((world.subject == s) & (world.action == old))
             p = world.positions[mask]
             p = torch.cat((p, p[-1:].expand(frames_2d_extra, -1, -1)))  # 2D files may run longer than 3D

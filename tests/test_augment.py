@@ -5,6 +5,9 @@ import math
 import pytest
 import torch
 
+from drpose3d.pose.camera import capture_centre, world_to_camera
+from drpose3d.pose.ranking import ranking_matrix
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.worlds.augment import (
     AugmentConfig,
     camera_prior,
@@ -17,11 +20,8 @@ from drpose3d.worlds.augment import (
     virtual_samples,
     world_poses,
 )
-from drpose3d.pose.camera import capture_centre, world_to_camera
-from drpose3d.worlds.samples import build_samples
 from drpose3d.worlds.generated import generate_world
-from drpose3d.pose.ranking import ranking_matrix
-from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+from drpose3d.worlds.samples import build_samples
 
 
 def test_eq7_recovers_a_known_centre_from_noisy_axes():
@@ -151,8 +151,8 @@ def test_virtual_samples_are_consistent_views(samples):
     assert 0.9 * 2 * len(samples) <= len(virtual) <= 2 * len(samples)
     assert (virtual.camera == -1).all() and (virtual.pose3d[..., 2] > 500).all()
     # each virtual pose is its source's world pose moved rigidly: all joint-to-joint distances kept
-    src = {(int(q), int(f)): k for k, (q, f) in enumerate(zip(samples.sequence, samples.frame))}
-    source = torch.tensor([src[(int(q), int(f))] for q, f in zip(virtual.sequence, virtual.frame)])
+    src = {(int(q), int(f)): k for k, (q, f) in enumerate(zip(samples.sequence, samples.frame, strict=True))}
+    source = torch.tensor([src[(int(q), int(f))] for q, f in zip(virtual.sequence, virtual.frame, strict=True)])
     assert torch.allclose(
         torch.cdist(virtual.pose3d, virtual.pose3d), torch.cdist(samples.pose3d, samples.pose3d)[source], atol=0.05
     )

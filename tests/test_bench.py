@@ -5,11 +5,10 @@ import math
 import sys
 import time
 
+import torch
+from measure import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
 from torch import nn
 
-import torch
-
-from measure import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
 from drpose3d.cli import main
 
 
@@ -26,7 +25,9 @@ def test_side_by_side_timing_interleaves_rounds_and_keeps_each_best():
         while time.perf_counter() < end:
             pass
 
-    fast = lambda: calls.append("fast")
+    def fast():
+        return calls.append("fast")
+
     best_slow, best_fast = _timed_side_by_side([slow, fast], torch.device("cpu"), repeat=2)
     assert calls == ["slow", "fast"] * 3  # one warm-up round, then two timed rounds in turn
     assert 0.1 <= best_slow < 0.2 and best_fast < best_slow  # the best round (0.1 s), not the first or the mean

@@ -86,9 +86,9 @@ def test_hourglass_stacks_and_decoding():
 
 
 def test_detection_reduces_each_batch_as_the_whole_float_set_would():
-    from drpose3d.stages.pose2d import detect
-    from drpose3d.images.sets import ImageSet
     from drpose3d.images.render import from_crop
+    from drpose3d.images.sets import ImageSet
+    from drpose3d.stages.pose2d import detect
 
     torch.manual_seed(0)
     model = StackedHourglass(stacks=1, channels=8, joints=16, depth=2).eval()

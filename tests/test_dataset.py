@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.pose.camera import h36m_rig, project, world_to_camera
-from drpose3d.worlds.samples import build_samples, protocol_split
 from drpose3d.errors import DataError
-from drpose3d.worlds.mocap import Mocap
+from drpose3d.pose.camera import h36m_rig, project, world_to_camera
 from drpose3d.worlds.generated import generate_world
+from drpose3d.worlds.mocap import Mocap
+from drpose3d.worlds.samples import build_samples, protocol_split
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,8 @@ def test_recentre_brings_far_mocap_into_view(mocap):
 
 
 def test_subject_split_chosen_in_the_data_spec(tmp_path):
-    from drpose3d.worlds.mocap import save_mocap
     from drpose3d.presets import get_preset
+    from drpose3d.worlds.mocap import save_mocap
     from drpose3d.worlds.spec import load_world
 
     m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.4, fps=25)

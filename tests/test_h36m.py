@@ -6,15 +6,14 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-
-from drpose3d.worlds.samples import build_samples
-from drpose3d.worlds.h36m import load_h36m, read_npz_safely
-from drpose3d.errors import DataError
-from drpose3d.presets import get_preset
-from drpose3d.pose.skeleton import HOURGLASS_JOINTS
-from drpose3d.worlds.spec import load_world
-
 from conftest import write_videopose3d
+
+from drpose3d.errors import DataError
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+from drpose3d.presets import get_preset
+from drpose3d.worlds.h36m import load_h36m, read_npz_safely
+from drpose3d.worlds.samples import build_samples
+from drpose3d.worlds.spec import load_world
 
 
 class _Payload:
@@ -128,9 +127,9 @@ def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
     import shutil
     from types import SimpleNamespace
 
-    from drpose3d.worlds.samples import projected_2d
     from drpose3d.cache import Cache
     from drpose3d.stages.pipeline import Context
+    from drpose3d.worlds.samples import projected_2d
 
     d = tmp_path / "h36m"
     shutil.copytree(h36m_dir, d)

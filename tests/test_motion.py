@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from drpose3d.pose.skeleton import bone_lengths
 from drpose3d.worlds.generated import (
     ACTIONS,
     ANKLE_HEIGHT_MM,
@@ -14,7 +15,6 @@ from drpose3d.worlds.generated import (
     make_body,
     soft_clamp,
 )
-from drpose3d.pose.skeleton import bone_lengths
 
 
 @pytest.fixture(scope="module")

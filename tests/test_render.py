@@ -1,9 +1,9 @@
 import torch
 
-from drpose3d.pose.camera import Cameras, h36m_rig, project
-from drpose3d.worlds.samples import build_samples
-from drpose3d.worlds.generated import generate_world
 from drpose3d.images.render import clothing, render, to_crop
+from drpose3d.pose.camera import Cameras, h36m_rig, project
+from drpose3d.worlds.generated import generate_world
+from drpose3d.worlds.samples import build_samples
 
 RED, BLUE = torch.tensor([1.0, 0, 0]), torch.tensor([0, 0, 1.0])
 

@@ -8,9 +8,9 @@ import sys
 import nbformat
 import pytest
 
+from drpose3d.book.notebooks import run_notebooks
 from drpose3d.cli import main
 from drpose3d.worlds.mocap import load_mocap
-from drpose3d.book.notebooks import run_notebooks
 
 
 def _cli(*args):
@@ -52,7 +52,9 @@ def test_results_json_schema_and_values(synthetic_run):
 
 @pytest.mark.slow
 def test_protocol_notebooks_share_their_runs(synthetic_run):
-    load = lambda n: json.loads((synthetic_run / "results" / f"{n}.json").read_text())
+    def load(n):
+        return json.loads((synthetic_run / "results" / f"{n}.json").read_text())
+
     t2, f5b, f4, f7 = (
         load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative")
     )
@@ -67,7 +69,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     for name in t2rows:  # P2 (after Procrustes) never exceeds P1 for the same models
         if name.endswith("_p2"):
             p1 = t2rows[name[:-1] + "1"]
-            assert all(a <= b + 1e-6 for a, b in zip(t2rows[name]["values"], p1["values"]))
+            assert all(a <= b + 1e-6 for a, b in zip(t2rows[name]["values"], p1["values"], strict=True))
             assert set(t2rows[name]["per_action"]) == set(p1["per_action"])
     f5 = {r["name"]: r for r in f5b["rows"]}
     assert list(f5) == ["full", "no_rank", "no_depthnet", "aug_gt_only", "no_aug", "no_rank_no_aug"]
@@ -80,7 +82,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 12.53
     base, ours = f4rows["baseline_RWrist"]["values"], f4rows["ours_RWrist"]["values"]
     assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx(
-        [100 * (b - o) / b for b, o in zip(base, ours)], abs=1e-3
+        [100 * (b - o) / b for b, o in zip(base, ours, strict=True)], abs=1e-3
     )
     r2d = {r["name"]: r for r in load("ranking_to_depth")["rows"]}
     t1 = {r["name"]: r for r in load("table1_upper_bound")["rows"]}

@@ -47,7 +47,7 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
     resumed = Lifter(LifterConfig(width=32))  # different init: the checkpoint must overwrite it
     losses = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"))
     assert len(losses) == 4
-    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values()):
+    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 

@@ -13,7 +13,6 @@ from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
 from drpose3d.book.results import make_row, write_results
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
-from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
 from drpose3d.pose.camera import CAMERA_IDS
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
@@ -21,6 +20,7 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
 from drpose3d.stages.pipeline import Context, open_context
+from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
 from drpose3d.worlds.samples import HELD_OUT_CAMERA, rig_for
 
 _HG = list(HOURGLASS_JOINTS)
@@ -150,7 +150,7 @@ def ranking_noise(ctx: Context) -> Findings:
         ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, s, threshold) for s in ctx.run.seeds]
         runs = [
             ctx.gt2d_lifter(dpnet, s, splits(r), r.key, f"threshold {threshold:g} seed {s}")
-            for s, r in zip(ctx.run.seeds, ranked)
+            for s, r in zip(ctx.run.seeds, ranked, strict=True)
         ]
         rows.append(
             make_row(

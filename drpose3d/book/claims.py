@@ -11,10 +11,11 @@ and a claim is never called reproduced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from drpose3d.book.results import load_results
 from drpose3d.paper import (
     FIG5A,
     FIG5B,
@@ -31,7 +32,6 @@ from drpose3d.paper import (
     table2_row,
 )
 from drpose3d.pose.metrics import mean_ci95
-from drpose3d.book.results import load_results
 
 REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
     "reproduced",
@@ -54,7 +54,7 @@ class Claim:
 
 def _diff(nb: str, a: str, b: str) -> Callable[[dict], list[float]]:
     """Per-seed a - b of two rows of one notebook."""
-    return lambda r: [x - y for x, y in zip(r[nb][a]["values"], r[nb][b]["values"])]
+    return lambda r: [x - y for x, y in zip(r[nb][a]["values"], r[nb][b]["values"], strict=True)]
 
 
 def _row(nb: str, name: str) -> Callable[[dict], list[float]]:
@@ -65,12 +65,12 @@ def _gap(r: dict) -> list[float]:
     """(P3 - P1) of DRPose3D minus (P3 - P1) of the baseline, per seed."""
     t = r[T2]
     rows = [t[table2_row(arm, k)]["values"] for arm in (Arm.OURS, Arm.BASELINE) for k in (3, 1)]
-    return [(o3 - o1) - (b3 - b1) for o3, o1, b3, b1 in zip(*rows)]
+    return [(o3 - o1) - (b3 - b1) for o3, o1, b3, b1 in zip(*rows, strict=True)]
 
 
 def _worst_of(*parts: Callable[[dict], list[float]]) -> Callable[[dict], list[float]]:
     """A claim made of several comparisons (all must hold): per seed, the least favourable one."""
-    return lambda r: [min(v) for v in zip(*(p(r) for p in parts))]
+    return lambda r: [min(v) for v in zip(*(p(r) for p in parts), strict=True)]
 
 
 T1, F5A, F5B, T2, F6, R2D = (
@@ -183,6 +183,7 @@ CLAIMS: tuple[Claim, ...] = (
             for t, s in zip(
                 _diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN)(r),
                 _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN)(r),
+                strict=True,
             )
         ],
     ),

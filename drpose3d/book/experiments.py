@@ -5,9 +5,9 @@ schema and returns that dict; :func:`experiment` is their shared opening and clo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Callable
 
 import torch
 
@@ -120,7 +120,7 @@ def table1_upper_bound(ctx: Context) -> Findings:
         (Table1.PRED_RANK_VS_NO_RANK, Table1.GT2D_PRED_RANK),
     ):
         base = runs[Table1.GT2D_NO_RANK]
-        change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base)]
+        change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
         rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
     extra = {
         "samples": {"train": len(ctx.train), "test": len(ctx.test)},
@@ -231,7 +231,7 @@ def fig4_per_joint(ctx: Context) -> Findings:
     gain = torch.tensor(
         [
             [100 * (b["per_joint"][j] - o["per_joint"][j]) / b["per_joint"][j] for j in range(1, len(JOINT_NAMES))]
-            for b, o in zip(base, ours)
+            for b, o in zip(base, ours, strict=True)
         ]
     )
     for joint, paper in FIG4_GAIN_PCT.values.items():

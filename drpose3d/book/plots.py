@@ -12,14 +12,14 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import torch
 from plotly.io._base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
-import torch
 
 from drpose3d.paper import ROW_LABELS
-from drpose3d.worlds.augment import CameraPrior
 from drpose3d.pose.camera import CAMERA_IDS, Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
+from drpose3d.worlds.augment import CameraPrior
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 
@@ -76,7 +76,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
                 name="cameras",
             )
         )
-        for ci, ai in zip(c, a):
+        for ci, ai in zip(c, a, strict=True):
             seg = torch.stack((ci, ci + 1500 * ai))
             fig.add_trace(
                 go.Scatter3d(
@@ -208,7 +208,8 @@ def camera_sphere(prior: CameraPrior, train: Cameras, held_out: Cameras, virtual
         )
         tips = pos + axis_mm * ax
         xs, ys, zs = (
-            [v for a, b in zip(pos[:, k].tolist(), tips[:, k].tolist()) for v in (a, b, None)] for k in range(3)
+            [v for a, b in zip(pos[:, k].tolist(), tips[:, k].tolist(), strict=True) for v in (a, b, None)]
+            for k in range(3)
         )
         fig.add_trace(
             go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line={"color": colour, "width": 2}, showlegend=False)

@@ -6,13 +6,13 @@ import json
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpose3d.fileio import write_text_atomic
-from drpose3d.pose.metrics import mean_ci95
 from drpose3d.paper import ROW_LABELS
+from drpose3d.pose.metrics import mean_ci95
 from drpose3d.run import Run
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def write_results(
         "preset": run.preset.name,
         "seeds": list(run.seeds) if seeds is None else seeds,
         "rows": rows,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": run.package_version,
         "wall_s": round(time.time() - started, 1),
         "commit": run.commit,

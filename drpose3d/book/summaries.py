@@ -24,7 +24,20 @@ from drpose3d.pose.metrics import mean_ci95
 
 def paired_difference(a: dict, b: dict) -> tuple[float, tuple[float, float] | None]:
     """Mean and t-interval of the per-seed difference a - b (same seeds, paired)."""
-    return mean_ci95([x - y for x, y in zip(a["values"], b["values"])])
+    return mean_ci95([x - y for x, y in zip(a["values"], b["values"], strict=True)])
+
+
+def _ci(row: dict) -> tuple[float, float] | None:
+    return tuple(row["ci95"]) if row["ci95"] else None
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _p3_minus_p1(by: dict, arm: Arm) -> list[float]:
+    """Per seed, an arm's protocol #3 error minus its protocol #1 error (the cross-view gap)."""
+    return [p3 - p1 for p3, p1 in zip(by[table2_row(arm, 3)]["values"], by[table2_row(arm, 1)]["values"], strict=True)]
 
 
 def interval_words(mean: float, ci: tuple[float, float] | None, unit: str) -> str:
@@ -56,11 +69,12 @@ def table1_summary(result: dict) -> str:
     if pred:
         extra += (
             f" With PRCNN-predicted ranking the error is {by[Table1.GT2D_PRED_RANK]['mean']:.1f} mm, a change of "
-            f"{interval_words(pred['mean'], tuple(pred['ci95']) if pred['ci95'] else None, '%')} against the paper's {pred['paper']:.1f} %."
+            f"{interval_words(pred['mean'], _ci(pred), '%')} against the paper's {pred['paper']:.1f} %."
         )
+    none, gt = by[Table1.GT2D_NO_RANK]["mean"], by[Table1.GT2D_GT_RANK]["mean"]
     return (
         f"On **{result['dataset']}** data with the **{result['preset']}** preset ({len(result['seeds'])} seeds), "
-        f"ground-truth ranking {sign} MPJPE from {by[Table1.GT2D_NO_RANK]['mean']:.1f} to {by[Table1.GT2D_GT_RANK]['mean']:.1f} mm, "
+        f"ground-truth ranking {sign} MPJPE from {none:.1f} to {gt:.1f} mm, "
         f"a relative change of {drop['mean']:.1f} % (95 % CI {ci[0]:.1f} to {ci[1]:.1f} %) against the paper's "
         f"{drop['paper']:.1f} % on Human3.6M; {verdict}." + extra
         if ci
@@ -73,11 +87,16 @@ def fig5a_summary(result: dict) -> str:
     heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
     r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
     r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
+    paper, paper_heat = (
+        FIG5A[Fig5a.PRCNN_RESNET34],
+        FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
+    )
     return (
         f"On **{result['dataset']}** ({result['preset']} preset), PRCNN with ResNet-34 and heatmaps ranks "
-        f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {FIG5A[Fig5a.PRCNN_RESNET34]} % on Human3.6M). Heatmaps change accuracy by "
-        f"{interval_words(*heat, 'points')} against the paper's {FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS]:+.2f}. ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; "
-        f"ResNet-34 minus ResNet-50: {interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both)."
+        f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {paper} % on Human3.6M). "
+        f"Heatmaps change accuracy by {interval_words(*heat, 'points')} against the paper's {paper_heat:+.2f}. "
+        f"ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; ResNet-34 minus ResNet-50: "
+        f"{interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both)."
     )
 
 
@@ -87,8 +106,9 @@ def fig6_summary(result: dict) -> str:
     holds = ci is not None and ci[0] > 0
     return (
         f"On **{result['dataset']}** ({result['preset']} preset): the two shoulders are ranked correctly "
-        f"{by[Fig6.PAIR_SHOULDERS]['mean']:.1f} % of the time (paper {FIG6[Fig6.PAIR_SHOULDERS]} %), right hip vs spine "
-        f"{by[Fig6.PAIR_RHIP_SPINE]['mean']:.1f} %. Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
+        f"{by[Fig6.PAIR_SHOULDERS]['mean']:.1f} % of the time (paper {FIG6[Fig6.PAIR_SHOULDERS]} %), "
+        f"right hip vs spine {by[Fig6.PAIR_RHIP_SPINE]['mean']:.1f} %. "
+        f"Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
         + (
             "so torso pairs are the hardest here, as the paper observes."
             if holds
@@ -122,20 +142,19 @@ def _table2_effect(by: dict, a: Arm, pa: int, b: Arm, pb: int) -> str:
 
 def table2_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    gap = {
-        arm: {"values": [p3 - p1 for p3, p1 in zip(by[table2_row(arm, 3)]["values"], by[table2_row(arm, 1)]["values"])]}
-        for arm in (Arm.BASELINE, Arm.OURS)
-    }
+    gap = {arm: {"values": _p3_minus_p1(by, arm)} for arm in (Arm.BASELINE, Arm.OURS)}
     gap_mean, gap_ci = paired_difference(gap[Arm.OURS], gap[Arm.BASELINE])
     paper_gap = _paper_diff(Arm.OURS, 3, Arm.OURS, 1) - _paper_diff(Arm.BASELINE, 3, Arm.BASELINE, 1)
     lines = [
-        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and PRCNN rankings), "
-        "paired differences per seed:",
+        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
+        "PRCNN rankings), paired differences per seed:",
         f"- protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)};",
         f"- protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)};",
         f"- protocol #3, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 3, Arm.BASELINE, 3)};",
-        f"- protocol #3, augmentation (DRPose3D − w/o augmentation): {_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)};",
-        f"- the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: {interval_words(gap_mean, gap_ci, 'mm')} "
+        "- protocol #3, augmentation (DRPose3D − w/o augmentation): "
+        f"{_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)};",
+        "- the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: "
+        f"{interval_words(gap_mean, gap_ci, 'mm')} "
         f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}.",
     ]
     return "\n".join(lines)
@@ -153,7 +172,8 @@ def fig5b_summary(result: dict) -> str:
     }
     lines = [
         f"On **{result['dataset']}** ({result['preset']} preset, protocol #3, {len(result['seeds'])} seeds), "
-        f"the full model reaches {by[Fig5b.FULL]['mean']:.1f} mm (paper {FIG5B[Fig5b.FULL]}). Each ablation minus the full model, paired by seed:"
+        f"the full model reaches {by[Fig5b.FULL]['mean']:.1f} mm (paper {FIG5B[Fig5b.FULL]}). "
+        "Each ablation minus the full model, paired by seed:"
     ]
     lines += [
         f"- {label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])};"
@@ -164,14 +184,16 @@ def fig5b_summary(result: dict) -> str:
 
 def fig4_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    gains = sorted(zip(result["gain_pct"], result["joints"]), reverse=True)
+    gains = sorted(zip(result["gain_pct"], result["joints"], strict=True), reverse=True)
     g, t = by[Fig4.GAINERS_MINUS_REST], by[Fig4.THORAX_MINUS_REST]
-    g_ci, t_ci = (tuple(r["ci95"]) if r["ci95"] else None for r in (g, t))
+    g_ci, t_ci = _ci(g), _ci(t)
     w, th = by[fig4_row("gain_pct", "RWrist")], by[fig4_row("gain_pct", "Thorax")]
+    most, least = (", ".join(f"{n} ({v:.1f} %)" for v, n in part) for part in (gains[:3], gains[-3:]))
     return (
-        f"On **{result['dataset']}** ({result['preset']} preset), DRPose3D's relative error drop over the baseline is largest for "
-        f"{', '.join(f'{n} ({v:.1f} %)' for v, n in gains[:3])} and smallest for {', '.join(f'{n} ({v:.1f} %)' for v, n in gains[-3:])}; "
-        f"right wrist {w['mean']:.1f} % (paper {FIG4_GAIN_PCT['RWrist']} % as printed), thorax {th['mean']:.1f} % (paper {FIG4_GAIN_PCT['Thorax']} % as printed). "
+        f"On **{result['dataset']}** ({result['preset']} preset), DRPose3D's relative error drop over the baseline "
+        f"is largest for {most} and smallest for {least}; right wrist {w['mean']:.1f} % (paper "
+        f"{FIG4_GAIN_PCT['RWrist']} % as printed), thorax {th['mean']:.1f} % "
+        f"(paper {FIG4_GAIN_PCT['Thorax']} % as printed). "
         f"Elbows, wrists and feet minus the other joints: {interval_words(g['mean'], g_ci, 'points')} "
         f"({direction_words(g['mean'], g_ci, 1.0)}: the paper says they gain most). "
         f"Thorax minus the other joints: {interval_words(t['mean'], t_ci, 'points')} "
@@ -181,10 +203,13 @@ def fig4_summary(result: dict) -> str:
 
 def ranking_to_depth_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
+    depthnet, sort, borda = (
+        by[r]["mean"]
+        for r in (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.MPJPE_BORDA)
+    )
     words = [
-        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, PRCNN rankings): "
-        f"DepthNet {by[RankingToDepth.MPJPE_DEPTHNET]['mean']:.1f} mm, topological sort {by[RankingToDepth.MPJPE_TOPOLOGICAL]['mean']:.1f} mm, "
-        f"Borda {by[RankingToDepth.MPJPE_BORDA]['mean']:.1f} mm."
+        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, "
+        f"PRCNN rankings): DepthNet {depthnet:.1f} mm, topological sort {sort:.1f} mm, Borda {borda:.1f} mm."
     ]
     for other in ("topological", "borda"):
         mean, ci = paired_difference(by[RankingToDepth.MPJPE_DEPTHNET], by[f"mpjpe_{other}"])
@@ -207,11 +232,11 @@ def ranking_noise_summary(result: dict) -> str:
     eps = [r for r in result["rows"] if r["name"].startswith("eps_")]
     clean, worst = flips[0], flips[-1]
     mean, ci = paired_difference(worst, clean)
-    acc = lambda r: sum(r["ranking_accuracy"]) / len(r["ranking_accuracy"])
     lo, hi = min(eps, key=lambda r: r["mean"]), max(eps, key=lambda r: r["mean"])
     return (
         f"On **{result['dataset']}** ({result['preset']} preset): with exact ground-truth ranking DPNet reaches "
-        f"{clean['mean']:.1f} mm; at {acc(worst):.0f} % ranking accuracy (half the entries flipped) "
+        f"{clean['mean']:.1f} mm; at {_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
+        "(half the entries flipped) "
         f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
         f"{eps[0]['name'][4:]} to {eps[-1]['name'][4:]}, MPJPE ranges from {lo['mean']:.1f} mm ({lo['name'][4:]}) to "
         f"{hi['mean']:.1f} mm ({hi['name'][4:]}); the preset uses ε = {result['eps_mm']:g} mm."
@@ -223,11 +248,10 @@ def _threshold_words(result: dict) -> str:
     rows = [r for r in result["rows"] if r["name"].startswith("threshold_")]
     if not rows:
         return ""
-    mean = lambda values: sum(values) / len(values)
     best, worst = min(rows, key=lambda r: r["mean"]), max(rows, key=lambda r: r["mean"])
     return (
         f" Discretising PRCNN's P at thresholds {rows[0]['name'][10:]} to {rows[-1]['name'][10:]} moves its pairwise "
-        f"accuracy from {mean(rows[0]['ranking_accuracy']):.1f} % to {mean(rows[-1]['ranking_accuracy']):.1f} % "
+        f"accuracy from {_mean(rows[0]['ranking_accuracy']):.1f} % to {_mean(rows[-1]['ranking_accuracy']):.1f} % "
         f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {best['name'][10:]}) and {worst['mean']:.1f} mm "
         f"(t = {worst['name'][10:]}); the preset uses t = {result['rank_threshold']:g}."
     )

@@ -70,7 +70,10 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, width: int, dropout: float):
         super().__init__()
-        layer = lambda: [nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), Dropout(dropout)]
+
+        def layer():
+            return [nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), Dropout(dropout)]
+
         self.body = nn.Sequential(*layer(), *layer())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

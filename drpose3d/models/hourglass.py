@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class StackedHourglass(nn.Module):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(x)
         outputs = []
-        for k, (stack, head) in enumerate(zip(self.stacks, self.heads)):
+        for k, (stack, head) in enumerate(zip(self.stacks, self.heads, strict=True)):
             features = stack(x)
             outputs.append(head(features))
             if k < len(self.heads) - 1:

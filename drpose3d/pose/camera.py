@@ -36,11 +36,11 @@ class Cameras:
     def __len__(self) -> int:
         return self.rotation.shape[0]
 
-    def index(self, idx: torch.Tensor | slice | list[int]) -> "Cameras":
+    def index(self, idx: torch.Tensor | slice | list[int]) -> Cameras:
         """The cameras at `idx` (e.g. one per sample), still batched."""
         return Cameras(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
-    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> "Cameras":
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Cameras:
         return Cameras(**{f.name: getattr(self, f.name).to(device=device, dtype=dtype) for f in fields(self)})
 
     @property

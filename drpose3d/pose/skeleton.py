@@ -47,7 +47,7 @@ H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19
 
 def flip_permutation(joints: tuple[int, ...] = tuple(range(NUM_JOINTS))) -> list[int]:
     """Index permutation of `joints` that swaps left and right (for mirrored images)."""
-    swap = {**dict(zip(LEFT, RIGHT)), **dict(zip(RIGHT, LEFT))}
+    swap = {**dict(zip(LEFT, RIGHT, strict=True)), **dict(zip(RIGHT, LEFT, strict=True))}
     position = {j: k for k, j in enumerate(joints)}
     return [position[swap.get(j, j)] for j in joints]
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import torch
 
 from drpose3d.cache import Checkpoints
-from drpose3d.worlds.samples import Samples
-from drpose3d.pose.metrics import headline, joint_errors, p_mpjpe, per_group_mean
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
+from drpose3d.pose.metrics import headline, joint_errors, p_mpjpe, per_group_mean
 from drpose3d.pose.ranking import borda_depth, coarse_depth, ranking_matrix, topological_depth, upper_triangle
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, NON_ROOT_JOINTS
 from drpose3d.train import TrainConfig, fit, predict
+from drpose3d.worlds.samples import Samples
 
 _HG = list(HOURGLASS_JOINTS)
 _NR = list(NON_ROOT_JOINTS)
@@ -31,7 +31,7 @@ class Normaliser:
     std: torch.Tensor
 
     @classmethod
-    def fit(cls, x: torch.Tensor) -> "Normaliser":
+    def fit(cls, x: torch.Tensor) -> Normaliser:
         return cls(x.mean(0), x.std(0).clamp_min(1e-6))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,8 +122,8 @@ def evaluate(pred17: torch.Tensor, test: Samples) -> dict:
     return {
         "mpjpe": headline(per_action),
         "p_mpjpe": headline(per_action_p2),
-        "per_action": {a: float(v) for a, v in zip(names, per_action) if not v.isnan()},
-        "per_action_p2": {a: float(v) for a, v in zip(names, per_action_p2) if not v.isnan()},
+        "per_action": {a: float(v) for a, v in zip(names, per_action, strict=True) if not v.isnan()},
+        "per_action_p2": {a: float(v) for a, v in zip(names, per_action_p2, strict=True) if not v.isnan()},
         "per_joint": per_group_mean(err, torch.zeros(len(err), dtype=torch.long), 1)[0].tolist(),
     }
 

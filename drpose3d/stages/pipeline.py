@@ -20,6 +20,12 @@ from drpose3d.images.sets import ImageSet, render_images
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
 from drpose3d.paper import PRCNN_DESIGNS, Arm, Fig5a
+from drpose3d.pose.ranking import discretise, pairwise_accuracy
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+from drpose3d.run import Run
+from drpose3d.stages.dpnet import dpnet, gt_ranking
+from drpose3d.stages.pose2d import Detections, pose2d
+from drpose3d.stages.prcnn import prcnn
 from drpose3d.worlds.augment import (
     AugmentConfig,
     camera_prior,
@@ -28,12 +34,6 @@ from drpose3d.worlds.augment import (
     rig_cameras,
     virtual_samples,
 )
-from drpose3d.pose.ranking import discretise, pairwise_accuracy
-from drpose3d.pose.skeleton import HOURGLASS_JOINTS
-from drpose3d.run import Run
-from drpose3d.stages.dpnet import dpnet, gt_ranking
-from drpose3d.stages.pose2d import Detections, pose2d
-from drpose3d.stages.prcnn import prcnn
 from drpose3d.worlds.samples import HELD_OUT_CAMERA, Samples, concat, projected_2d, protocol_split
 from drpose3d.worlds.spec import World, load_world, spec_fingerprint
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+
 import torch
 
 from drpose3d.cache import Checkpoints

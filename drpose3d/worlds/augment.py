@@ -10,11 +10,11 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-from drpose3d.pose.camera import Cameras, camera_to_world, capture_centre, project, world_to_camera
-from drpose3d.worlds.samples import Samples, rig_for
 from drpose3d.errors import DataError
+from drpose3d.pose.camera import Cameras, camera_to_world, capture_centre, project, world_to_camera
 from drpose3d.pose.ranking import ranking_matrix
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
+from drpose3d.worlds.samples import Samples, rig_for
 
 _HG = list(HOURGLASS_JOINTS)
 #: Closest a joint may come to a virtual camera (mm); samples with a nearer joint are dropped.

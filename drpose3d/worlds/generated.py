@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
 from drpose3d.pose.camera import capture_centre, h36m_rig, h36m_subjects
-from drpose3d.worlds.mocap import Mocap
 from drpose3d.pose.skeleton import NUM_JOINTS, PARENTS
+from drpose3d.worlds.mocap import Mocap
 
 DEG = math.pi / 180.0
 SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
@@ -285,7 +285,10 @@ def pick_up(t, d):
 def reach_point(t, d):
     n_keys = int(t.max() // 1.2) + 3
     seg = d.u(1.2, 2.0)
-    keys = lambda lo, hi: lo + (hi - lo) * torch.rand(d.n, n_keys, generator=d.g, dtype=torch.float64)
+
+    def keys(lo, hi):
+        return lo + (hi - lo) * torch.rand(d.n, n_keys, generator=d.g, dtype=torch.float64)
+
     side = "r" if bool(torch.rand((), generator=d.g) < 0.5) else "l"
     turn = (1 if side == "l" else -1) * _keyframes(t, keys(-20, 20), seg)
     return {

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from drpose3d.pose.camera import CAMERA_IDS, h36m_subjects
 from drpose3d.errors import DataError
-from drpose3d.worlds.mocap import PLAUSIBLE_BONE_MM, Mocap
+from drpose3d.pose.camera import CAMERA_IDS, h36m_subjects
 from drpose3d.pose.skeleton import H36M32_TO_17, NUM_JOINTS, bone_lengths
+from drpose3d.worlds.mocap import PLAUSIBLE_BONE_MM, Mocap
 
 #: The community skips this clip: its video is damaged (VideoPose3D does the same).
 DAMAGED: frozenset[tuple[str, str]] = frozenset({("S11", "Directions")})
@@ -128,11 +128,13 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torc
             for c, kp in enumerate(cams):
                 if not isinstance(kp, np.ndarray) or kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
                     raise DataError(
-                        f"{p2}: {subject}/{action} camera {c}: found {getattr(kp, 'shape', None)}, expected (frames, 17, 2)"
+                        f"{p2}: {subject}/{action} camera {c}: found {getattr(kp, 'shape', None)}, "
+                        "expected (frames, 17, 2)"
                     )
                 if kp.shape[0] < world.shape[0]:
                     raise DataError(
-                        f"{p2}: {subject}/{action} camera {c} has {kp.shape[0]} frames, fewer than the {world.shape[0]} of 3D"
+                        f"{p2}: {subject}/{action} camera {c} has {kp.shape[0]} frames, "
+                        f"fewer than the {world.shape[0]} of 3D"
                     )
                 if not np.isfinite(kp).all():
                     raise DataError(f"{p2}: {subject}/{action} camera {c}: non-finite keypoints")
@@ -144,7 +146,8 @@ def load_h36m(directory: str | Path, keypoints: str = "gt") -> tuple[Mocap, torc
     median = float(bone_lengths(torch.cat(poses)[::50]).median())
     if not PLAUSIBLE_BONE_MM[0] <= median <= PLAUSIBLE_BONE_MM[1]:
         raise DataError(
-            f"{p3}: median bone length {median / 1000:.3g} m after reading metres, expected 0.04-0.7 m (millimetres stored?)"
+            f"{p3}: median bone length {median / 1000:.3g} m after reading metres, "
+            "expected 0.04-0.7 m (millimetres stored?)"
         )
     counts = torch.tensor([n for _, _, n in labels])
     clip = torch.arange(len(labels)).repeat_interleave(counts)

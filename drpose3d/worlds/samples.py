@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from drpose3d.pose.camera import CAMERA_IDS, Cameras, capture_centre, h36m_rig, h36m_subjects, project, world_to_camera
 from drpose3d.errors import DataError
+from drpose3d.pose.camera import CAMERA_IDS, Cameras, capture_centre, h36m_rig, h36m_subjects, project, world_to_camera
 from drpose3d.worlds.mocap import Mocap
 
 PROTOCOL1_TRAIN: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
@@ -39,7 +39,7 @@ class Samples:
     def __len__(self) -> int:
         return self.pose3d.shape[0]
 
-    def select(self, mask: torch.Tensor) -> "Samples":
+    def select(self, mask: torch.Tensor) -> Samples:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         return Samples(**{k: (v[mask] if isinstance(v, torch.Tensor) else v) for k, v in data.items()})
 
@@ -118,7 +118,10 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
         pose2d = pose2d[keep]
     if (cam3d[..., 2] <= 0).any():
         raise DataError("some joints are behind a camera; is the mocap in millimetres, z up, near the capture centre?")
-    expand = lambda x: x[:, None].expand(-1, n_cam).reshape(-1)
+
+    def expand(x):
+        return x[:, None].expand(-1, n_cam).reshape(-1)
+
     return Samples(
         pose3d=cam3d.reshape(-1, *cam3d.shape[2:]),
         pose2d=pose2d.reshape(-1, *pose2d.shape[2:]),

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
-from drpose3d.worlds.h36m import load_h36m
 from drpose3d.errors import DataError
-from drpose3d.worlds.mocap import Mocap, load_mocap
-from drpose3d.worlds.generated import SUBJECTS, generate_world
 from drpose3d.presets import Preset
+from drpose3d.worlds.generated import SUBJECTS, generate_world
+from drpose3d.worlds.h36m import load_h36m
+from drpose3d.worlds.mocap import Mocap, load_mocap
+from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
 
 
 @dataclass
@@ -85,7 +85,8 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
         )
     else:
         raise DataError(
-            f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', optionally ?train=..&test=.."
+            f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', "
+            "optionally ?train=..&test=.."
         )
     train, test = choose_split(mocap.subjects, options, spec)
     detected = kind == "h36m" and (keypoints or "gt") != "gt"
