@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill and build the book")
     rep.add_argument("--preset", default="smoke", choices=list(PRESETS))
-    rep.add_argument("--data", default="synthetic", help="synthetic | mocap:FILE | h36m:DIR")
+    rep.add_argument("--data", default="synthetic", help="synthetic | cmu | mocap:FILE | h36m:DIR[:KEYPOINTS]")
     rep.add_argument(
         "--only", nargs="+", choices=list(NOTEBOOKS), metavar="NOTEBOOK", help=f"any of {', '.join(NOTEBOOKS)}"
     )
@@ -31,6 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     exp = data.add_parser("export", help="write the generated world in the generic mocap format")
     exp.add_argument("--preset", default="smoke", choices=list(PRESETS))
     exp.add_argument("--out", required=True, help="FILE.npz")
+    imp = data.add_parser("import", help="motion capture (BVH, ASF/AMC) into the generic mocap format")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help=".bvh / .amc files or folders (searched recursively)")
+    imp.add_argument("--out", required=True, help="FILE.npz")
+    imp.add_argument("--fps", type=float, default=30.0, help="frame rate of the output (default: 30)")
+    imp.add_argument(
+        "--unit",
+        choices=["mm", "cm", "m", "inch", "cmu"],
+        help="length unit of the files (default: the ASF's own; for BVH the one giving a plausible femur)",
+    )
+    imp.add_argument("--joints", metavar="MAP.json", help="the 17 Human3.6M joints in the rig (default: CMU's maps)")
+    imp.add_argument("--amc-fps", type=float, default=120.0, help="frame rate of AMC files (default: CMU's 120)")
     bench = sub.add_parser("bench", help="measure training, augmentation, metric and rendering speed")
     bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
@@ -62,6 +73,22 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    return {"export": _export, "import": _import}[args.data_command](args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from drpose3d.worlds.importer import import_motion
+
+    report = import_motion(args.paths, args.out, args.fps, args.unit, args.joints, args.amc_fps)
+    print(
+        f"wrote {report.frames} frames at {args.fps:g} fps, {report.clips} clips from {report.files} files, "
+        f"performers {', '.join(report.performers)} to {args.out}; {report.splits} capture glitch(es) split a clip, "
+        f"{report.dropped_s:g} s of pieces shorter than 1 s left out"
+    )
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from drpose3d.presets import get_preset
     from drpose3d.worlds.generated import generate_world
@@ -88,7 +115,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"reproduce": _reproduce, "data": _export, "bench": _bench}
+    commands = {"reproduce": _reproduce, "data": _data, "bench": _bench}
     try:
         return commands[args.command](args)
     except (DataError, ValueError, FileNotFoundError, KeyError) as err:

@@ -29,7 +29,7 @@ RUN_FILE = "run.json"
 #: `drpose3d reproduce` sets only `run_file`; by hand, set `preset` (and anything else).
 PARAMETER_CELL = """\
 preset: str = "smoke"  # tiny | smoke (minutes) | cpu (reduced, hours on 2 cores) | paper (GPU): drpose3d/presets.py
-data: str = "synthetic"  # synthetic | mocap:FILE.npz | h36m:DIR[:KEYPOINTS], each with an optional ?train/test split
+data: str = "synthetic"  # synthetic | cmu | mocap:FILE.npz | h36m:DIR[:KEYPOINTS] (+ a ?train/test split)
 seeds: int = 0  # number of seeds; 0: the preset's
 device: str = "auto"  # auto (CUDA if present) | cpu | cuda
 out: str = ""  # output folder for results/, cache/ and run.json; "": _out/ in the project root

@@ -156,13 +156,15 @@ def test_second_run_reuses_the_cache(synthetic_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["mocap", "h36m"])
+@pytest.mark.parametrize("source", ["mocap", "h36m", "cmu"])
 def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
     if source == "mocap":
         world = tmp_path / "world.npz"
         assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
         assert len(load_mocap(world)) > 0
         spec, label = f"mocap:{world}", "mocap:world.npz"
+    elif source == "cmu":
+        spec, label = "cmu", "cmu"  # the real motion shipped with the package
     else:
         spec, label = f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}"
     out = tmp_path / "out"

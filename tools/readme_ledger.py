@@ -49,7 +49,8 @@ def main() -> None:
         "the rule and the per-seed values are in the `claims` chapter. Regenerate with "
         "`.venv/bin/python tools/readme_ledger.py`.\n\n" + "\n".join(section(r) for r in runs)
     )
-    readme.write_text(text[:start] + body)
+    after = text.find("\n## ", start + len(HEADING))  # the sections after the ledger stay
+    readme.write_text(text[:start] + body + ("" if after < 0 else "\n" + text[after + 1 :]))
 
 
 if __name__ == "__main__":

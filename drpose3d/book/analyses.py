@@ -13,7 +13,7 @@ from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
 from drpose3d.book.results import make_row, write_results
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
-from drpose3d.pose.camera import CAMERA_IDS
+from drpose3d.pose.camera import CAMERA_IDS, capture_centre
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
@@ -21,7 +21,10 @@ from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
 from drpose3d.stages.pipeline import Context, open_context
 from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
-from drpose3d.worlds.samples import HELD_OUT_CAMERA, rig_for
+from drpose3d.worlds.importer import MAPS
+from drpose3d.worlds.mocap import load_mocap
+from drpose3d.worlds.samples import HELD_OUT_CAMERA, place_in_rig, rig_for
+from drpose3d.worlds.spec import CMU_FILE, CMU_TEST
 
 _HG = list(HOURGLASS_JOINTS)
 #: Flip rates of the ranking-noise curve and Eq. (1) tolerances of the sensitivity sweep.
@@ -79,6 +82,7 @@ def data_world(ctx: Context) -> Findings:
         "stride": p.stride,
         "fps": world.mocap.fps,
         "in_image_fraction": float(in_image),
+        "dropped_frames": world.samples.dropped_frames,
     }
     return Findings(rows, extra, seeds=[0])
 
@@ -221,3 +225,58 @@ def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:
         "held_out": rig_cameras(world.test_subjects, [HELD_OUT_CAMERA]),
         "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed)),
     }
+
+
+def real_motion(run: Run, clips: tuple[str, ...] = ("02_01", "03_01", "131_01", "lambada", "zombie")) -> dict:
+    """The embedded CMU world: performers, frames, bone lengths, the joint maps, and the placement
+    rule on a few whole-room clips (figures). Written under the run's results, labelled ``cmu``."""
+    started = time.time()
+    mocap = load_mocap(CMU_FILE)
+    bones = bone_lengths(mocap.positions)
+    performers = {}
+    for s in mocap.subjects:
+        mask = torch.from_numpy(mocap.subject == s)
+        names = sorted(set(mocap.action[mask.numpy()].tolist()))
+        median = bones[mask].median(0).values
+        performers[s] = {
+            "clips": len(names),
+            "frames": int(mask.sum()),
+            "seconds": round(float(mask.sum()) / mocap.fps, 1),
+            "format": "BVH" if str(mocap.source[mask.numpy()][0]).endswith(".bvh") else "ASF/AMC",
+            "femur_mm": round(float((median[1] + median[4]) / 2), 1),
+            "shin_mm": round(float((median[2] + median[5]) / 2), 1),
+            "upper_arm_mm": round(float((median[11] + median[14]) / 2), 1),
+            "pelvis_height_mm": round(float(mocap.positions[mask][:, 0, 2].median()), 1),
+        }
+    rows = [
+        make_row("frames", "count", [float(len(mocap))], None),
+        make_row("performers", "count", [float(len(mocap.subjects))], None),
+    ]
+    result = write_results(
+        run,
+        "real_motion",
+        "cmu",
+        rows,
+        started,
+        seeds=[0],
+        performers=performers,
+        fps=mocap.fps,
+        clips=len(set(mocap.sequence.tolist())),
+        maps=MAPS,
+        test_subjects=list(CMU_TEST),
+    )
+    picks = {c: torch.from_numpy(mocap.action == c) for c in clips if (mocap.action == c).any()}
+    rig = rig_for("S1")
+    centre = capture_centre(rig.centre, rig.optical_axis).float()[:2]
+    placed = {}
+    for clip, mask in picks.items():
+        seq = mocap.sequence[mask]
+        world = place_in_rig(mocap.positions[mask], seq, centre.expand(len(seq), 2), round(mocap.fps))
+        placed[clip] = world[:, 0, :2]
+    result["figures"] = {
+        "poses": {c: mocap.positions[m][len(mocap.positions[m]) // 2] for c, m in picks.items()},
+        "before": {c: mocap.positions[m][:, 0, :2] for c, m in picks.items()},
+        "after": placed,
+        "centre": centre,
+    }
+    return result

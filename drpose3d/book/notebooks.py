@@ -17,6 +17,7 @@ from drpose3d.book.plots import plotly_js_path
 #: Notebooks in book order; each is one table or figure of the paper.
 NOTEBOOKS: tuple[str, ...] = (
     "data_world",
+    "real_motion",
     "fig5a_prcnn_ablation",
     "fig6_pairwise_accuracy",
     "table1_upper_bound",

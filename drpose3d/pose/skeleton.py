@@ -32,6 +32,9 @@ JOINT_NAMES: tuple[str, ...] = (
 NUM_JOINTS = len(JOINT_NAMES)
 PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 ROOT = 0
+RFOOT, LFOOT = 3, 6  # Human3.6M's "foot" joints are the ankles
+#: Height of the ankle joint above the floor when the foot is down (mm).
+ANKLE_HEIGHT_MM = 85.0
 LEFT: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 RIGHT: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from drpose3d.pose.camera import capture_centre, h36m_rig, h36m_subjects
-from drpose3d.pose.skeleton import NUM_JOINTS, PARENTS
+from drpose3d.pose.skeleton import ANKLE_HEIGHT_MM, NUM_JOINTS, PARENTS
 from drpose3d.worlds.mocap import Mocap
 
 DEG = math.pi / 180.0
@@ -51,7 +51,6 @@ _REST_DIRECTION = torch.tensor(
 _MEAN_LENGTH = torch.tensor(
     [0, 132, 442, 454, 132, 442, 454, 233, 257, 121, 115, 151, 278, 252, 151, 278, 252], dtype=torch.float64
 )
-ANKLE_HEIGHT_MM = 85.0
 
 #: Anatomical ranges in degrees. Limb swings: flex forward+, abd outward+; twist: external+.
 LIMITS: dict[str, tuple[float, float]] = {

@@ -32,10 +32,13 @@ class Mocap:
     action: np.ndarray | list[str]  # (N,) str
     sequence: torch.Tensor  # (N,) int64, one id per clip
     fps: float
+    source: np.ndarray | None = None  # (N,) str: the file each frame was imported from, if any
 
     def __post_init__(self) -> None:
         self.subject = np.asarray(self.subject, dtype=str)
         self.action = np.asarray(self.action, dtype=str)
+        if self.source is not None:
+            self.source = np.asarray(self.source, dtype=str)
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -61,6 +64,7 @@ def save_mocap(mocap: Mocap, path: str | Path) -> None:
                 action=mocap.action,
                 sequence=mocap.sequence.cpu().numpy().astype(np.int64),
                 fps=np.float64(mocap.fps),
+                **({} if mocap.source is None else {"source": mocap.source}),
             )
 
 
@@ -77,7 +81,7 @@ def load_mocap(path: str | Path) -> Mocap:
             arrays = {
                 key: archive[key]
                 for key in archive.files
-                if key in ("positions", "subject", "action", "sequence", "fps")
+                if key in ("positions", "subject", "action", "sequence", "fps", "source")
             }
     except ValueError as err:
         raise DataError(
@@ -135,4 +139,7 @@ def load_mocap(path: str | Path) -> Mocap:
     if not lo <= median_bone <= hi:
         hint = " (metres? multiply by 1000)" if median_bone < lo / 10 else ""
         raise DataError(f"{where}: median bone length is {median_bone:.3g}, expected {lo:g}-{hi:g} mm{hint}")
-    return Mocap(positions, labels["subject"], labels["action"], sequence, float(fps))
+    source = arrays.get("source")
+    if source is not None and (source.shape != (n,) or source.dtype.kind not in "US"):
+        raise DataError(f"{where}: 'source' has shape {source.shape} dtype {source.dtype}, expected ({n},) str")
+    return Mocap(positions, labels["subject"], labels["action"], sequence, float(fps), source)

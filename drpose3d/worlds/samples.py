@@ -14,6 +14,7 @@ import torch
 
 from drpose3d.errors import DataError
 from drpose3d.pose.camera import CAMERA_IDS, Cameras, capture_centre, h36m_rig, h36m_subjects, project, world_to_camera
+from drpose3d.pose.skeleton import ANKLE_HEIGHT_MM, LFOOT, RFOOT
 from drpose3d.worlds.mocap import Mocap
 
 PROTOCOL1_TRAIN: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
@@ -35,6 +36,7 @@ class Samples:
     frame: torch.Tensor  # (N,) frame index within its clip
     subject_names: tuple[str, ...] = ()
     action_names: tuple[str, ...] = ()
+    dropped_frames: int = 0  # frames left out because a camera could not see them (see build_samples)
 
     def __len__(self) -> int:
         return self.pose3d.shape[0]
@@ -68,10 +70,11 @@ def rig_for(subject: str) -> Cameras:
 def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d: torch.Tensor | None = None) -> Samples:
     """Every `stride`-th frame of every clip, seen by all four cameras of the subject's rig.
 
-    `recentre` shifts each clip horizontally so its mean root sits at the rig's capture
-    centre (Eq. 7): users' mocap may be recorded anywhere, the cameras look at one spot.
-    `pose2d` (frames, 4, 17, 2) replaces the projected 2D with 2D read from a file (ground
-    truth or detections), one array per camera.
+    `recentre` places any trajectory like Human3.6M's capture (see :func:`place_in_rig`): users'
+    mocap may be recorded anywhere, the cameras look at one spot. `pose2d` (frames, 4, 17, 2)
+    replaces the projected 2D with 2D read from a file (ground truth or detections), one array
+    per camera. Frames that some camera cannot see (a joint behind it or the root outside its
+    image) are left out and counted in ``dropped_frames``, never an error.
     """
     if stride < 1:
         raise DataError(f"stride is {stride}, expected an integer >= 1")
@@ -101,12 +104,7 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
         )
     if recentre:
         target = torch.stack([capture_centre(r.centre, r.optical_axis)[:2] for r in rigs]).float()
-        n_seq = int(seq.max()) + 1
-        sums = torch.zeros(n_seq, 2).index_add_(0, seq, world[:, 0, :2])
-        counts = torch.zeros(n_seq).index_add_(0, seq, torch.ones(len(seq))).clamp_min(1)
-        shift = target[subj] - (sums / counts[:, None])[seq]
-        world = world.clone()
-        world[..., :2] += shift[:, None, :]
+        world = place_in_rig(world, seq, target[subj], max(1, round(mocap.fps * PLACEMENT_WINDOW_S / stride)))
 
     n_cam = len(CAMERA_IDS)
     cam3d = world_to_camera(world[:, None], rotation[subj], centre[subj])  # (N, C, 17, 3)
@@ -116,8 +114,12 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
         )  # intrinsics: per camera, same for all subjects
     else:
         pose2d = pose2d[keep]
-    if (cam3d[..., 2] <= 0).any():
-        raise DataError("some joints are behind a camera; is the mocap in millimetres, z up, near the capture centre?")
+    seen = _in_view(cam3d, pose2d, rigs[0].resolution)
+    if not seen.any():
+        raise DataError("no frame is in view of all four cameras; is the mocap in millimetres, z up?")
+    dropped = int((~seen).sum())
+    cam3d, pose2d, world = cam3d[seen], pose2d[seen], world[seen]
+    subj, act, frame, seq = subj[seen], act[seen], frame[seen], seq[seen]
 
     def expand(x):
         return x[:, None].expand(-1, n_cam).reshape(-1)
@@ -132,7 +134,44 @@ def build_samples(mocap: Mocap, stride: int = 1, recentre: bool = False, pose2d:
         frame=expand(frame),
         subject_names=subject_names,
         action_names=action_names,
+        dropped_frames=dropped,
     )
+
+
+#: Trajectories are re-centred over windows this long: steps and sways stay, a walk across the
+#: room does not carry the body out of the capture volume.
+PLACEMENT_WINDOW_S = 1.0
+#: A joint nearer to a camera than this (mm) is not in its view (Human3.6M's nearest is ~2.5 m).
+MIN_DEPTH_MM = 500.0
+
+
+def place_in_rig(world: torch.Tensor, sequence: torch.Tensor, target_xy: torch.Tensor, window: int) -> torch.Tensor:
+    """Poses (N, 17, 3) placed where the Human3.6M cameras look. In the ground plane the root's
+    centred moving average over `window` frames of its clip is moved onto `target_xy` (N, 2), so a
+    body anywhere in the room, or 10 m away, stays in view with its steps and sways. Vertically a
+    clip moves as a whole so that its lowest ankles (5th percentile) stand at ankle height: a
+    performer on a 2 m platform stands on the floor, and jumps and climbs keep their real heights.
+    Frames are consecutive within a clip (the stride already applied)."""
+    placed = world.clone()
+    for s in sequence.unique():
+        rows = torch.nonzero(sequence == s).squeeze(1)
+        ankles = world[rows][:, [RFOOT, LFOOT], 2].amin(-1)
+        placed[rows, :, 2] += ANKLE_HEIGHT_MM - torch.quantile(ankles, 0.05)
+        root = world[rows, 0, :2].T[:, None, :]  # (2, 1, n)
+        half = min(window // 2, root.shape[-1] - 1)
+        padded = torch.nn.functional.pad(root, (half, half), mode="replicate") if half else root
+        kernel = torch.full((1, 1, 2 * half + 1), 1.0 / (2 * half + 1))
+        mean = torch.nn.functional.conv1d(padded, kernel)[:, 0, :].T  # (n, 2)
+        placed[rows, :, :2] += (target_xy[rows] - mean)[:, None, :]
+    return placed
+
+
+def _in_view(cam3d: torch.Tensor, pose2d: torch.Tensor, resolution: torch.Tensor) -> torch.Tensor:
+    """Frames (N,) in front of every camera (N, C, 17, 3) with the root inside every image."""
+    in_front = (cam3d[..., 2] > MIN_DEPTH_MM).all(-1).all(-1)
+    root = pose2d[:, :, 0]
+    inside = ((root >= 0) & (root <= resolution.to(root.dtype))).all(-1).all(-1)
+    return in_front & inside
 
 
 def projected_2d(samples: Samples) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Where the motion comes from: the generated world, or a user's generic mocap file.
 
-A data spec is ``synthetic``, ``mocap:FILE`` or ``h36m:DIR[:KEYPOINTS]`` (VideoPose3D files;
+A data spec is ``synthetic``, ``cmu`` (real motion capture shipped with the package, see
+``drpose3d/data/README.md``), ``mocap:FILE`` or ``h36m:DIR[:KEYPOINTS]`` (VideoPose3D files;
 KEYPOINTS picks ``data_2d_h36m_<KEYPOINTS>.npz``, default ``gt``). The dataset label written
 beside every result names it.
 """
@@ -28,10 +29,20 @@ class World:
     detected_2d: bool = False  # the samples' 2D are a file's detections (h36m:DIR:KEYPOINTS other than gt)
 
 
+#: The embedded CMU world's performers split for testing: a stylised walk and hop (BVH), a zombie
+#: walk and a dance are held out; the walks, runs, jumps, fights, acrobatics and dances of the
+#: other five performers train.
+CMU_TEST: tuple[str, ...] = ("131", "lambada", "zombie")
+CMU_FILE = Path(__file__).resolve().parents[1] / "data" / "cmu.npz"
+
+
 def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Protocol #1 subjects when present, else the last two subjects (natural order) for test."""
+    """Protocol #1 subjects when present, the CMU split on the CMU world, else the last two
+    subjects (natural order) for test."""
     if set(PROTOCOL1_TRAIN + PROTOCOL1_TEST) <= set(subjects):
         return PROTOCOL1_TRAIN, PROTOCOL1_TEST
+    if set(CMU_TEST) < set(subjects):
+        return tuple(s for s in subjects if s not in CMU_TEST), CMU_TEST
     if len(subjects) < 3:
         raise DataError(
             f"the data has subjects {subjects}; at least 3 are needed to train and test on different people"
@@ -76,6 +87,9 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
     elif kind == "mocap" and arg:
         mocap = load_mocap(arg)
         label, samples = f"mocap:{Path(arg).name}", build_samples(mocap, preset.stride, recentre=True)
+    elif kind == "cmu" and not arg:
+        mocap = load_mocap(CMU_FILE)
+        label, samples = "cmu", build_samples(mocap, preset.stride, recentre=True)
     elif kind == "h36m" and arg:
         directory, _, keypoints = arg.partition(":")
         mocap, views = load_h36m(directory, keypoints or "gt")
@@ -85,7 +99,7 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
         )
     else:
         raise DataError(
-            f"data is {spec!r}, expected 'synthetic', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', "
+            f"data is {spec!r}, expected 'synthetic', 'cmu', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', "
             "optionally ?train=..&test=.."
         )
     train, test = choose_split(mocap.subjects, options, spec)
@@ -115,6 +129,8 @@ def spec_fingerprint(spec: str) -> list[tuple[str, int, int]]:
         paths = [Path(arg)]
     elif kind == "h36m":
         paths = sorted(Path(arg.partition(":")[0]).glob("data_*_h36m*.npz"))
+    elif kind == "cmu":
+        paths = [CMU_FILE]
     else:
         return []
     return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths if p.exists()]

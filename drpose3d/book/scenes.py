@@ -1,0 +1,274 @@
+"""Figures of poses, cameras and images: skeletons in 3D and 2D, rendered crops, the camera
+sphere of Sec. 3.3, Fig. 7's qualitative panels and the real-motion chapter's clips and placement.
+Results as charts live in :mod:`drpose3d.book.plots`."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from drpose3d.book.plots import OURS_COLOUR
+from drpose3d.pose.camera import CAMERA_IDS, Cameras
+from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
+from drpose3d.worlds.augment import CameraPrior
+
+
+def _bone_colour(child: int) -> str:
+    return "#d62728" if child in RIGHT else "#2ca02c" if child in LEFT else "#444444"
+
+
+def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
+    """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
+    as points and their optical axes."""
+    fig = go.Figure()
+    p = pose.detach().cpu().double()
+    for parent, child in BONES:
+        seg = p[[parent, child]]
+        fig.add_trace(
+            go.Scatter3d(
+                x=seg[:, 0],
+                y=seg[:, 1],
+                z=seg[:, 2],
+                mode="lines+markers",
+                line={"color": _bone_colour(child), "width": 6},
+                marker={"size": 2},
+                showlegend=False,
+            )
+        )
+    if cameras is not None:
+        c, a = cameras.centre.double(), cameras.optical_axis.double()
+        fig.add_trace(
+            go.Scatter3d(
+                x=c[:, 0],
+                y=c[:, 1],
+                z=c[:, 2],
+                mode="markers+text",
+                text=list(CAMERA_IDS),
+                marker={"size": 5, "color": "black", "symbol": "diamond"},
+                name="cameras",
+            )
+        )
+        for ci, ai in zip(c, a, strict=True):
+            seg = torch.stack((ci, ci + 1500 * ai))
+            fig.add_trace(
+                go.Scatter3d(
+                    x=seg[:, 0],
+                    y=seg[:, 1],
+                    z=seg[:, 2],
+                    mode="lines",
+                    line={"color": "black", "dash": "dash"},
+                    showlegend=False,
+                )
+            )
+    fig.update_layout(
+        title=title,
+        scene={
+            "aspectmode": "data",
+            "xaxis_title": "x (mm)",
+            "yaxis_title": "y (mm)",
+            "zaxis_title": "z up (mm)",
+            "camera": {"eye": {"x": 0.45, "y": -0.45, "z": 0.3}},
+        },
+        height=560,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+    )
+    return fig
+
+
+def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = "") -> go.Figure:
+    """The same frame in each camera: (C, 17, 2) pixels, image y pointing down."""
+    n = pose2d.shape[0]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[f"camera {c}" for c in CAMERA_IDS[:n]])
+    for k in range(n):
+        q = pose2d[k].detach().cpu().double()
+        for parent, child in BONES:
+            seg = q[[parent, child]]
+            fig.add_trace(
+                go.Scatter(
+                    x=seg[:, 0],
+                    y=seg[:, 1],
+                    mode="lines",
+                    line={"color": _bone_colour(child), "width": 3},
+                    showlegend=False,
+                ),
+                row=1,
+                col=k + 1,
+            )
+        w, h = resolution[k].tolist()
+        fig.update_xaxes(range=[0, w], row=1, col=k + 1, showticklabels=False)
+        fig.update_yaxes(range=[h, 0], row=1, col=k + 1, scaleanchor=f"x{k + 1}" if k else "x", showticklabels=False)
+    fig.update_layout(title=title, height=330, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], columns: int = 4) -> go.Figure:
+    """Rendered crops (K, 3, R, R) uint8 with their 2D joints (K, 16, 2) in crop pixels."""
+    k = images.shape[0]
+    rows = (k + columns - 1) // columns
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
+    for i in range(k):
+        r, c = i // columns + 1, i % columns + 1
+        fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=r, col=c)
+        fig.add_trace(
+            go.Scatter(
+                x=joints[i, :, 0].tolist(),
+                y=joints[i, :, 1].tolist(),
+                mode="markers",
+                marker={"size": 5, "color": "yellow", "line": {"width": 1, "color": "black"}},
+                showlegend=False,
+            ),
+            row=r,
+            col=c,
+        )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=260 * rows, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    return fig
+
+
+def camera_sphere(prior: CameraPrior, train: Cameras, held_out: Cameras, virtual: Cameras) -> go.Figure:
+    """Sec. 3.3: virtual cameras on the sphere around V_c, beside the real training and
+    held-out cameras, each with a short optical-axis stub."""
+    fig = go.Figure()
+
+    def cams(c: Cameras, name: str, colour: str, size: int, axis_mm: float) -> None:
+        pos, ax = c.centre.double(), c.optical_axis.double()
+        fig.add_trace(
+            go.Scatter3d(
+                x=pos[:, 0], y=pos[:, 1], z=pos[:, 2], mode="markers", name=name, marker={"size": size, "color": colour}
+            )
+        )
+        tips = pos + axis_mm * ax
+        xs, ys, zs = (
+            [v for a, b in zip(pos[:, k].tolist(), tips[:, k].tolist(), strict=True) for v in (a, b, None)]
+            for k in range(3)
+        )
+        fig.add_trace(
+            go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line={"color": colour, "width": 2}, showlegend=False)
+        )
+
+    cams(virtual, "virtual cameras", "#9ecae1", 2, 400.0)
+    cams(train, "training cameras (all training subjects)", "#1f77b4", 6, 1200.0)
+    cams(held_out, "held-out camera (test)", "#d62728", 6, 1200.0)
+    c = prior.centre.double()
+    fig.add_trace(
+        go.Scatter3d(
+            x=[c[0]],
+            y=[c[1]],
+            z=[c[2]],
+            mode="markers",
+            name="V_c (Eq. 7)",
+            marker={"size": 6, "color": "black", "symbol": "x"},
+        )
+    )
+    fig.update_layout(
+        scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
+        height=600,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        title=f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c",
+    )
+    return fig
+
+
+def _display(pose: torch.Tensor) -> torch.Tensor:
+    """Camera frame (x right, y down, z forward) -> a z-up view for 3D plots."""
+    p = pose.detach().cpu().double()
+    return torch.stack((p[:, 0], p[:, 2], -p[:, 1]), dim=-1)
+
+
+def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: list[str]) -> go.Figure:
+    """Fig. 7: each frame's input crop beside the truth (black), the baseline (red, dotted) and
+    DRPose3D (blue) as root-relative camera-frame skeletons in one 3D view."""
+    k = images.shape[0]
+    fig = make_subplots(
+        rows=k,
+        cols=2,
+        column_widths=[0.3, 0.7],
+        subplot_titles=[t for title in titles for t in (title, "")],
+        specs=[[{"type": "xy"}, {"type": "scene"}] for _ in range(k)],
+        vertical_spacing=0.02,
+    )
+    style = {"truth": ("black", "solid"), "baseline": ("#d62728", "dot"), "ours": (OURS_COLOUR, "solid")}
+    for i in range(k):
+        fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=i + 1, col=1)
+        for name, pose in poses.items():
+            q = _display(pose[i])
+            xs, ys, zs = ([v for a, b in BONES for v in (float(q[a, d]), float(q[b, d]), None)] for d in range(3))
+            colour, dash = style[name]
+            fig.add_trace(
+                go.Scatter3d(
+                    x=xs,
+                    y=ys,
+                    z=zs,
+                    mode="lines",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    line={"color": colour, "width": 5, "dash": dash},
+                ),
+                row=i + 1,
+                col=2,
+            )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_scenes(aspectmode="data", xaxis_title="x", yaxis_title="depth", zaxis_title="up")
+    fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    return fig
+
+
+def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, title: str = "") -> go.Figure:
+    """Several world poses (17, 3) side by side along x, each centred on its root, labelled."""
+    fig = go.Figure()
+    for k, (label, pose) in enumerate(poses.items()):
+        p = pose.detach().cpu().double()
+        p = p - torch.tensor([p[0, 0] - k * spacing_mm, p[0, 1], 0.0], dtype=torch.float64)
+        for parent, child in BONES:
+            seg = p[[parent, child]]
+            fig.add_trace(
+                go.Scatter3d(
+                    x=seg[:, 0],
+                    y=seg[:, 1],
+                    z=seg[:, 2],
+                    mode="lines",
+                    line={"color": _bone_colour(child), "width": 6},
+                    showlegend=False,
+                )
+            )
+        top = p[:, 2].max() + 150
+        fig.add_trace(
+            go.Scatter3d(x=[k * spacing_mm], y=[0.0], z=[float(top)], mode="text", text=[label], showlegend=False)
+        )
+    fig.update_layout(
+        title=title,
+        height=480,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
+    )
+    return fig
+
+
+def placement(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], centre: torch.Tensor) -> go.Figure:
+    """Top view of root paths (n, 2) per clip as captured and as placed in front of the cameras."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["as captured", "as placed (cameras' capture centre: x)"])
+    for col, paths in ((1, before), (2, after)):
+        for label, xy in paths.items():
+            fig.add_trace(
+                go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", name=label, showlegend=col == 1), row=1, col=col
+            )
+        fig.update_xaxes(title_text="x (mm)", row=1, col=col)
+        fig.update_yaxes(title_text="y (mm)", scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+    c = centre.double()
+    fig.add_trace(
+        go.Scatter(
+            x=[float(c[0])],
+            y=[float(c[1])],
+            mode="markers",
+            marker={"symbol": "x", "size": 12, "color": "black"},
+            name="capture centre (Eq. 7)",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig

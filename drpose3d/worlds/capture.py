@@ -1,0 +1,106 @@
+"""What every motion-capture parser returns: a rig's joints posed frame by frame, in the source's
+units and axes, with each joint's global rotation (the nose of Human3.6M is made from the head's).
+
+Forward kinematics runs over all frames at once: one pass over the joints (parents first), each
+a batched matrix product over the frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from drpose3d.errors import DataError
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+@dataclass
+class Capture:
+    """One clip: joint positions (F, J, 3) and global rotations (F, J, 3, 3), source units, y up."""
+
+    path: Path
+    names: list[str]
+    parents: list[int]
+    positions: torch.Tensor
+    rotations: torch.Tensor
+    fps: float
+    performer: str  # the skeleton it was captured on (an ASF's name, a BVH's folder)
+    unit_mm: float | None = None  # millimetres per file unit when the file says (ASF), else None
+
+    def __len__(self) -> int:
+        return self.positions.shape[0]
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+def axis_rotation(angle_deg: torch.Tensor, axis: str) -> torch.Tensor:
+    """Rotation matrices (..., 3, 3) about x, y or z by angles in degrees (right-handed)."""
+    a = torch.deg2rad(angle_deg.double())
+    c, s = torch.cos(a), torch.sin(a)
+    one, zero = torch.ones_like(a), torch.zeros_like(a)
+    i = _AXES[axis.lower()]
+    rows = {
+        0: ((one, zero, zero), (zero, c, -s), (zero, s, c)),
+        1: ((c, zero, s), (zero, one, zero), (-s, zero, c)),
+        2: ((c, -s, zero), (s, c, zero), (zero, zero, one)),
+    }[i]
+    return torch.stack([torch.stack(r, -1) for r in rows], -2)
+
+
+def euler(angles_deg: torch.Tensor, order: str) -> torch.Tensor:
+    """Rotations (..., 3, 3) from angles (..., len(order)) applied in `order` ("xyz": x first,
+    so R = Rz Ry Rx for column vectors), the convention of BVH channels and ASF axes."""
+    rot = torch.eye(3, dtype=torch.float64).expand(*angles_deg.shape[:-1], 3, 3)
+    for k, axis in enumerate(order):
+        rot = axis_rotation(angles_deg[..., k], axis) @ rot
+    return rot
+
+
+def forward_kinematics(
+    parents: list[int], local_rotation: torch.Tensor, bone: torch.Tensor, root_position: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Global rotations (F, J, 3, 3) and positions (F, J, 3) of joints listed parents first.
+
+    `local_rotation` (F, J, 3, 3) is each joint's rotation relative to its parent; `bone`
+    (F, J, 3) is each joint's offset from its parent in the parent's rotated frame (for the
+    root, ignored); `root_position` (F, 3)."""
+    frames, joints = local_rotation.shape[:2]
+    rotations = torch.empty(frames, joints, 3, 3, dtype=torch.float64)
+    positions = torch.empty(frames, joints, 3, dtype=torch.float64)
+    for j, p in enumerate(parents):
+        if p < 0:
+            rotations[:, j], positions[:, j] = local_rotation[:, j], root_position
+            continue
+        if p >= j:
+            raise ValueError(f"joint {j}'s parent {p} is listed after it")
+        positions[:, j] = positions[:, p] + (rotations[:, p] @ bone[:, j, :, None])[..., 0]
+        rotations[:, j] = rotations[:, p] @ local_rotation[:, j]
+    return rotations, positions
+
+
+def read_text(path: Path, kind: str) -> list[str]:
+    """A capture file's lines, or a one-line error for an empty, binary or unreadable file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{path}: cannot read ({err.strerror}); expected a {kind} file") from None
+    if not raw.strip():
+        raise DataError(f"{path}: empty file, expected a {kind} file")
+    if b"\0" in raw[:4096]:
+        raise DataError(f"{path}: binary data, expected a {kind} text file")
+    try:
+        return raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not text (byte {err.start} is not UTF-8), expected a {kind} file") from None
+
+
+def number(token: str, path: Path, line: int, what: str) -> float:
+    """`token` as a float, or a one-line error naming the file, line and what was expected."""
+    try:
+        return float(token)
+    except ValueError:
+        raise DataError(f"{path}:{line}: found {token!r}, expected a number ({what})") from None
