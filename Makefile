@@ -8,12 +8,15 @@ OUT ?= _out
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# CPU wheel first, so no CUDA packages are pulled; a GPU machine may pre-install its own torch.
+	# torch first, pinned: pip takes it from PyPI, where the Linux wheel is the CUDA build (several GB; it
+	# uses a GPU when there is one and runs on the CPU otherwise). To stay CPU-only, install the CPU build
+	# into .venv before `make`: .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+	# (a torch already in .venv is kept).
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: book test test-quick lint clean
+.PHONY: book test test-quick lint lab clean
 book: $(VENV)/.installed
 	$(BIN)/drpose3d reproduce --preset $(PRESET) --out $(OUT)
 
@@ -28,6 +31,11 @@ test-quick: lint
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# JupyterLab on the notebooks with this project's environment, as the kernel "drpose3d"
+lab: $(VENV)/.installed
+	$(BIN)/python -m ipykernel install --sys-prefix --name drpose3d --display-name "drpose3d (.venv)"
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(OUT) _build

@@ -1,10 +1,11 @@
-"""Command line: ``drpose3d reproduce``, ``drpose3d data export`` and ``drpose3d bench``."""
+"""Command line: ``drpose3d reproduce``, ``drpose3d book``, ``drpose3d data export|import`` and ``drpose3d bench``."""
 
 from __future__ import annotations
 
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 from drpose3d import __version__
 from drpose3d.errors import DataError, RunError
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--joints", metavar="MAP.json", help="the 17 Human3.6M joints in the rig (default: CMU's maps)")
     imp.add_argument("--amc-fps", type=float, default=120.0, help="frame rate of AMC files (default: CMU's 120)")
+    book = sub.add_parser("book", help="build the book from a committed run, recomputing nothing")
+    book.add_argument("--from", dest="source", required=True, metavar="RUN", help="a run folder, e.g. runs/cpu")
+    book.add_argument("--out", help="output folder (default: _out/book-<run>)")
     bench = sub.add_parser("bench", help="measure training, augmentation, metric and rendering speed")
     bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
@@ -71,6 +75,19 @@ def _reproduce(args: argparse.Namespace) -> int:
     for f in failures:
         print(f"error: notebook {f.notebook} failed in {f.message}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from drpose3d.book.notebooks import build_book
+    from drpose3d.run import project_root
+
+    source = Path(args.source).resolve()
+    executed = source / "notebooks"
+    if not executed.is_dir() or not list(executed.glob("*.ipynb")):
+        raise FileNotFoundError(f"{source}: no executed notebooks in {executed} (a run folder holds notebooks/*.ipynb)")
+    out = Path(args.out or project_root() / "_out" / f"book-{source.name}").resolve()
+    print(f"book: {build_book(out, project_root(), executed)}")
+    return 0
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -115,7 +132,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"reproduce": _reproduce, "data": _data, "bench": _bench}
+    commands = {"reproduce": _reproduce, "data": _data, "book": _book, "bench": _bench}
     try:
         return commands[args.command](args)
     except (DataError, ValueError, FileNotFoundError, KeyError) as err:

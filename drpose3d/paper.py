@@ -43,6 +43,7 @@ class Table1(StrEnum):
     GT2D_PRED_RANK = "gt2d_pred_rank"
     GT2D_GT_RANK = "gt2d_gt_rank"
     GT2D_NO_RANK_CASCADE = "gt2d_no_rank_cascade"  # this book's control: the two-stage PoseNet, no ranking
+    GT2D_CONST_RANK = "gt2d_const_rank"  # this book's control: DPNet with a constant ranking (all ties)
     GT_RANK_VS_NO_RANK = "gt_rank_vs_no_rank"  # relative change (%), per seed
     PRED_RANK_VS_NO_RANK = "pred_rank_vs_no_rank"
 
@@ -173,6 +174,7 @@ FIG5B_TEXT_STAT_AUG_MM = 2.1
 # --- Fig. 4 (Sec. 4.3): per-joint error --------------------------------------------------------------
 class Fig4(StrEnum):
     GAINERS_MINUS_REST = "gainers_minus_rest"
+    GAINERS_MINUS_TORSO = "gainers_minus_torso"
     THORAX_MINUS_REST = "thorax_minus_rest"
 
 
@@ -184,6 +186,8 @@ def fig4_row(model: str, joint: str) -> str:
 #: "the joints with lager reachable workspace like wrists, elbows, and feet ... obtain larger improvements"
 FIG4_GAINERS = ("LElbow", "RElbow", "LWrist", "RWrist", "LFoot", "RFoot")
 FIG4_LEAST = "Thorax"
+#: The torso joints Fig. 4's gainers are compared with (C12): hips, spine, thorax (the root has no error).
+FIG4_TORSO = ("RHip", "LHip", "Spine", "Thorax")
 #: Sec. 4.3's worked examples of Fig. 4: "the right wrist achieves 12.53% (109.54mm → 97.01mm) errors
 #: drop while thorax only achieves 2.36% (46.40mm → 45.45mm)". The percentages as printed; the
 #: millimetres give 11.4 % and 2.0 % (12.53 and 0.95 are the drops in mm).
@@ -219,6 +223,7 @@ ROW_LABELS: dict[str, str] = {
     Table1.GT2D_PRED_RANK: "GT 2D, predicted ranking",
     Table1.GT2D_GT_RANK: "GT 2D, GT ranking (DPNet)",
     Table1.GT2D_NO_RANK_CASCADE: "control: GT 2D, two-stage PoseNet, no ranking",
+    Table1.GT2D_CONST_RANK: "control: GT 2D, DPNet with a constant ranking (capacity-matched)",
     Table1.GT_RANK_VS_NO_RANK: "relative change, GT ranking vs none (%)",
     Table1.PRED_RANK_VS_NO_RANK: "relative change, predicted ranking vs none (%)",
     Fig5a.PRCNN_RESNET34: "ResNet-34, image + heatmaps",
@@ -247,6 +252,7 @@ ROW_LABELS: dict[str, str] = {
     fig4_row("gain_pct", "RWrist"): "right wrist, error drop (%)",
     fig4_row("gain_pct", "Thorax"): "thorax, error drop (%)",
     Fig4.GAINERS_MINUS_REST: "elbows, wrists, feet minus the other joints (points)",
+    Fig4.GAINERS_MINUS_TORSO: "elbows, wrists, feet minus hips, spine, thorax (points)",
     Fig4.THORAX_MINUS_REST: "thorax minus the other joints (points)",
     RankingToDepth.MPJPE_DEPTHNET: "DepthNet",
     RankingToDepth.MPJPE_TOPOLOGICAL: "topological sort",
@@ -263,8 +269,14 @@ ROW_LABELS: dict[str, str] = {
 DPNET_EPOCHS = 400  # "We train our DPNet for 400 epochs using Adam"
 DPNET_LR = 1e-3  # "the initial learning rate is 0.001 with exponential decay"
 DPNET_DROPOUT = 0.3  # "the rate of dropout is set to 0.3"
+#: Martinez et al. 2017 (ICCV), the baseline of Tables 1-2 (62.9 mm): dropout 0.5 and each weight
+#: matrix clipped to norm 1 (their Sec. 3.1 and 3d-pose-baseline's code).
+MARTINEZ_DROPOUT = 0.5
+MARTINEZ_MAX_NORM = 1.0
 DPNET_WIDTH = 1024  # as Martinez et al.'s linear layers
 PRCNN_LR = 0.1  # "batch size 64 and the initial learning rate 0.1"
+PRCNN_EPOCHS = 25  # "use Stochastic Gradient Descent (SGD) to train 25 epochs"
+HOURGLASS_STACKS = 8  # Sec. 3.1: "an 8-stack hourglass network [Newell et al., 2016]"
 BATCH_SIZE = 64
 AUG_FACTOR = 3  # "the scale of the augmented dataset is triple as the original"
 

@@ -1,10 +1,11 @@
-"""Run sizes: smoke (CI, the whole book in minutes), cpu (faithful, reduced), paper (GPU);
+"""Run sizes: smoke (CI, the whole book in minutes), cpu (reduced: a laptop in hours), paper (GPU);
 tiny exists only so the tests can run every path in seconds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drpose3d import paper
 from drpose3d.models.hourglass import HourglassConfig
 from drpose3d.train import TrainConfig
 
@@ -31,6 +32,8 @@ class Preset:
     prcnn_train: TrainConfig
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
     aug_factor: int = 3  # Sec. 4.2: the augmented training set is three times the original
+    fixed_stages: tuple[str, ...] = ()  # stages that seed k does not redraw at this preset, for cost
+    fixed_stages: tuple[str, ...] = ()  # stages seed k does not redraw at this preset (for cost); see pipeline
 
     @property
     def world(self) -> dict:
@@ -95,14 +98,20 @@ PRESETS: dict[str, Preset] = {
         fps=50.0,
         stride=2,
         eps_mm=20.0,
-        width=1024,
-        lifter_train=TrainConfig(epochs=400, batch_size=64, lr=1e-3),
+        width=paper.DPNET_WIDTH,
+        lifter_train=TrainConfig(epochs=paper.DPNET_EPOCHS, batch_size=paper.BATCH_SIZE, lr=paper.DPNET_LR),
         seeds=3,
         resolution=256,
-        hourglass=HourglassConfig(stacks=8, channels=256, depth=4),
+        hourglass=HourglassConfig(stacks=paper.HOURGLASS_STACKS, channels=256, depth=4),
         hourglass_train=TrainConfig(epochs=40, batch_size=16, lr=2.5e-4),
         prcnn_width=64,
-        prcnn_train=TrainConfig(epochs=25, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+        prcnn_train=TrainConfig(
+            epochs=paper.PRCNN_EPOCHS,
+            batch_size=paper.BATCH_SIZE,
+            lr=paper.PRCNN_LR,
+            optimizer="sgd",
+            lr_final_fraction=0.01,
+        ),
     ),
 }
 
@@ -111,3 +120,36 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"preset is {name!r}, expected one of {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def _train_frames(p: Preset) -> int:
+    """Protocol #1 training samples of the generated world at a preset: frames of the five
+    training subjects' clips at the preset's stride, seen by four cameras."""
+    from drpose3d.worlds.generated import ACTIONS
+
+    per_clip = len(range(0, round(p.duration_s * p.fps), p.stride))
+    return 5 * len(ACTIONS) * p.repetitions * per_clip * 4
+
+
+def comparison_markdown() -> str:
+    """Each preset against the paper's settings, as a Markdown table: how reduced each run is."""
+    rows = {
+        "lifter width (DPNet, baseline)": (lambda p: str(p.width), str(paper.DPNET_WIDTH)),
+        "lifter epochs": (lambda p: str(p.lifter_train.epochs), str(paper.DPNET_EPOCHS)),
+        "PRCNN ResNet base width": (lambda p: str(p.prcnn_width), "ResNet-34 (standard width 64)"),
+        "PRCNN epochs": (lambda p: str(p.prcnn_train.epochs), str(paper.PRCNN_EPOCHS)),
+        "hourglass stacks x channels": (
+            lambda p: f"{p.hourglass.stacks} x {p.hourglass.channels}",
+            f"{paper.HOURGLASS_STACKS} x (not stated; 256 in Newell et al.)",
+        ),
+        "hourglass epochs": (lambda p: str(p.hourglass_train.epochs), "not stated"),
+        "image crop (px)": (lambda p: str(p.resolution), "not stated (256 in Newell et al.)"),
+        "training samples (generated world)": (lambda p: f"{_train_frames(p):,}", "about 1.5 M (Human3.6M)"),
+        "batch size": (lambda p: str(p.lifter_train.batch_size), str(paper.BATCH_SIZE)),
+        "seeds": (lambda p: str(p.seeds), "1 (one reported run)"),
+    }
+    names = [n for n in PRESETS if n != "tiny"]
+    lines = ["| | " + " | ".join(names) + " | the paper |", "|---|" + "---|" * (len(names) + 1)]
+    for label, (value, paper_value) in rows.items():
+        lines.append(f"| {label} | " + " | ".join(value(PRESETS[n]) for n in names) + f" | {paper_value} |")
+    return "\n".join(lines)

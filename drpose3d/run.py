@@ -39,7 +39,8 @@ run_file: str = ""  # a run.json from `drpose3d reproduce`; when set it decides 
 RESOLVE_CELL = """\
 from drpose3d.run import notebook_run
 
-run = notebook_run(preset, data, seeds, device, out, run_file)"""
+run = notebook_run(preset, data, seeds, device, out, run_file)
+run"""
 
 
 def project_root() -> Path:
@@ -116,6 +117,18 @@ class Run:
             payload.get("commit"),
         )
 
+    def _repr_markdown_(self) -> str:
+        """One readable line for the notebook page, without this machine's absolute paths."""
+        try:
+            out = self.out.relative_to(project_root())
+        except (ValueError, FileNotFoundError):
+            out = Path(self.out.name)
+        seeds = ", ".join(map(str, self.seeds))
+        return (
+            f"**Run:** preset `{self.preset.name}` · data `{self.data}` · seeds {seeds} · device {self.device} · "
+            f"output `{out}` · drpose3d {self.package_version}"
+        )
+
     def save(self) -> Path:
         path = self.out / RUN_FILE
         write_text_atomic(path, json.dumps(self.to_json(), indent=1))
@@ -130,7 +143,7 @@ def _dataclass_from(cls: type, payload: dict[str, Any]) -> Any:
         if name not in hints:
             raise RunError(f"{cls.__name__} has no field {name!r}; the run.json is from another version")
         nested = _NESTED.get((cls.__name__, name))
-        kwargs[name] = _dataclass_from(nested, value) if nested else value
+        kwargs[name] = _dataclass_from(nested, value) if nested else tuple(value) if isinstance(value, list) else value
     return cls(**kwargs)
 
 

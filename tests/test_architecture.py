@@ -130,3 +130,17 @@ def test_stage_functions_never_touch_the_cache_and_the_chain_uses_only_the_wrapp
 def test_the_benchmark_is_not_shipped_in_the_package():
     assert importlib.util.find_spec("drpose3d.bench") is None
     assert (ROOT / "bench" / "measure.py").exists()
+
+
+def test_the_presets_table_in_readme_and_book_is_the_presets_own():
+    from drpose3d.paper import DPNET_EPOCHS
+    from drpose3d.presets import comparison_markdown
+
+    table = comparison_markdown()
+    epochs = next(line for line in table.splitlines() if line.startswith("| lifter epochs"))
+    assert epochs.endswith(f"| {DPNET_EPOCHS} | {DPNET_EPOCHS} |")  # the paper preset is the paper's
+    for path in (ROOT / "README.md", ROOT / "book" / "intro.md"):
+        text = path.read_text()
+        between = text[text.index("<!-- presets:begin -->") + 22 : text.index("<!-- presets:end -->")]
+        assert between.strip() == table, f"{path.name}: run tools/readme_ledger.py"
+        assert "faithful" not in text

@@ -12,16 +12,19 @@ from drpose3d.book.claims import (
     REPRODUCED,
     html_table,
     ledger,
+    markdown_rows,
     markdown_table,
+    side_by_side,
     verdict,
 )
 from drpose3d.book.results import make_row, write_results
 from drpose3d.run import resolve
 
 
-def test_verdict_rule():
+def test_verdict_rule_on_relative_effects():
     assert verdict([-30.0, -34.0, -36.0], -1, -33.6)[0] == REPRODUCED
-    assert verdict([-10.0, -11.0, -12.0], -1, -33.6)[0] == DIRECTION  # right side of zero, wrong size
+    assert verdict([-20.1, -22.4, -18.2], -1, -33.6)[0] == REPRODUCED  # the docstring's example: over half
+    assert verdict([-10.0, -11.0, -12.0], -1, -33.6)[0] == DIRECTION  # right side of zero, under half the size
     assert verdict([-30.0, 5.0, -20.0], -1, -33.6)[0] == NOT_REPRODUCED  # interval crosses zero
     assert verdict([30.0, 34.0, 36.0], -1, -33.6)[0] == NOT_REPRODUCED  # the other side
     assert verdict([-33.6], -1, -33.6)[0] == NOT_REPRODUCED  # one seed: no interval, never reproduced
@@ -31,30 +34,22 @@ def test_verdict_rule():
     assert decision == NOT_REPRODUCED and mean == 2.0 and ci[0] < 0 < ci[1]  # t(1) interval is wide
 
 
-def _write(out, notebook, rows):
+def _write(out, notebook, rows, stages=("world", "images", "2D pose", "PRCNN", "DPNet")):
     run = resolve("cpu", seeds=3, device="cpu", out=out)
-    write_results(run, notebook, "synthetic", [make_row(n, "m", v, None) for n, v in rows.items()], time.time())
+    rows = [make_row(n, "m", v, None) for n, v in rows.items()]
+    write_results(run, notebook, "synthetic", rows, time.time(), seeded_stages=list(stages))
 
 
-def test_ledger_reads_results_and_judges_each_claim(tmp_path):
-    _write(
-        tmp_path,
-        "table1_upper_bound",
-        {
-            "gt_rank_vs_no_rank": [-31.0, -34.0, -35.0],  # C1: reproduced
-            "pred_rank_vs_no_rank": [-2.0, 3.0, 0.5],
-        },
-    )  # C2: crosses zero
-    _write(
-        tmp_path,
-        "fig5a_prcnn_ablation",
-        {
-            "prcnn_resnet34": [80.0, 81.0, 82.0],
-            "prcnn_resnet34_no_heatmaps": [70.0, 71.5, 71.0],
-            "prcnn_resnet18": [79.0, 80.0, 81.0],
-            "prcnn_resnet50": [81.0, 82.5, 83.0],
-        },
-    )
+def test_ledger_reads_results_and_judges_each_claim_on_relative_effects(tmp_path):
+    _write(tmp_path, "table1_upper_bound", {
+        "gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [70.0, 75.0, 62.0],  # C1: -30, -31.8, -31.1 %
+        "gt2d_const_rank": [80.0, 82.0, 78.0], "gt2d_pred_rank": [79.0, 83.0, 77.5],  # C2: crosses zero
+        "pred_rank_vs_no_rank": [-21.0, -24.5, -13.9],  # the plain comparison, shown, not deciding
+    })  # fmt: skip
+    _write(tmp_path, "fig5a_prcnn_ablation", {
+        "prcnn_resnet34": [80.0, 81.0, 82.0], "prcnn_resnet34_no_heatmaps": [70.0, 71.5, 71.0],
+        "prcnn_resnet18": [79.0, 80.0, 81.0], "prcnn_resnet50": [81.0, 82.5, 83.0],
+    })  # fmt: skip
     _write(
         tmp_path,
         "fig6_pairwise_accuracy",
@@ -65,18 +60,47 @@ def test_ledger_reads_results_and_judges_each_claim(tmp_path):
         },
     )
     rows = {r["name"]: r for r in ledger(tmp_path)}
-    assert [c.id for c in CLAIMS] == list(rows)
-    assert rows["C1"]["verdict"] == REPRODUCED and rows["C1"]["values"] == [-31.0, -34.0, -35.0]
-    assert rows["C1"]["dataset"] == "synthetic" and rows["C1"]["preset"] == "cpu"
-    assert rows["C2"]["verdict"] == NOT_REPRODUCED and rows["C2"]["ci95"][0] < 0 < rows["C2"]["ci95"][1]
-    assert rows["C3"]["verdict"] == DIRECTION  # +10.17 points against the paper's +2.36
-    assert rows["C3"]["values"] == pytest.approx([10.0, 9.5, 11.0])
-    assert (
-        rows["C4"]["values"] == pytest.approx([-1.0, -1.5, -1.0]) and rows["C4"]["verdict"] == NOT_REPRODUCED
-    )  # ResNet-50 better
+    assert [c.id for c in CLAIMS] == list(rows) and len(rows) == 12
+    c1 = rows["C1"]
+    assert c1["verdict"] == REPRODUCED and c1["values"] == [-30.0, -35.0, -28.0]  # absolute (mm) beside
+    assert c1["effect_rel_values"] == pytest.approx([-30.0, -31.8182, -31.1111], abs=1e-3)
+    assert c1["paper_rel_pct"] == -33.63 and c1["paper"] == -15.3
+    assert c1["dataset"] == "synthetic" and c1["preset"] == "cpu"
+    assert c1["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
+    c2 = rows["C2"]  # the capacity-matched control decides; the plain comparison rides along
+    assert c2["verdict"] == NOT_REPRODUCED and c2["effect_rel_ci95"][0] < 0 < c2["effect_rel_ci95"][1]
+    assert c2["info"]["against the baseline (%)"]["mean"] == pytest.approx(-19.8, abs=1e-3)
+    c3 = rows["C3"]  # +10.2 points on ~70.8 % is +14.4 %, far over half the paper's +2.66 %
+    assert c3["verdict"] == REPRODUCED and c3["values"] == pytest.approx([10.0, 9.5, 11.0])
+    assert c3["paper_rel_pct"] == pytest.approx(2.66, abs=0.01)
+    assert rows["C4"]["verdict"] == NOT_REPRODUCED and rows["C4"]["metric"] == "%"  # ResNet-50 better
     assert rows["C9"]["verdict"] == REPRODUCED
-    for claim in ("C5", "C6", "C7", "C8", "C10"):  # their notebooks never ran
-        assert rows[claim]["verdict"] == NOT_RUN and rows[claim]["mean"] is None and rows[claim]["dataset"] is None
+    for claim in ("C5", "C6", "C7", "C8", "C10", "C11", "C12"):  # their notebooks never ran
+        r = rows[claim]
+        assert r["verdict"] == NOT_RUN and r["effect_rel_pct"] is None and r["dataset"] is None
+
+
+def test_c11_takes_the_worst_protocol_and_c12_the_gain_pattern(tmp_path):
+    t2 = {f"{arm}_p{k}": v for arm, per in {
+        "baseline": {1: [100.0, 102.0, 98.0], 2: [70.0, 71.0, 69.0], 3: [150.0, 152.0, 149.0]},
+        "ours": {1: [90.0, 91.0, 89.0], 2: [60.0, 61.0, 59.0], 3: [110.0, 111.0, 108.0]},
+        "ours_no_aug": {1: [95.0] * 3, 2: [65.0] * 3, 3: [120.0] * 3},
+    }.items() for k, v in per.items()}  # fmt: skip
+    _write(tmp_path, "table2_protocols", t2)
+    _write(tmp_path, "fig4_per_joint", {"gainers_minus_torso": [4.0, 5.0, 6.0]})
+    rows = {r["name"]: r for r in ledger(tmp_path)}
+    c11 = rows["C11"]
+    worst = [
+        max(100 * (o - b) / b for o, b in ((t2[f"ours_p{k}"][s], t2[f"baseline_p{k}"][s]) for k in (1, 2, 3)))
+        for s in range(3)
+    ]
+    assert c11["effect_rel_values"] == pytest.approx(worst, abs=1e-3) and worst[0] == pytest.approx(-10.0)
+    assert c11["paper_rel_pct"] == pytest.approx(-8.11, abs=0.01) and c11["verdict"] == REPRODUCED
+    assert set(c11["info"]) == {"protocol #1 (%)", "protocol #2 (%)", "protocol #3 (%)"}
+    assert rows["C12"]["verdict"] == REPRODUCED and rows["C12"]["effect_rel_values"] == [4.0, 5.0, 6.0]
+    c8 = rows["C8"]  # gaps 50/50/51 -> 20/20/19: about -60 %, short of the paper's -77 %, yet over half of it
+    assert c8["effect_rel_pct"] == pytest.approx(100 * (-30 / 50 - 30 / 50 - 32 / 51) / 3, abs=1e-3)
+    assert c8["verdict"] == REPRODUCED
 
 
 def test_a_missing_row_means_not_run(tmp_path):
@@ -86,16 +110,25 @@ def test_a_missing_row_means_not_run(tmp_path):
     assert rows["C6"]["verdict"] == NOT_RUN  # aug_gt_only absent
 
 
-def test_markdown_table_links_each_chapter(tmp_path):
-    _write(tmp_path, "table1_upper_bound", {"gt_rank_vs_no_rank": [-31.0, -34.0, -35.0]})
-    table = markdown_table(ledger(tmp_path), link=lambda nb: f"{nb}.html")
+def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
+    _write(
+        tmp_path / "a", "table1_upper_bound", {"gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [70.0, 75.0, 62.0]}
+    )
+    _write(
+        tmp_path / "b",
+        "table1_upper_bound",
+        {"gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [99.0, 111.0, 91.0]},
+        stages=("DPNet",),
+    )
+    table = markdown_table(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     lines = table.splitlines()
     assert len(lines) == 2 + len(CLAIMS)
-    assert (
-        "[table1_upper_bound](table1_upper_bound.html)" in lines[2]
-        and "reproduced" in lines[2]
-        and "synthetic, cpu" in lines[2]
-    )
+    assert "[table1_upper_bound](table1_upper_bound.html)" in lines[2] and "reproduced" in lines[2]
+    assert "synthetic, cpu" in lines[2] and "-30.0, -31.8, -31.1" in lines[2] and "world, images" in lines[2]
     assert "not run" in lines[3]
-    html = html_table(ledger(tmp_path), link=lambda nb: f"{nb}.html")
+    html = html_table(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     assert html.count("<tr") == 1 + len(CLAIMS) and '<a href="table1_upper_bound.html">' in html
+    both = markdown_rows(side_by_side({"generated": ledger(tmp_path / "a"), "real motion": ledger(tmp_path / "b")}))
+    c1 = both.splitlines()[2]
+    assert "| generated | real motion |" in both.splitlines()[0]
+    assert c1.count("**reproduced**") == 1 and "**not reproduced**" in c1

@@ -13,6 +13,11 @@ from drpose3d.cli import main
 from drpose3d.worlds.mocap import load_mocap
 
 
+def _snapshot(folder):
+    """Every file under `folder` with its modification time: equal snapshots mean nothing was rewritten."""
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
 
@@ -41,6 +46,11 @@ def test_results_json_schema_and_values(synthetic_run):
     assert acc["prcnn_resnet34"]["paper"] == 91.22 and acc["prcnn_resnet18"]["paper"] is None  # not in the paper's text
     assert all(0 <= v <= 100 for r in fig5a["rows"] for v in r["values"])
     assert {"px_error", "pck10"} <= fig5a["hourglass_2d"]["test"].keys()
+    first, second = fig5a["hourglass_2d_per_seed"]  # each seed its own world, images and hourglass
+    assert first["test"]["px_error"] != second["test"]["px_error"]
+    assert res["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
+    run = json.loads((synthetic_run / "run.json").read_text())  # the resolved run every notebook read
+    assert run["preset"]["name"] == "tiny" and run["seeds"] == [0, 1] and run["data"] == "synthetic"
     fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
     assert len(fig6["matrix"]) == 16 and fig6["joints"][0] == "Hip" and "Neck/Nose" not in fig6["joints"]
     assert {"created", "package_version", "wall_s"} <= res.keys()
@@ -79,7 +89,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     )
     assert f5["no_rank_no_aug"]["paper"] == 82.2
     f4rows = {r["name"]: r for r in f4["rows"]}
-    assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 12.53
+    assert len(f4["joints"]) == 16 and f4rows["gain_pct_RWrist"]["paper"] == 11.44  # from the paper's mm
     base, ours = f4rows["baseline_RWrist"]["values"], f4rows["ours_RWrist"]["values"]
     assert f4rows["gain_pct_RWrist"]["values"] == pytest.approx(
         [100 * (b - o) / b for b, o in zip(base, ours, strict=True)], abs=1e-3
@@ -97,7 +107,9 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     ties = [sum(noise[f"threshold_{t:g}"]["tie_rate"]) for t in (0.0, 0.02, 0.05, 0.1, 0.2)]
     assert ties == sorted(ties) and ties[-1] > ties[0]  # a wider band only adds ties
     ledger = {r["name"]: r for r in load("claims")["rows"]}
-    assert len(ledger) == 10 and all(r["verdict"] != "not run" for r in ledger.values())
+    assert len(ledger) == 12 and all(r["verdict"] != "not run" for r in ledger.values())
+    assert all(r["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"] for r in ledger.values())
+    assert all(len(r["effect_rel_values"]) == 2 for r in ledger.values())
     assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())
     page = (synthetic_run / "book" / "_build" / "html" / "notebooks" / "claims.html").read_text()
     assert page.count('href="table1_upper_bound.html"') >= 2 and "<th>verdict</th>" in page  # a real table, linked
@@ -128,12 +140,29 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
         "ranking_noise",
     ):
         assert "Plotly.newPlot" in (html_dir / "notebooks" / f"{chapter}.html").read_text()
+    # the reader's pages and downloadable notebooks: no papermill cell, no path of this machine
+    for chapter in ("table1_upper_bound", "claims", "real_motion"):
+        copy = (synthetic_run / "book" / "notebooks" / f"{chapter}.ipynb").read_text()
+        html = (html_dir / "notebooks" / f"{chapter}.html").read_text()
+        assert "injected-parameters" not in copy and str(synthetic_run) not in copy + html, chapter
+        assert "Injected parameters" not in html and "**Run:** preset" in copy, chapter
+
+
+@pytest.mark.slow
+def test_the_book_builds_from_a_run_folder_without_recomputing(synthetic_run, tmp_path, capsys):
+    cached = _snapshot(synthetic_run / "cache")
+    assert main(["book", "--from", str(synthetic_run), "--out", str(tmp_path / "read")]) == 0
+    page = (tmp_path / "read" / "book" / "_build" / "html" / "notebooks" / "table2_protocols.html").read_text()
+    assert "Plotly.newPlot" in page
+    assert _snapshot(synthetic_run / "cache") == cached
+    assert main(["book", "--from", str(tmp_path)]) == 2  # a folder without executed notebooks
+    assert "no executed notebooks" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_second_run_reuses_the_cache(synthetic_run):
     before = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
-    cached = {p: p.stat().st_mtime_ns for p in (synthetic_run / "cache").rglob("*") if p.is_file()}
+    cached = _snapshot(synthetic_run / "cache")
     proc = _cli(
         "reproduce",
         "--preset",
@@ -151,7 +180,7 @@ def test_second_run_reuses_the_cache(synthetic_run):
     assert proc.returncode == 0, proc.stderr[-2000:]
     after = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())
     assert after["rows"] == before["rows"]
-    now = {p: p.stat().st_mtime_ns for p in (synthetic_run / "cache").rglob("*") if p.is_file()}
+    now = _snapshot(synthetic_run / "cache")
     assert now == cached  # nothing retrained or rewritten: every artefact came from the cache
 
 

@@ -1,4 +1,5 @@
-"""Rewrite README.md's "Claims ledger" section from the committed runs in runs/<preset>/.
+"""Rewrite README.md's "Claims ledger" section from the committed runs in runs/<preset>/, and the
+presets-against-the-paper table in README.md and book/intro.md from drpose3d/presets.py.
 
 Keeps the README's numbers derived from results JSON in git rather than typed by hand:
     .venv/bin/python tools/readme_ledger.py
@@ -10,47 +11,79 @@ import json
 import tempfile
 from pathlib import Path
 
-from drpose3d.book.claims import ledger, markdown_table
+from drpose3d.book.claims import ledger, markdown_rows, markdown_table, side_by_side
+from drpose3d.presets import comparison_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Claims ledger"
+PRESETS_BEGIN, PRESETS_END = "<!-- presets:begin -->", "<!-- presets:end -->"
 INTRO = {
-    "cpu": "the faithful reduced reproduction (`make book PRESET=cpu`), run notebook by notebook on 2 CPU cores; "
+    "cpu": "the reduced reproduction (`make book PRESET=cpu`), run notebook by notebook on 2 CPU cores; "
     'claims whose notebooks have not been run on it yet say so ("not run").',
     "smoke": "the minutes-long first look (`make book` in a clean clone). With 2 seeds a Student-t interval is "
     "12.7 standard errors wide, so few claims can pass.",
+    "smoke-cmu": "the minutes-long first look on the real motion (`drpose3d reproduce --preset smoke --data cmu`).",
+    "cpu-cmu": "the reduced reproduction on the real motion (`drpose3d reproduce --preset cpu --data cmu`).",
 }
+#: Committed runs in the order the README shows them.
+RUNS = ("cpu", "cpu-cmu", "smoke", "smoke-cmu")
+
+
+def run_ledger(run: Path) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "results").symlink_to(run.resolve())
+        return ledger(tmp)
 
 
 def section(run: Path) -> str:
     """One run's ledger: which preset, seeds and commits produced it, then the table."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "results").symlink_to(run.resolve())
-        rows = ledger(tmp)
+    rows = run_ledger(run)
     results = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
     commits = sorted({r["commit"] for r in results if r.get("commit")}) or ["not recorded"]
     seeds = max(len(r["seeds"]) for r in results)
     datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
     head = (
-        f"### Preset {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
+        f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
         f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}.\n"
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
+
+
+def side(preset: str) -> str:
+    """The generated world and the real motion side by side, one row per claim."""
+    ledgers = {
+        f"generated world ({preset})": run_ledger(ROOT / "runs" / preset),
+        f"real motion, CMU ({preset})": run_ledger(ROOT / "runs" / f"{preset}-cmu"),
+    }
+    rows = side_by_side(ledgers, link=lambda nb: f"notebooks/{nb}.ipynb")
+    return f"### The generated world and the real motion, preset {preset}\n\n" + markdown_rows(rows) + "\n\n"
+
+
+def write_presets(path: Path) -> None:
+    """The presets-against-the-paper table between the markers of `path` (README, book intro)."""
+    text = path.read_text()
+    start, end = text.index(PRESETS_BEGIN) + len(PRESETS_BEGIN), text.index(PRESETS_END)
+    path.write_text(text[:start] + "\n" + comparison_markdown() + "\n" + text[end:])
 
 
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
     start = text.index(HEADING)
-    runs = [ROOT / "runs" / p for p in ("cpu", "smoke") if any((ROOT / "runs" / p).glob("*.json"))]
+    runs = [ROOT / "runs" / p for p in RUNS if any((ROOT / "runs" / p).glob("*.json"))]
+    pairs = [p for p in ("cpu", "smoke") if {p, f"{p}-cmu"} <= {r.name for r in runs}]
     body = (
-        f"{HEADING} (committed runs)\n\nEach verdict compares the paired per-seed effects with the paper's number; "
-        "the rule and the per-seed values are in the `claims` chapter. Regenerate with "
-        "`.venv/bin/python tools/readme_ledger.py`.\n\n" + "\n".join(section(r) for r in runs)
+        f"{HEADING} (committed runs)\n\nEach verdict judges the paired per-seed relative effects (the effect as a "
+        "percentage of its control) against the paper's, by the rule stated in the `claims` chapter; the absolute "
+        "effects stand beside them. Regenerate with `.venv/bin/python tools/readme_ledger.py`.\n\n"
+        + "\n".join(side(p) for p in pairs)
+        + "\n".join(section(r) for r in runs)
     )
     after = text.find("\n## ", start + len(HEADING))  # the sections after the ledger stay
     readme.write_text(text[:start] + body + ("" if after < 0 else "\n" + text[after + 1 :]))
+    for path in (readme, ROOT / "book" / "intro.md"):
+        write_presets(path)
 
 
 if __name__ == "__main__":

@@ -4,22 +4,23 @@ figures of those chapters draw."""
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
-from drpose3d.book.claims import ledger
+from drpose3d.book.claims import ledger, side_by_side
 from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
 from drpose3d.book.results import make_row, write_results
-from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
 from drpose3d.pose.camera import CAMERA_IDS, capture_centre
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
-from drpose3d.run import Run
+from drpose3d.run import Run, project_root
 from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
-from drpose3d.stages.pipeline import Context, open_context
+from drpose3d.stages.pipeline import Context, dpnet_config, open_context
 from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
 from drpose3d.worlds.importer import MAPS
 from drpose3d.worlds.mocap import load_mocap
@@ -47,9 +48,10 @@ def normalised_2d(pose2d: torch.Tensor) -> torch.Tensor:
 
 
 @experiment
-def data_world(ctx: Context) -> Findings:
+def data_world(contexts: list[Context]) -> Findings:
     """Describe the world: subjects, actions, sample counts, and how much depth order a 2D-only
     lookup recovers (the nearest training 2D pose's ranking matrix, Eq. (1))."""
+    ctx = contexts[0]
     p, world, train, test = ctx.run.preset, ctx.world, ctx.train, ctx.test
     bones = bone_lengths(world.mocap.positions)
     subjects = {}
@@ -88,12 +90,12 @@ def data_world(ctx: Context) -> Findings:
 
 
 @experiment
-def ranking_to_depth(ctx: Context) -> Findings:
+def ranking_to_depth(contexts: list[Context]) -> Findings:
     """C10 (Sec. 3.2, asserted, never shown): turn PRCNN's noisy ranking matrices into coarse
     depth by DepthNet, by a topological sort with greedy cycle breaking, or by row sums
     (Borda), and feed each to the same two-stage PoseNet on ground-truth 2D (protocol #1).
     DepthNet's row is Table 1's predicted-ranking run."""
-    p = ctx.run.preset
+    p = contexts[0].run.preset
     rows = []
     methods = {
         "depthnet": (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.SPEARMAN_DEPTHNET),
@@ -102,14 +104,13 @@ def ranking_to_depth(ctx: Context) -> Findings:
     }
     for method, (error_row, spearman_row) in methods.items():
         runs = []
-        for s in ctx.run.seeds:
-            ranks = ctx.rankings(Fig5a.PRCNN_RESNET34, s)
-            cfg = LifterConfig(ranking=method, stages=2, width=p.width)
-            runs.append(ctx.gt2d_lifter(cfg, s, splits(ranks), ranks.key, f"{method} seed {s}"))
+        for ctx in contexts:
+            ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
+            runs.append(ctx.gt2d_lifter(dpnet_config(p.width, method), splits(ranks), ranks.key, method))
         rows.append(make_row(error_row, "mpjpe_mm", [r["mpjpe"] for r in runs], None))
         rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
-    truth = gt_ranking(ctx.test, p.eps_mm)
-    depth = ctx.test.pose3d[:, _HG, 2]
+    test = contexts[0].test
+    truth, depth = gt_ranking(test, p.eps_mm), test.pose3d[:, _HG, 2]
     extra = {
         f"spearman_{name}_gt_ranking": float(rank_correlation(fn(truth), depth).mean())
         for name, fn in (("topological", topological_depth), ("borda", borda_depth))
@@ -118,43 +119,45 @@ def ranking_to_depth(ctx: Context) -> Findings:
 
 
 @experiment
-def ranking_noise(ctx: Context) -> Findings:
+def ranking_noise(contexts: list[Context]) -> Findings:
     """ "More accurate ranking estimation could further improve" (Sec. 4.4): DPNet on ground-truth
     2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
     alike, antisymmetrically), with ground-truth rankings under other Eq. (1) tolerances ε, and
     with PRCNN's rankings discretised at other thresholds (Sec. 3.1). Rate 0, ε and the
     threshold of the preset are Table 1's DPNet runs."""
-    p = ctx.run.preset
-    dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
-    truth = gt_splits(ctx)
+    p = contexts[0].run.preset
+    dpnet = dpnet_config(p.width)
     rows = []
     for rate in FLIP_RATES:
         runs, acc = [], []
-        for s in ctx.run.seeds:
-            g = torch.Generator().manual_seed(1000 + s)
+        for ctx in contexts:
+            truth = gt_splits(ctx)
+            g = torch.Generator().manual_seed(1000 + ctx.seed)
             keep = torch.full((16, 16), 1 - rate)
             ranks = truth if rate == 0 else tuple(statistical_flip(t, keep, g) for t in truth)
             source = "gt_rank" if rate == 0 else ("flipped_gt_rank", rate)
-            runs.append(ctx.gt2d_lifter(dpnet, s, ranks, source, f"flip {rate:.2f} seed {s}"))
+            runs.append(ctx.gt2d_lifter(dpnet, ranks, source, f"flip {rate:.2f}"))
             acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
         paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
         rows.append(
             make_row(noise_row("flip", rate), "mpjpe_mm", [r["mpjpe"] for r in runs], paper, ranking_accuracy=acc)
         )
     for eps in EPS_SWEEP_MM:
-        ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
-        runs = [
-            ctx.lifter(ctx.train, ctx.test, dpnet, s, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g} seed {s}")
-            for s in ctx.run.seeds
-        ]
+        runs, ties = [], []
+        for ctx in contexts:
+            ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
+            runs.append(ctx.lifter(ctx.train, ctx.test, dpnet, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g}"))
+            ties.append(tie_rate(ranks[1]))
         rows.append(
-            make_row(noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=tie_rate(ranks[1]))
+            make_row(
+                noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=sum(ties) / len(ties)
+            )
         )
     for threshold in THRESHOLD_SWEEP:
-        ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, s, threshold) for s in ctx.run.seeds]
+        ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, threshold) for ctx in contexts]
         runs = [
-            ctx.gt2d_lifter(dpnet, s, splits(r), r.key, f"threshold {threshold:g} seed {s}")
-            for s, r in zip(ctx.run.seeds, ranked, strict=True)
+            ctx.gt2d_lifter(dpnet, splits(r), r.key, f"threshold {threshold:g}")
+            for ctx, r in zip(contexts, ranked, strict=True)
         ]
         rows.append(
             make_row(
@@ -176,6 +179,21 @@ def ranking_noise(ctx: Context) -> Findings:
     return Findings(rows, extra)
 
 
+def committed_side_by_side(preset: str) -> list[dict] | None:
+    """The committed runs ``runs/<preset>`` (generated world) and ``runs/<preset>-cmu`` (real
+    motion) judged side by side, one row per claim (HTML cells), or None if either is missing."""
+    folders = {"generated world": project_root() / "runs" / preset, "real motion (CMU)": project_root() / "runs" /
+               f"{preset}-cmu"}  # fmt: skip
+    if not all(any(f.glob("*.json")) for f in folders.values()):
+        return None
+    ledgers = {}
+    for name, folder in folders.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "results").symlink_to(folder.resolve())
+            ledgers[f"{name}, {preset}"] = ledger(tmp)
+    return side_by_side(ledgers, link=lambda nb: f"{nb}.html", html=True)
+
+
 def claims(run: Run) -> dict:
     """The ledger (trains nothing, opens no world): every claim of :mod:`drpose3d.book.claims`
     judged from the other notebooks' results in the run's folder; each row names the dataset and
@@ -186,7 +204,7 @@ def claims(run: Run) -> dict:
 
 def example_frame(run: Run, fraction: float = 0.37) -> dict:
     """One frame for figures: its world pose, its subject's rig and its four 2D views."""
-    world = open_context(run).world
+    world = open_context(run, run.seeds[0]).world
     block = int(len(world.samples) // len(CAMERA_IDS) * fraction)
     views = world.samples.select(torch.arange(block * len(CAMERA_IDS), (block + 1) * len(CAMERA_IDS)))
     seq_frames = torch.nonzero(world.mocap.sequence == views.sequence[0]).squeeze(1)
@@ -202,7 +220,7 @@ def example_frame(run: Run, fraction: float = 0.37) -> dict:
 
 def gallery_frames(run: Run, count: int = 8) -> dict:
     """Rendered test crops spread over the test set, with their ground-truth 2D."""
-    ctx = open_context(run)
+    ctx = open_context(run, run.seeds[0])
     test = ctx.images()["test"]
     pick = torch.linspace(0, len(test.images) - 1, count).round().long()
     s = ctx.test
@@ -215,7 +233,7 @@ def gallery_frames(run: Run, count: int = 8) -> dict:
 def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:
     """Protocol #3's camera picture: the training views, the held-out view, V_c (Eq. 7) and
     `count` virtual cameras drawn from the prior fitted to the training views."""
-    world = open_context(run).world
+    world = open_context(run, run.seeds[0]).world
     views = [c for c in range(len(CAMERA_IDS)) if c != HELD_OUT_CAMERA]
     real = rig_cameras(world.train_subjects, views)
     prior = camera_prior(real)

@@ -1,12 +1,24 @@
 """The claims ledger: each claim of the paper as a paired, per-seed effect read from the other
-notebooks' results JSON, with its interval and a verdict decided by one rule.
+notebooks' results JSON, judged by one rule on relative effects.
 
-A claim has an expected sign (and, where the paper states one, a size). Verdicts:
-``reproduced`` — the 95 % interval excludes zero on the expected side and contains the paper's
-size (or the paper states no size); ``reproduced in direction only`` — excludes zero on the
-expected side but misses the paper's size; ``not reproduced`` — the interval includes zero or lies
-on the other side; ``not run`` — a result it needs is absent. With one seed there is no interval,
-and a claim is never called reproduced.
+Every claim compares two things per seed: an effect (say DRPose3D's error minus the baseline's)
+and its control (the baseline's error). Its relative effect is ``100 × effect / control``, so a
+world whose errors are twice Human3.6M's is compared with the paper on the same scale. The rule,
+the same for every claim:
+
+* ``reproduced``: the 95 % Student-t interval of the per-seed relative effects excludes zero on
+  the paper's side, and the mean reaches at least half the paper's relative effect (claims whose
+  paper gives no size need only the first);
+* ``reproduced in direction only``: the interval excludes zero on the paper's side, the size falls
+  short;
+* ``not reproduced``: the interval includes zero or lies on the other side, or there is one seed
+  (no interval);
+* ``not run``: a result it needs is absent.
+
+For example C1, where the paper's ground-truth ranking cuts the baseline's error by a third: a run
+whose per-seed changes are -20.1, -22.4 and -18.2 % has the interval [-25.4, -15.0] %, below zero,
+and a mean of -20.2 %, more than half of the paper's: reproduced. Had the mean been -15 %, it would
+be reproduced in direction only.
 """
 
 from __future__ import annotations
@@ -17,18 +29,20 @@ from pathlib import Path
 
 from drpose3d.book.results import load_results
 from drpose3d.paper import (
+    FIG4_EXAMPLES_MM,
     FIG5A,
     FIG5B,
     FIG5B_TEXT_STAT_AUG_MM,
     TABLE1,
-    TABLE1_CHANGE_PCT,
     TABLE2,
     Arm,
+    Fig4,
     Fig5a,
     Fig5b,
     Fig6,
     RankingToDepth,
     Table1,
+    change_pct,
     table2_row,
 )
 from drpose3d.pose.metrics import mean_ci95
@@ -39,55 +53,91 @@ REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
     "not reproduced",
     "not run",
 )
+#: The share of the paper's relative effect a run must reach to reproduce it (beyond its sign).
+SIZE_SHARE = 0.5
+
+Tables = dict[str, dict[str, dict]]  # {notebook: {row name: row}}
+PerSeed = Callable[[Tables], list[float]]
 
 
 @dataclass(frozen=True)
 class Claim:
+    """One claim: the per-seed effect and its control; the paper's effect and control where it
+    states them. A control of None marks an effect that is already relative (in %, or in points
+    of a relative quantity): its relative effect is the effect itself."""
+
     id: str
     statement: str  # the paper's words, shortened
-    paper: float | None  # the paper's size of the effect, in `unit`
     sign: int  # -1: the effect should be negative (an error drops), +1: positive
-    unit: str
+    unit: str  # of the absolute effect
     notebooks: tuple[str, ...]  # where its numbers come from (the chapter to link)
-    effect: Callable[[dict[str, dict]], list[float]]  # per-seed effects from {notebook: {row: row dict}}
+    effect: PerSeed
+    control: PerSeed | None
+    paper: float | None = None  # the paper's absolute effect
+    paper_control: float | None = None  # the paper's control value (None: paper is relative already)
+    info: dict[str, PerSeed] | None = None  # comparisons shown beside the verdict, not deciding it
+
+    @property
+    def paper_rel_pct(self) -> float | None:
+        if self.paper is None:
+            return None
+        return self.paper if self.paper_control is None else 100 * self.paper / self.paper_control
+
+    def relative(self, tables: Tables) -> tuple[list[float], list[float]]:
+        """Per-seed absolute and relative effects."""
+        effect = self.effect(tables)
+        if self.control is None:
+            return effect, effect
+        return effect, [100 * e / c for e, c in zip(effect, self.control(tables), strict=True)]
 
 
-def _diff(nb: str, a: str, b: str) -> Callable[[dict], list[float]]:
+def _row(nb: str, name: str) -> PerSeed:
+    return lambda r: list(r[nb][name]["values"])
+
+
+def _diff(nb: str, a: str, b: str) -> PerSeed:
     """Per-seed a - b of two rows of one notebook."""
     return lambda r: [x - y for x, y in zip(r[nb][a]["values"], r[nb][b]["values"], strict=True)]
 
 
-def _row(nb: str, name: str) -> Callable[[dict], list[float]]:
-    return lambda r: list(r[nb][name]["values"])
+def _per_seed(fn: Callable[..., float], *parts: PerSeed) -> PerSeed:
+    """Per seed, `fn` of several per-seed series."""
+    return lambda r: [fn(*v) for v in zip(*(p(r) for p in parts), strict=True)]
 
 
-def _gap(r: dict) -> list[float]:
-    """(P3 - P1) of DRPose3D minus (P3 - P1) of the baseline, per seed."""
-    t = r[T2]
-    rows = [t[table2_row(arm, k)]["values"] for arm in (Arm.OURS, Arm.BASELINE) for k in (3, 1)]
-    return [(o3 - o1) - (b3 - b1) for o3, o1, b3, b1 in zip(*rows, strict=True)]
-
-
-def _worst_of(*parts: Callable[[dict], list[float]]) -> Callable[[dict], list[float]]:
-    """A claim made of several comparisons (all must hold): per seed, the least favourable one."""
-    return lambda r: [min(v) for v in zip(*(p(r) for p in parts), strict=True)]
-
-
-T1, F5A, F5B, T2, F6, R2D = (
+T1, F5A, F5B, T2, F6, R2D, F4 = (
     "table1_upper_bound",
     "fig5a_prcnn_ablation",
     "fig5b_dpnet_ablation",
     "table2_protocols",
     "fig6_pairwise_accuracy",
     "ranking_to_depth",
+    "fig4_per_joint",
 )
-_t1 = TABLE1
-_gaps = {arm: TABLE2[table2_row(arm, 3)] - TABLE2[table2_row(arm, 1)] for arm in (Arm.BASELINE, Arm.OURS)}
-_paper_gap = _gaps[Arm.OURS] - _gaps[Arm.BASELINE]
 
 
-def _fig5b(a: Fig5b, b: Fig5b) -> float:
-    return round(FIG5B[a] - FIG5B[b], 2)
+def _t2(arm: Arm, protocol: int) -> PerSeed:
+    return _row(T2, table2_row(arm, protocol))
+
+
+def _gap(arm: Arm) -> PerSeed:
+    """An arm's protocol #3 - #1 error, per seed."""
+    return _per_seed(lambda p3, p1: p3 - p1, _t2(arm, 3), _t2(arm, 1))
+
+
+def _paper_t2(arm: Arm, protocol: int) -> float:
+    return TABLE2[table2_row(arm, protocol)]
+
+
+_gaps = {arm: _paper_t2(arm, 3) - _paper_t2(arm, 1) for arm in (Arm.BASELINE, Arm.OURS)}
+_ours_vs_base = {k: change_pct(_paper_t2(Arm.BASELINE, k), _paper_t2(Arm.OURS, k)) for k in (1, 2, 3)}
+_t1, _f5a, _f5b = TABLE1, FIG5A, FIG5B
+_wrist, _thorax = (FIG4_EXAMPLES_MM[j] for j in ("RWrist", "Thorax"))
+
+
+def _rel(arm: Arm, protocol: int) -> PerSeed:
+    """DRPose3D's relative change against the baseline under a protocol (%), per seed."""
+    return _per_seed(lambda o, b: 100 * (o - b) / b, _t2(arm, protocol), _t2(Arm.BASELINE, protocol))
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -95,130 +145,185 @@ CLAIMS: tuple[Claim, ...] = (
         "C1",
         f"Ground-truth ranking lowers MPJPE by about a third (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
         f"{_t1[Table1.GT2D_GT_RANK]} mm)",
-        TABLE1_CHANGE_PCT[Table1.GT_RANK_VS_NO_RANK],
         -1,
-        "%",
+        "mm",
         (T1,),
-        _row(T1, Table1.GT_RANK_VS_NO_RANK),
+        _diff(T1, Table1.GT2D_GT_RANK, Table1.GT2D_NO_RANK),
+        _row(T1, Table1.GT2D_NO_RANK),
+        round(_t1[Table1.GT2D_GT_RANK] - _t1[Table1.GT2D_NO_RANK], 2),
+        _t1[Table1.GT2D_NO_RANK],
     ),
     Claim(
         "C2",
-        f"PRCNN-predicted ranking lowers MPJPE (Table 1: {_t1[Table1.GT2D_NO_RANK]} → {_t1[Table1.GT2D_PRED_RANK]} mm)",
-        TABLE1_CHANGE_PCT[Table1.PRED_RANK_VS_NO_RANK],
+        f"PRCNN-predicted ranking lowers MPJPE (Table 1: {_t1[Table1.GT2D_NO_RANK]} → "
+        f"{_t1[Table1.GT2D_PRED_RANK]} mm); decided against the same DPNet given a constant ranking",
         -1,
-        "%",
+        "mm",
         (T1,),
-        _row(T1, Table1.PRED_RANK_VS_NO_RANK),
+        _diff(T1, Table1.GT2D_PRED_RANK, Table1.GT2D_CONST_RANK),
+        _row(T1, Table1.GT2D_CONST_RANK),
+        round(_t1[Table1.GT2D_PRED_RANK] - _t1[Table1.GT2D_NO_RANK], 2),
+        _t1[Table1.GT2D_NO_RANK],
+        info={"against the baseline (%)": _row(T1, Table1.PRED_RANK_VS_NO_RANK)},
     ),
     Claim(
         "C3",
-        f"Heatmaps raise PRCNN's pairwise accuracy ({FIG5A.where})",
-        round(FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS], 2),
+        f"Heatmaps raise PRCNN's pairwise accuracy ({_f5a[Fig5a.PRCNN_RESNET34_NO_HEATMAPS]} → "
+        f"{_f5a[Fig5a.PRCNN_RESNET34]} %)",
         1,
         "points",
         (F5A,),
         _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET34_NO_HEATMAPS),
+        _row(F5A, Fig5a.PRCNN_RESNET34_NO_HEATMAPS),
+        round(_f5a[Fig5a.PRCNN_RESNET34] - _f5a[Fig5a.PRCNN_RESNET34_NO_HEATMAPS], 2),
+        _f5a[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
     ),
     Claim(
         "C4",
-        "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (worse of the two differences)",
-        None,
+        "ResNet-34 is at least as good as ResNet-18 and ResNet-50 (the worse of the two relative differences)",
         1,
-        "points",
+        "%",
         (F5A,),
-        _worst_of(
-            _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET18),
-            _diff(F5A, Fig5a.PRCNN_RESNET34, Fig5a.PRCNN_RESNET50),
+        _per_seed(
+            min,
+            *(
+                _per_seed(lambda a, b: 100 * (a - b) / b, _row(F5A, Fig5a.PRCNN_RESNET34), _row(F5A, o))
+                for o in (Fig5a.PRCNN_RESNET18, Fig5a.PRCNN_RESNET50)
+            ),
         ),
+        None,
     ),
     Claim(
         "C5",
-        f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {FIG5B[Fig5b.NO_DEPTHNET]} → "
-        f"{FIG5B[Fig5b.FULL]} mm)",
-        _fig5b(Fig5b.FULL, Fig5b.NO_DEPTHNET),
+        f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {_f5b[Fig5b.NO_DEPTHNET]} → "
+        f"{_f5b[Fig5b.FULL]} mm)",
         -1,
         "mm",
         (F5B,),
         _diff(F5B, Fig5b.FULL, Fig5b.NO_DEPTHNET),
+        _row(F5B, Fig5b.NO_DEPTHNET),
+        round(_f5b[Fig5b.FULL] - _f5b[Fig5b.NO_DEPTHNET], 2),
+        _f5b[Fig5b.NO_DEPTHNET],
     ),
     Claim(
         "C6",
-        f"Augmentation helps protocol #3 ({FIG5B[Fig5b.NO_AUG]} → {FIG5B[Fig5b.AUG_GT_ONLY]} mm)",
-        _fig5b(Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG),
+        f"Augmentation helps protocol #3 ({_f5b[Fig5b.NO_AUG]} → {_f5b[Fig5b.AUG_GT_ONLY]} mm)",
         -1,
         "mm",
         (F5B,),
         _diff(F5B, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG),
+        _row(F5B, Fig5b.NO_AUG),
+        round(_f5b[Fig5b.AUG_GT_ONLY] - _f5b[Fig5b.NO_AUG], 2),
+        _f5b[Fig5b.NO_AUG],
     ),
     Claim(
         "C7",
-        f"GMM noise and the statistical flip help further ({FIG5B[Fig5b.AUG_GT_ONLY]} → {FIG5B[Fig5b.FULL]} mm; "
+        f"GMM noise and the statistical flip help further ({_f5b[Fig5b.AUG_GT_ONLY]} → {_f5b[Fig5b.FULL]} mm; "
         f"the text says −{FIG5B_TEXT_STAT_AUG_MM})",
-        _fig5b(Fig5b.FULL, Fig5b.AUG_GT_ONLY),
         -1,
         "mm",
         (F5B,),
         _diff(F5B, Fig5b.FULL, Fig5b.AUG_GT_ONLY),
+        _row(F5B, Fig5b.AUG_GT_ONLY),
+        round(_f5b[Fig5b.FULL] - _f5b[Fig5b.AUG_GT_ONLY], 2),
+        _f5b[Fig5b.AUG_GT_ONLY],
     ),
     Claim(
         "C8",
         f"The protocol #3 − #1 gap shrinks with ranking and augmentation (Table 2: {_gaps[Arm.BASELINE]:.1f} → "
         f"{_gaps[Arm.OURS]:.1f} mm)",
-        round(_paper_gap, 2),
         -1,
         "mm",
         (T2,),
-        _gap,
+        _per_seed(lambda o, b: o - b, _gap(Arm.OURS), _gap(Arm.BASELINE)),
+        _gap(Arm.BASELINE),
+        round(_gaps[Arm.OURS] - _gaps[Arm.BASELINE], 2),
+        round(_gaps[Arm.BASELINE], 2),
     ),
     Claim(
         "C9",
         "Torso pairs are ranked least accurately, the shoulders among the most (torso − other pairs; "
-        "shoulders − other pairs; worse of the two, sign-aligned)",
-        None,
+        "shoulders − other pairs; the worse of the two, sign-aligned, relative to the other pairs)",
         -1,
         "points",
         (F6,),
-        lambda r: [
-            max(t, -s)
-            for t, s in zip(
-                _diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN)(r),
-                _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN)(r),
-                strict=True,
-            )
-        ],
+        _per_seed(
+            lambda t, s: max(t, -s),
+            _diff(F6, Fig6.TORSO_PAIRS_MEAN, Fig6.OTHER_PAIRS_MEAN),
+            _diff(F6, Fig6.PAIR_SHOULDERS, Fig6.OTHER_PAIRS_MEAN),
+        ),
+        _row(F6, Fig6.OTHER_PAIRS_MEAN),
     ),
     Claim(
         "C10",
         "DepthNet is more robust to ranking noise than a topological sort (MPJPE, DepthNet − sort)",
-        None,
         -1,
         "mm",
         (R2D,),
         _diff(R2D, RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL),
+        _row(R2D, RankingToDepth.MPJPE_TOPOLOGICAL),
+    ),
+    Claim(
+        "C11",
+        "DRPose3D beats the baseline under protocols #1, #2 and #3 (Table 2: "
+        + ", ".join(f"#{k} {_paper_t2(Arm.BASELINE, k)} → {_paper_t2(Arm.OURS, k)} mm" for k in (1, 2, 3))
+        + "; the worst of the three relative changes)",
+        -1,
+        "%",
+        (T2,),
+        _per_seed(max, *(_rel(Arm.OURS, k) for k in (1, 2, 3))),
+        None,
+        round(max(_ours_vs_base.values()), 2),
+        info={f"protocol #{k} (%)": _rel(Arm.OURS, k) for k in (1, 2, 3)},
+    ),
+    Claim(
+        "C12",
+        "Joints with a large reach gain most from ranking (Fig. 4; the relative gain at wrists, elbows "
+        "and feet minus that at the hips, spine and thorax; the paper's right wrist "
+        f"{-change_pct(*_wrist):.1f} % vs thorax {-change_pct(*_thorax):.1f} %)",
+        1,
+        "points",
+        (F4,),
+        _row(F4, Fig4.GAINERS_MINUS_TORSO),
+        None,
     ),
 )
 
 
 def verdict(
-    values: list[float], sign: int, paper: float | None
+    rel_values: list[float], sign: int, paper_rel: float | None
 ) -> tuple[str, float | None, tuple[float, float] | None]:
-    """The rule of the module docstring applied to per-seed effects: (verdict, mean, interval)."""
-    if not values:
+    """The rule of the module docstring on per-seed relative effects: (verdict, mean, interval)."""
+    if not rel_values:
         return NOT_RUN, None, None
-    mean, ci = mean_ci95(values)
+    mean, ci = mean_ci95(rel_values)
     if ci is None:
         return NOT_REPRODUCED, mean, None
     lo, hi = ci
     if not (hi < 0 if sign < 0 else lo > 0):
         return NOT_REPRODUCED, mean, ci
-    if paper is None or lo <= paper <= hi:
+    if paper_rel is None or sign * mean >= SIZE_SHARE * abs(paper_rel):
         return REPRODUCED, mean, ci
     return DIRECTION, mean, ci
 
 
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 4) for v in values]
+
+
+def _interval(values: list[float]) -> dict:
+    mean, ci = mean_ci95(values) if values else (None, None)
+    return {
+        "values": _rounded(values),
+        "mean": None if mean is None else round(mean, 4),
+        "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+    }
+
+
 def ledger(out: str | Path) -> list[dict]:
-    """One results-schema row per claim from ``out/results`` (name = claim id, metric = its unit):
-    per-seed effects, interval, verdict, and the dataset and preset they came from."""
+    """One results-schema row per claim from ``out/results`` (name = claim id, metric = the unit of
+    its absolute effect): per-seed absolute and relative effects, intervals, the verdict, the
+    stages its seeds vary, and the dataset and preset its numbers came from."""
     rows = []
     for claim in CLAIMS:
         results = {}
@@ -229,64 +334,108 @@ def ledger(out: str | Path) -> list[dict]:
                 pass
         tables = {nb: {r["name"]: r for r in res["rows"]} for nb, res in results.items()}
         try:
-            values = claim.effect(tables) if len(tables) == len(claim.notebooks) else []
+            values, rel = claim.relative(tables) if len(tables) == len(claim.notebooks) else ([], [])
+            info = {k: _interval(fn(tables)) for k, fn in (claim.info or {}).items()} if values else {}
         except KeyError:  # a row the claim needs was not run
-            values = []
-        decision, mean, ci = verdict(values, claim.sign, claim.paper)
+            values, rel, info = [], [], {}
+        decision, _, _ = verdict(rel, claim.sign, claim.paper_rel_pct)
         first = next(iter(results.values()), None)
-        rows.append(
-            {
-                "name": claim.id,
-                "metric": claim.unit,
-                "statement": claim.statement,
-                "paper": claim.paper,
-                "values": [round(v, 4) for v in values],
-                "mean": None if mean is None else round(mean, 4),
-                "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
-                "verdict": decision,
-                "notebooks": list(claim.notebooks),
-                "dataset": first["dataset"] if first else None,
-                "preset": first["preset"] if first else None,
-            }
-        )
+        stages = [set(r.get("seeded_stages", [])) for r in results.values()]
+        rel_part = _interval(rel)
+        rows.append({
+            "name": claim.id, "metric": claim.unit, "statement": claim.statement,
+            "paper": claim.paper, "paper_rel_pct": None if claim.paper is None else round(claim.paper_rel_pct, 2),
+            **_interval(values),
+            "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
+            "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "info": info,
+            "seeded_stages": sorted(set.intersection(*stages), key=_STAGE_ORDER.index) if stages else [],
+            "notebooks": list(claim.notebooks),
+            "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
+        })  # fmt: skip
     return rows
 
 
-def _measured(r: dict) -> str:
-    if r["mean"] is None:
+_STAGE_ORDER = ["world", "images", "2D pose", "PRCNN", "DPNet"]
+
+
+def measured(r: dict) -> str:
+    """A claim row's relative effect with its interval, and the absolute one beside it."""
+    if r["effect_rel_pct"] is None:
         return "—"
-    ci = f" [{r['ci95'][0]:+.2f}, {r['ci95'][1]:+.2f}]" if r["ci95"] else " (one seed)"
-    return f"{r['mean']:+.2f}{ci} {r['metric']}"
+    ci = r["effect_rel_ci95"]
+    rel = f"{r['effect_rel_pct']:+.2f} %" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else " (one seed)")
+    return rel if r["metric"] == "%" else f"{rel} ({r['mean']:+.2f} {r['metric']})"
+
+
+def paper_words(r: dict) -> str:
+    if r["paper"] is None:
+        return "—"
+    rel = f"{r['paper_rel_pct']:+.1f} %"
+    return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
 
 
 def html_table(rows: list[dict], link: Callable[[str], str]) -> str:
     """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs)."""
     import pandas as pd
 
-    frame = pd.DataFrame(
-        [
-            {
-                "claim": f"<b>{r['name']}</b> {r['statement']}",
-                "paper": "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}",
-                "this run (95 % CI)": _measured(r),
-                "verdict": r["verdict"],
-                "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
-                "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"]),
-            }
-            for r in rows
-        ]
-    )
+    frame = pd.DataFrame([{
+        "claim": f"<b>{r['name']}</b> {r['statement']}",
+        "paper": paper_words(r),
+        "this run (95 % CI)": measured(r),
+        "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
+        "verdict": r["verdict"],
+        "seeds vary": ", ".join(r["seeded_stages"]) or "—",
+        "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
+        "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"]),
+    } for r in rows])  # fmt: skip
     return frame.to_html(escape=False, index=False)
 
 
 def markdown_table(rows: list[dict], link: Callable[[str], str] | None = None) -> str:
     """The ledger as a Markdown table (the README); `link(notebook)` gives each row's chapter target."""
-    lines = ["| claim | paper | this run (95 % CI) | verdict | data, preset | chapter |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| claim | paper | this run (95 % CI) | per seed (%) | verdict | seeds vary | data, preset | chapter |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        paper = "—" if r["paper"] is None else f"{r['paper']:+g} {r['metric']}"
         where = f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—"
         chapters = ", ".join(f"[{nb}]({link(nb)})" if link else nb for nb in r["notebooks"])
+        seeds = ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—"
         lines.append(
-            f"| **{r['name']}** {r['statement']} | {paper} | {_measured(r)} | {r['verdict']} | {where} | {chapters} |"
+            f"| **{r['name']}** {r['statement']} | {paper_words(r)} | {measured(r)} | {seeds} | {r['verdict']} | "
+            f"{', '.join(r['seeded_stages']) or '—'} | {where} | {chapters} |"
         )
     return "\n".join(lines)
+
+
+def side_by_side(
+    ledgers: dict[str, list[dict]], link: Callable[[str], str] | None = None, html: bool = False
+) -> list[dict]:
+    """One row per claim, one column per run (say the generated world and the real motion): each
+    cell the relative effect, its interval and the verdict; Markdown or (`html`) HTML markup."""
+
+    def bold(s: str) -> str:
+        return f"<b>{s}</b>" if html else f"**{s}**"
+
+    def anchor(nb: str) -> str:
+        if not link:
+            return nb
+        return f'<a href="{link(nb)}">{nb}</a>' if html else f"[{nb}]({link(nb)})"
+
+    first = next(iter(ledgers.values()))
+    rows = []
+    for k, claim in enumerate(CLAIMS):
+        chapter = ", ".join(anchor(nb) for nb in claim.notebooks)
+        row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k])}
+        for name, ledger_rows in ledgers.items():
+            r = ledger_rows[k]
+            row[name] = f"{measured(r)}, {bold(r['verdict'])}" if r["effect_rel_pct"] is not None else r["verdict"]
+        rows.append(row)
+    return rows
+
+
+def markdown_rows(rows: list[dict]) -> str:
+    """Rows of equal keys as a Markdown table."""
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    return "\n".join(lines + ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows])

@@ -12,11 +12,11 @@ from functools import wraps
 import torch
 
 from drpose3d.book.results import make_row, write_results
-from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import (
-    FIG4_GAIN_PCT,
+    FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
     FIG4_LEAST,
+    FIG4_TORSO,
     FIG5A,
     FIG5B,
     FIG5B_ARMS,
@@ -32,6 +32,7 @@ from drpose3d.paper import (
     Fig5a,
     Fig6,
     Table1,
+    change_pct,
     fig4_row,
     table2_row,
 )
@@ -40,7 +41,7 @@ from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking, root_relative
-from drpose3d.stages.pipeline import Context, Rankings, open_context
+from drpose3d.stages.pipeline import Context, Rankings, baseline, dpnet_config, open_context, seeded_stages
 from drpose3d.worlds.samples import HELD_OUT_CAMERA
 
 
@@ -55,16 +56,26 @@ class Findings:
     figures: dict = field(default_factory=dict)
 
 
-def experiment(fn: Callable[[Context], Findings]) -> Callable[[Run], dict]:
-    """Open the run's context, time the work, write the results JSON under the function's name
-    (which is the notebook's), and return it with the figures' tensors."""
+def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]:
+    """Open one whole pipeline per seed of the run, time the work, write the results JSON under
+    the function's name (which is the notebook's) with the stages the seeds vary, and return it
+    with the figures' tensors."""
 
     @wraps(fn)
     def run_experiment(run: Run) -> dict:
         started = time.time()
-        ctx = open_context(run)
-        found = fn(ctx)
-        result = write_results(run, fn.__name__, ctx.world.label, found.rows, started, found.seeds, **found.extra)
+        contexts = [open_context(run, s) for s in run.seeds]
+        found = fn(contexts)
+        result = write_results(
+            run,
+            fn.__name__,
+            contexts[0].world.label,
+            found.rows,
+            started,
+            found.seeds,
+            seeded_stages=list(seeded_stages(run)),
+            **found.extra,
+        )
         return {**result, **found.figures}
 
     return run_experiment
@@ -80,30 +91,31 @@ def splits(ranks: Rankings) -> tuple[torch.Tensor, torch.Tensor]:
     return ranks.matrices["train"], ranks.matrices["test"]
 
 
+def sizes(ctx: Context) -> dict:
+    return {"train": len(ctx.train), "test": len(ctx.test)}
+
+
 @experiment
-def table1_upper_bound(ctx: Context) -> Findings:
-    """Table 1 on ground-truth 2D: no ranking (Martinez baseline), PRCNN-predicted ranking and
-    ground-truth ranking (DPNet). An extra control, the two-stage PoseNet without ranking,
-    separates the effect of ranking from that of the cascade. Seed s of the predicted row
-    uses the rankings of PRCNN seed s (ResNet-34 with heatmaps)."""
-    p = ctx.run.preset
-    gt = gt_splits(ctx)
-    predicted = {s: ctx.rankings(Fig5a.PRCNN_RESNET34, s) for s in ctx.run.seeds}
-    dpnet = LifterConfig(ranking="depthnet", stages=2, width=p.width)
-    configs = {  # row: (lifter, rankings for seed s, what the rankings of seed s are)
-        Table1.GT2D_NO_RANK: (LifterConfig(ranking="none", stages=1, width=p.width), lambda s: gt, lambda s: "gt_rank"),
-        Table1.GT2D_NO_RANK_CASCADE: (
-            LifterConfig(ranking="none", stages=2, width=p.width),
-            lambda s: gt,
-            lambda s: "gt_rank",
-        ),
-        Table1.GT2D_PRED_RANK: (dpnet, lambda s: splits(predicted[s]), lambda s: predicted[s].key),
-        Table1.GT2D_GT_RANK: (dpnet, lambda s: gt, lambda s: "gt_rank"),
-    }
-    runs = {
-        name: [ctx.gt2d_lifter(cfg, s, ranks(s), source(s), f"{name} seed {s}") for s in ctx.run.seeds]
-        for name, (cfg, ranks, source) in configs.items()
-    }
+def table1_upper_bound(contexts: list[Context]) -> Findings:
+    """Table 1 on ground-truth 2D: no ranking (Martinez's baseline), PRCNN-predicted ranking and
+    ground-truth ranking (DPNet). Two controls separate the ranking from the network: the same
+    DPNet with a constant ranking input (every pair a tie: the capacity-matched control of C2), and
+    the two-stage PoseNet without DepthNet. Seed s's rows use seed s's PRCNN (ResNet-34 with
+    heatmaps)."""
+    runs: dict[Table1, list[dict]] = {name: [] for name in TABLE1_LIFTERS}
+    for ctx in contexts:
+        width = ctx.run.preset.width
+        gt, predicted = gt_splits(ctx), ctx.rankings(Fig5a.PRCNN_RESNET34)
+        ties = tuple(torch.full_like(g, 0.5) for g in gt)
+        configs = {  # row: (lifter, rankings, what the rankings are)
+            Table1.GT2D_NO_RANK: (baseline(width), gt, "gt_rank"),
+            Table1.GT2D_NO_RANK_CASCADE: (dpnet_config(width, "none"), gt, "gt_rank"),
+            Table1.GT2D_CONST_RANK: (dpnet_config(width), ties, "constant_rank"),
+            Table1.GT2D_PRED_RANK: (dpnet_config(width), splits(predicted), predicted.key),
+            Table1.GT2D_GT_RANK: (dpnet_config(width), gt, "gt_rank"),
+        }
+        for name, (cfg, ranks, source) in configs.items():
+            runs[name].append(ctx.gt2d_lifter(cfg, ranks, source, str(name)))
     rows = [
         make_row(
             name,
@@ -122,38 +134,45 @@ def table1_upper_bound(ctx: Context) -> Findings:
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
         rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
-    extra = {
-        "samples": {"train": len(ctx.train), "test": len(ctx.test)},
-        "eps_mm": p.eps_mm,
-        "width": p.width,
-        "epochs": p.lifter_train.epochs,
-    }
+    p = contexts[0].run.preset
+    extra = {"samples": sizes(contexts[0]), "eps_mm": p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs}
     return Findings(rows, extra)
 
 
+#: Table 1's lifters, in the order the page shows them.
+TABLE1_LIFTERS = (
+    Table1.GT2D_NO_RANK,
+    Table1.GT2D_NO_RANK_CASCADE,
+    Table1.GT2D_CONST_RANK,
+    Table1.GT2D_PRED_RANK,
+    Table1.GT2D_GT_RANK,
+)
+
+
 @experiment
-def fig5a_prcnn_ablation(ctx: Context) -> Findings:
+def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     """Pairwise ranking accuracy on the protocol #1 test set for the four PRCNN designs."""
-    p = ctx.run.preset
     rows = [
-        make_row(name, "pairwise_acc", [ctx.rankings(name, s).accuracy for s in ctx.run.seeds], FIG5A.get(name))
+        make_row(name, "pairwise_acc", [ctx.rankings(name).accuracy for ctx in contexts], FIG5A.get(name))
         for name in PRCNN_DESIGNS
     ]
+    p = contexts[0].run.preset
     extra = {
-        "hourglass_2d": {split: d.errors for split, d in ctx.pose2d().items()},
+        "hourglass_2d": {split: d.errors for split, d in contexts[0].pose2d().items()},
+        "hourglass_2d_per_seed": [{s: d.errors for s, d in ctx.pose2d().items()} for ctx in contexts],
         "resolution": p.resolution,
         "prcnn_width": p.prcnn_width,
         "rank_threshold": p.rank_threshold,
         "eps_mm": p.eps_mm,
-        "samples": {"train": len(ctx.train), "test": len(ctx.test)},
+        "samples": sizes(contexts[0]),
     }
     return Findings(rows, extra)
 
 
 @experiment
-def fig6_pairwise_accuracy(ctx: Context) -> Findings:
+def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
     """Per-pair accuracy of PRCNN (ResNet-34 + heatmaps), averaged over seeds."""
-    per_pair = [ctx.rankings(Fig5a.PRCNN_RESNET34, s).per_pair for s in ctx.run.seeds]
+    per_pair = [ctx.rankings(Fig5a.PRCNN_RESNET34).per_pair for ctx in contexts]
     names = [JOINT_NAMES[j] for j in HOURGLASS_JOINTS]
     idx = {n: k for k, n in enumerate(names)}
     torso = torch.tensor([n in TORSO_JOINTS for n in names])
@@ -174,18 +193,18 @@ def fig6_pairwise_accuracy(ctx: Context) -> Findings:
     return Findings(rows, {"joints": names, "matrix": cells})
 
 
-def by_seed(ctx: Context, arm: Arm, protocol: int) -> list[dict]:
-    return [ctx.arm(arm, protocol, s) for s in ctx.run.seeds]
+def by_seed(contexts: list[Context], arm: Arm, protocol: int) -> list[dict]:
+    return [ctx.arm(arm, protocol) for ctx in contexts]
 
 
 @experiment
-def table2_protocols(ctx: Context) -> Findings:
+def table2_protocols(contexts: list[Context]) -> Findings:
     """Table 2 on detected 2D (hourglass) and PRCNN rankings: the baseline, DRPose3D without
     and with augmentation, under protocols #1 (MPJPE), #2 (the #1 models after Procrustes)
     and #3 (three views for training, the held-out view for testing)."""
     rows = []
     for arm in TABLE2_ARMS:
-        p1, p3 = by_seed(ctx, arm, 1), by_seed(ctx, arm, 3)
+        p1, p3 = by_seed(contexts, arm, 1), by_seed(contexts, arm, 3)
         for protocol, runs, metric, per in (
             (1, p1, "mpjpe", "per_action"),
             (2, p1, "p_mpjpe", "per_action_p2"),
@@ -194,6 +213,7 @@ def table2_protocols(ctx: Context) -> Findings:
             name = table2_row(arm, protocol)
             per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
             rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2.get(name), per_action=per_action))
+    ctx = contexts[0]
     _, test3 = ctx.protocol_masks(3)
     p = ctx.run.preset
     extra = {
@@ -207,21 +227,22 @@ def table2_protocols(ctx: Context) -> Findings:
 
 
 @experiment
-def fig5b_dpnet_ablation(ctx: Context) -> Findings:
+def fig5b_dpnet_ablation(contexts: list[Context]) -> Findings:
     """Fig. 5(b), protocol #3: DPNet without each of its parts (runs shared with Table 2)."""
     rows = [
-        make_row(name, "mpjpe_mm", [r["mpjpe"] for r in by_seed(ctx, arm, 3)], FIG5B.get(name))
+        make_row(name, "mpjpe_mm", [r["mpjpe"] for r in by_seed(contexts, arm, 3)], FIG5B.get(name))
         for name, arm in FIG5B_ARMS.items()
     ]
-    return Findings(rows, {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": ctx.run.preset.aug_factor})
+    aug = contexts[0].run.preset.aug_factor
+    return Findings(rows, {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": aug})
 
 
 @experiment
-def fig4_per_joint(ctx: Context) -> Findings:
+def fig4_per_joint(contexts: list[Context]) -> Findings:
     """Per-joint MPJPE under protocol #1 (detected 2D), baseline vs DRPose3D (Table 2's runs):
-    one row per joint and model, the relative gain of the paper's two examples, and its two
-    observations as paired differences of the per-joint relative gain."""
-    base, ours = by_seed(ctx, Arm.BASELINE, 1), by_seed(ctx, Arm.OURS, 1)
+    one row per joint and model, the relative gain of the paper's two examples (its millimetres,
+    not its printed percentages), and its observations as paired differences of the gain."""
+    base, ours = by_seed(contexts, Arm.BASELINE, 1), by_seed(contexts, Arm.OURS, 1)
     names = JOINT_NAMES[1:]  # the root is fixed at the origin: zero error by construction
     rows = []
     for j, name in enumerate(names, start=1):
@@ -234,11 +255,13 @@ def fig4_per_joint(ctx: Context) -> Findings:
             for b, o in zip(base, ours, strict=True)
         ]
     )
-    for joint, paper in FIG4_GAIN_PCT.values.items():
+    for joint, (before, after) in FIG4_EXAMPLES_MM.items():
+        paper = round(-change_pct(before, after), 2)
         rows.append(
             make_row(fig4_row("gain_pct", joint), "relative_change_pct", gain[:, names.index(joint)].tolist(), paper)
         )
     gainers = torch.tensor([n in FIG4_GAINERS for n in names])
+    torso = torch.tensor([n in FIG4_TORSO for n in names])
     least = names.index(FIG4_LEAST)
     others = [k for k in range(len(names)) if k != least]
     rows.append(
@@ -246,23 +269,27 @@ def fig4_per_joint(ctx: Context) -> Findings:
             Fig4.GAINERS_MINUS_REST, "points", (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None
         )
     )
+    rows.append(
+        make_row(Fig4.GAINERS_MINUS_TORSO, "points", (gain[:, gainers].mean(1) - gain[:, torso].mean(1)).tolist(), None)
+    )
     rows.append(make_row(Fig4.THORAX_MINUS_REST, "points", (gain[:, least] - gain[:, others].mean(1)).tolist(), None))
     extra = {
         "joints": list(names),
         "gain_pct": gain.mean(0).tolist(),
         "gainers": list(FIG4_GAINERS),
+        "torso": list(FIG4_TORSO),
         "least": FIG4_LEAST,
     }
     return Findings(rows, extra)
 
 
 @experiment
-def fig7_qualitative(ctx: Context, per_kind: int = 2) -> Findings:
+def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
     """Test frames (protocol #1, first seed) to look at: typical (median DRPose3D error), where
     ranking helped most, and the worst DRPose3D frames; with the input crop and the three
     root-relative camera-frame poses (truth, baseline, DRPose3D)."""
-    seed = ctx.run.seeds[0]
-    runs = {arm: ctx.arm(arm, 1, seed) for arm in (Arm.BASELINE, Arm.OURS)}
+    ctx = contexts[0]
+    runs = {arm: ctx.arm(arm, 1) for arm in (Arm.BASELINE, Arm.OURS)}
     truth = root_relative(ctx.test.pose3d)
     err = {arm: mpjpe(r["predictions"], truth) for arm, r in runs.items()}
     order = torch.argsort(err[Arm.OURS])
@@ -285,7 +312,7 @@ def fig7_qualitative(ctx: Context, per_kind: int = 2) -> Findings:
         for i in idx
     ]
     rows = [
-        make_row(f"{arm}_p1_seed{seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
+        make_row(f"{arm}_p1_seed{ctx.seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
         for arm in runs
     ]
     idx = torch.tensor([f["index"] for f in frames])
@@ -297,4 +324,4 @@ def fig7_qualitative(ctx: Context, per_kind: int = 2) -> Findings:
         },
         "images": ctx.images()["test"].images[idx],
     }
-    return Findings(rows, {"frames": frames}, seeds=[seed], figures=figures)
+    return Findings(rows, {"frames": frames}, seeds=[ctx.seed], figures=figures)

@@ -10,7 +10,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
+from traitlets import default
 
 from drpose3d.book.plots import plotly_js_path
 
@@ -30,6 +33,15 @@ NOTEBOOKS: tuple[str, ...] = (
     "claims",
     "performance",
 )
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """Kernels on local IPC sockets: TCP is for remote kernels, and every TCP kernel prints an
+    'unencrypted transport' warning into the run's log."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
 
 
 @dataclass
@@ -54,6 +66,7 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
                 str(target),
                 parameters={"run_file": str(run_file)},
                 kernel_name="python3",
+                kernel_manager_class=IPCKernelManager,
                 cwd=str(out / "notebooks"),
                 progress_bar=False,
             )
@@ -64,16 +77,44 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
     return failures
 
 
-def build_book(out: Path, root: Path) -> Path:
-    """Assemble ``out/book`` (config, prose, executed notebooks, local plotly.js) and build it."""
+def reader_copy(executed: Path) -> nbformat.NotebookNode:
+    """An executed notebook as a reader gets it: without papermill's injected cell (it holds this
+    machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line."""
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
+    nb.metadata.get("papermill", {}).pop("parameters", None)
+    nb.metadata.get("papermill", {}).pop("input_path", None)
+    nb.metadata.get("papermill", {}).pop("output_path", None)
+    return nb
+
+
+def not_run_copy(source: Path, name: str) -> nbformat.NotebookNode:
+    """A chapter whose notebook did not run in this build: its text, and how to run it."""
+    nb = nbformat.read(source, as_version=4)
+    note = nbformat.v4.new_markdown_cell(
+        f"```{{note}}\nThis chapter's notebook did not run in this build, so its results are not shown. "
+        f"Run it with `drpose3d reproduce --only {name}` (add the build's `--preset`, `--data` and `--out`).\n```"
+    )
+    nb.cells = [nb.cells[0], note] + [c for c in nb.cells[1:] if c.cell_type == "markdown"]
+    return nb
+
+
+def build_book(out: Path, root: Path, executed_dir: Path | None = None) -> Path:
+    """Assemble ``out/book`` (config, prose, the executed notebooks of `executed_dir`, default
+    ``out/notebooks``, and a local plotly.js) and build it; nothing is executed."""
+    executed_dir = executed_dir or out / "notebooks"
     book = out / "book"
     for sub in ("book", "notebooks", "_static"):
         shutil.rmtree(book / sub, ignore_errors=True)
     shutil.copytree(root / "book", book / "book")
     (book / "notebooks").mkdir(parents=True)
     for name in NOTEBOOKS:
-        executed = out / "notebooks" / f"{name}.ipynb"
-        shutil.copy(executed if executed.exists() else root / "notebooks" / f"{name}.ipynb", book / "notebooks")
+        executed = executed_dir / f"{name}.ipynb"
+        page = reader_copy(executed) if executed.exists() else not_run_copy(root / "notebooks" / f"{name}.ipynb", name)
+        nbformat.write(page, book / "notebooks" / f"{name}.ipynb")
     for conf in ("_config.yml", "_toc.yml"):
         shutil.copy(root / conf, book / conf)
     (book / "_static").mkdir()

@@ -18,24 +18,28 @@ def _bone_colour(child: int) -> str:
     return "#d62728" if child in RIGHT else "#2ca02c" if child in LEFT else "#444444"
 
 
-def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
-    """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
-    as points and their optical axes."""
-    fig = go.Figure()
-    p = pose.detach().cpu().double()
+def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> None:
+    """A pose (17, 3) as one 3D line per bone, right red, left green."""
     for parent, child in BONES:
-        seg = p[[parent, child]]
+        seg = pose[[parent, child]]
         fig.add_trace(
             go.Scatter3d(
                 x=seg[:, 0],
                 y=seg[:, 1],
                 z=seg[:, 2],
-                mode="lines+markers",
+                mode="lines+markers" if markers else "lines",
                 line={"color": _bone_colour(child), "width": 6},
                 marker={"size": 2},
                 showlegend=False,
             )
         )
+
+
+def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
+    """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
+    as points and their optical axes."""
+    fig = go.Figure()
+    _add_bones(fig, pose.detach().cpu().double(), markers=True)
     if cameras is not None:
         c, a = cameras.centre.double(), cameras.optical_axis.double()
         fig.add_trace(
@@ -223,18 +227,7 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
     for k, (label, pose) in enumerate(poses.items()):
         p = pose.detach().cpu().double()
         p = p - torch.tensor([p[0, 0] - k * spacing_mm, p[0, 1], 0.0], dtype=torch.float64)
-        for parent, child in BONES:
-            seg = p[[parent, child]]
-            fig.add_trace(
-                go.Scatter3d(
-                    x=seg[:, 0],
-                    y=seg[:, 1],
-                    z=seg[:, 2],
-                    mode="lines",
-                    line={"color": _bone_colour(child), "width": 6},
-                    showlegend=False,
-                )
-            )
+        _add_bones(fig, p)
         top = p[:, 2].max() + 150
         fig.add_trace(
             go.Scatter3d(x=[k * spacing_mm], y=[0.0], z=[float(top)], mode="text", text=[label], showlegend=False)

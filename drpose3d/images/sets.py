@@ -25,14 +25,15 @@ class ImageSet:
         return self.images.shape[-1]
 
 
-def render_images(samples: Samples, resolution: int, device: torch.device, batch: int = 256) -> ImageSet:
-    """Render every sample; sample ids seed the backgrounds, so the same samples give the same images.
+def render_images(samples: Samples, resolution: int, device: torch.device, seed: int = 0, batch: int = 256) -> ImageSet:
+    """Render every sample; sample ids and `seed` seed the backgrounds, so the same samples and
+    seed give the same images.
 
     The joints are the samples' projected ground truth, not their 2D, which may be a file's detections."""
     truth2d = projected_2d(samples)
     rig = h36m_rig("S1").to(device, torch.float32)  # intrinsics are per camera, shared by subjects
     colours = torch.stack([clothing(s) for s in samples.subject_names]).to(device)
-    ids = samples.sequence * 100003 + samples.frame * 7 + samples.camera
+    ids = samples.sequence * 100003 + samples.frame * 7 + samples.camera + seed * 1_000_003
     images, boxes = [], []
     for i in tqdm(range(0, len(samples), batch), desc=f"render {resolution}px", leave=False):
         sl = slice(i, i + batch)

@@ -30,14 +30,16 @@ class LifterConfig:
     stages: int = 2
     width: int = 1024
     blocks: int = 2
-    dropout: float = 0.3
+    dropout: float = 0.3  # DPNet's (Sec. 4.2); Martinez et al.'s baseline uses 0.5
+    max_norm: float | None = None  # Martinez et al.: each weight matrix clipped to this norm (1)
     joints_in: int = 16
     joints_out: int = 16
 
     def __post_init__(self) -> None:
         if self.ranking not in RANKING_INPUTS:
             raise ValueError(f"ranking is {self.ranking!r}, expected one of {', '.join(map(repr, RANKING_INPUTS))}")
-        if self.stages < 1 or self.blocks < 1 or self.width < 1 or not 0 <= self.dropout < 1:
+        bad_norm = self.max_norm is not None and self.max_norm <= 0
+        if self.stages < 1 or self.blocks < 1 or self.width < 1 or not 0 <= self.dropout < 1 or bad_norm:
             raise ValueError(f"invalid lifter config {self}")
 
 
@@ -65,14 +67,32 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
+class MaxNormLinear(nn.Linear):
+    """A linear layer whose weight matrix is used clipped to a norm, as 3d-pose-baseline does
+    (``tf.clip_by_norm(w, 1)``): the stored weights train freely, the forward pass sees
+    ``W * min(1, max_norm / |W|)``."""
+
+    def __init__(self, n_in: int, n_out: int, max_norm: float):
+        super().__init__(n_in, n_out)
+        self.max_norm = max_norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = (self.max_norm / self.weight.norm().clamp_min(1e-12)).clamp(max=1.0)
+        return nn.functional.linear(x, self.weight * scale, self.bias)
+
+
+def linear(n_in: int, n_out: int, max_norm: float | None) -> nn.Linear:
+    return nn.Linear(n_in, n_out) if max_norm is None else MaxNormLinear(n_in, n_out, max_norm)
+
+
 class ResidualBlock(nn.Module):
     """Martinez et al.'s block: two Linear-BN-ReLU-Dropout layers and a skip."""
 
-    def __init__(self, width: int, dropout: float):
+    def __init__(self, width: int, dropout: float, max_norm: float | None = None):
         super().__init__()
 
         def layer():
-            return [nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True), Dropout(dropout)]
+            return [linear(width, width, max_norm), nn.BatchNorm1d(width), nn.ReLU(inplace=True), Dropout(dropout)]
 
         self.body = nn.Sequential(*layer(), *layer())
 
@@ -83,14 +103,14 @@ class ResidualBlock(nn.Module):
 class Regressor(nn.Sequential):
     """Linear-BN-ReLU-Dropout in, `blocks` residual blocks, linear out."""
 
-    def __init__(self, n_in: int, n_out: int, width: int, blocks: int, dropout: float):
+    def __init__(self, n_in: int, n_out: int, width: int, blocks: int, dropout: float, max_norm: float | None = None):
         super().__init__(
-            nn.Linear(n_in, width),
+            linear(n_in, width, max_norm),
             nn.BatchNorm1d(width),
             nn.ReLU(inplace=True),
             Dropout(dropout),
-            *[ResidualBlock(width, dropout) for _ in range(blocks)],
-            nn.Linear(width, n_out),
+            *[ResidualBlock(width, dropout, max_norm) for _ in range(blocks)],
+            linear(width, n_out, max_norm),
         )
 
 
@@ -98,7 +118,7 @@ class DepthNet(Regressor):
     """Ranking matrix (its upper triangle) -> coarse depth O, one value per joint."""
 
     def __init__(self, cfg: LifterConfig):
-        super().__init__(NUM_PAIRS, cfg.joints_in, cfg.width, 1, cfg.dropout)
+        super().__init__(NUM_PAIRS, cfg.joints_in, cfg.width, 1, cfg.dropout, cfg.max_norm)
 
 
 class PoseNet(nn.Module):
@@ -109,7 +129,7 @@ class PoseNet(nn.Module):
         n_out = 3 * cfg.joints_out
         self.stages = nn.ModuleList(
             [
-                Regressor(n_in + (n_out if k else 0), n_out, cfg.width, cfg.blocks, cfg.dropout)
+                Regressor(n_in + (n_out if k else 0), n_out, cfg.width, cfg.blocks, cfg.dropout, cfg.max_norm)
                 for k in range(cfg.stages)
             ]
         )

@@ -9,6 +9,7 @@ exactly what depends on it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import cache as memoise
 from pathlib import Path
@@ -19,7 +20,7 @@ from drpose3d.cache import Cache
 from drpose3d.images.sets import ImageSet, render_images
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
-from drpose3d.paper import PRCNN_DESIGNS, Arm, Fig5a
+from drpose3d.paper import DPNET_DROPOUT, MARTINEZ_DROPOUT, MARTINEZ_MAX_NORM, PRCNN_DESIGNS, Arm, Fig5a
 from drpose3d.pose.ranking import discretise, pairwise_accuracy
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
@@ -39,15 +40,26 @@ from drpose3d.worlds.spec import World, load_world, spec_fingerprint
 
 _HG = list(HOURGLASS_JOINTS)
 
-#: Lifter designs of Table 2 and Fig. 5(b): ranking input, PoseNet stages, augmentation (None: none).
-ARMS: dict[Arm, tuple[str, int, AugmentConfig | None]] = {
-    Arm.BASELINE: ("none", 1, None),
-    Arm.OURS_NO_AUG: ("depthnet", 2, None),
-    Arm.OURS: ("depthnet", 2, AugmentConfig()),
-    Arm.NO_RANK: ("none", 2, AugmentConfig(flip=False)),  # DPNet without its ranking input
-    Arm.NO_RANK_NO_AUG: ("none", 2, None),
-    Arm.NO_DEPTHNET: ("concat", 2, AugmentConfig()),
-    Arm.AUG_GT_ONLY: ("depthnet", 2, AugmentConfig(noise=False, flip=False)),
+
+def baseline(width: int) -> LifterConfig:
+    """Martinez et al. 2017 (the paper's baseline rows): one stage, dropout 0.5, max-norm 1."""
+    return LifterConfig(ranking="none", stages=1, width=width, dropout=MARTINEZ_DROPOUT, max_norm=MARTINEZ_MAX_NORM)
+
+
+def dpnet_config(width: int, ranking: str = "depthnet") -> LifterConfig:
+    """DPNet (Sec. 3.2): DepthNet + the two-stage PoseNet, dropout 0.3; `ranking` varies its input."""
+    return LifterConfig(ranking=ranking, stages=2, width=width, dropout=DPNET_DROPOUT)
+
+
+#: Lifter designs of Table 2 and Fig. 5(b), by width: the network and its augmentation (None: none).
+ARMS: dict[Arm, Callable[[int], tuple[LifterConfig, AugmentConfig | None]]] = {
+    Arm.BASELINE: lambda w: (baseline(w), None),
+    Arm.OURS_NO_AUG: lambda w: (dpnet_config(w), None),
+    Arm.OURS: lambda w: (dpnet_config(w), AugmentConfig()),
+    Arm.NO_RANK: lambda w: (dpnet_config(w, "none"), AugmentConfig(flip=False)),  # DPNet without ranking input
+    Arm.NO_RANK_NO_AUG: lambda w: (dpnet_config(w, "none"), None),
+    Arm.NO_DEPTHNET: lambda w: (dpnet_config(w, "concat"), AugmentConfig()),
+    Arm.AUG_GT_ONLY: lambda w: (dpnet_config(w), AugmentConfig(noise=False, flip=False)),
 }
 
 
@@ -63,21 +75,39 @@ class Rankings:
     key: tuple  # names the rankings in the keys of lifters trained on them
 
 
+#: The stages a seed can vary, in pipeline order (the names the ledger shows).
+STAGES = ("world", "images", "2D pose", "PRCNN", "DPNet")
+
+
+def seeded_stages(run: Run) -> tuple[str, ...]:
+    """The stages whose randomness seed k of `run` draws anew: all of them, except a world read
+    from files (recorded motion is not sampled) and the stages the preset fixes for cost."""
+    fixed = set(run.preset.fixed_stages) | ({"world"} if run.data.partition("?")[0] != "synthetic" else set())
+    return tuple(s for s in STAGES if s not in fixed)
+
+
 @dataclass
 class Context:
-    """A run with its world opened: protocol #1 split, cache, and the stages on top."""
+    """One seed's whole pipeline on a run: its world (protocol #1 split), cache, and the stages on
+    top. Seed k of a run samples the world, renders, trains the hourglass, PRCNN and the lifters
+    with k, except the stages that :func:`seeded_stages` leaves fixed (they use 0)."""
 
     run: Run
+    seed: int
     world: World
     train: Samples
     test: Samples
     cache: Cache
 
+    def stage_seed(self, stage: str) -> int:
+        return self.seed if stage in seeded_stages(self.run) else 0
+
     @property
     def data_key(self) -> tuple:
-        """Identifies the samples: changing the data, the world or the stride invalidates the cache."""
+        """Identifies the samples: changing the data, the world, its seed or the stride invalidates the cache."""
         p = self.run.preset
-        return (self.world.label, spec_fingerprint(self.run.data), p.world, p.stride, "protocol1")
+        world = (self.world.label, spec_fingerprint(self.run.data), p.world, p.stride, self.stage_seed("world"))
+        return (*world, "protocol1")
 
     @property
     def device(self) -> torch.device:
@@ -85,28 +115,30 @@ class Context:
 
     def images(self) -> dict[str, ImageSet]:
         """Rendered crops of the protocol #1 train and test samples."""
-        res = self.run.preset.resolution
+        res, seed = self.run.preset.resolution, self.stage_seed("images")
         return {
-            split: self.cache.stage("images", (self.data_key, split, res), render_images, samples, res, self.device)
+            split: self.cache.stage(
+                "images", (self.data_key, split, res, seed), render_images, samples, res, self.device, seed
+            )
             for split, samples in (("train", self.train), ("test", self.test))
         }
 
     def pose2d_key(self) -> tuple:
-        p = self.run.preset
-        return (self.data_key, p.resolution, asdict(p.hourglass), p.hourglass_train.key(), 0)
+        p, seed = self.run.preset, self.stage_seed("2D pose")
+        images = (p.resolution, self.stage_seed("images"))
+        return (self.data_key, images, asdict(p.hourglass), p.hourglass_train.key(), seed)
 
     def pose2d(self) -> dict[str, Detections]:
-        """The hourglass' detections (seed 0: one 2D estimator for all runs, as the paper has one)."""
+        """The hourglass' detections on both splits."""
         p = self.run.preset
         truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
-        return self.cache.stage(
-            "pose2d", self.pose2d_key(), pose2d, self.images(), truth, p.hourglass, p.hourglass_train, 0, self.device
-        )
+        args = (self.images(), truth, p.hourglass, p.hourglass_train, self.stage_seed("2D pose"), self.device)
+        return self.cache.stage("pose2d", self.pose2d_key(), pose2d, *args)
 
-    def rankings(self, design: Fig5a, seed: int, threshold: float | None = None) -> Rankings:
-        """One PRCNN design of Fig. 5(a) trained with `seed`, its P on both splits discretised at
-        `threshold` (default: the preset's)."""
-        p = self.run.preset
+    def rankings(self, design: Fig5a, threshold: float | None = None) -> Rankings:
+        """One PRCNN design of Fig. 5(a) trained with this seed, its P on both splits discretised
+        at `threshold` (default: the preset's)."""
+        p, seed = self.run.preset, self.stage_seed("PRCNN")
         threshold = p.rank_threshold if threshold is None else threshold
         depth, use_heat = PRCNN_DESIGNS[design]
         cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
@@ -140,22 +172,22 @@ class Context:
         train: Samples,
         test: Samples,
         cfg: LifterConfig,
-        seed: int,
         ranks: tuple[torch.Tensor | None, torch.Tensor | None],
         inputs_key: tuple,
         desc: str,
     ) -> dict:
         """One DPNet-stage run; `inputs_key` names what `train`, `test` and `ranks` are beyond
         the world (2D source, ranking source, protocol, augmentation)."""
-        p = self.run.preset
+        p, seed = self.run.preset, self.stage_seed("DPNet")
         key = (self.data_key, inputs_key, asdict(cfg), p.lifter_train.key(), seed)
+        desc = f"{desc} seed {self.seed}"
         return self.cache.stage(
             "dpnet", key, dpnet, train, test, cfg, p.lifter_train, seed, self.device, *ranks, desc=desc
         )
 
-    def gt2d_lifter(self, cfg: LifterConfig, seed: int, ranks: tuple, source: tuple | str, desc: str) -> dict:
+    def gt2d_lifter(self, cfg: LifterConfig, ranks: tuple, source: tuple | str, desc: str) -> dict:
         """A lifter on ground-truth 2D under protocol #1 (Table 1 and the analyses beside it)."""
-        return self.lifter(self.train, self.test, cfg, seed, ranks, (self.run.preset.eps_mm, "gt2d", source), desc)
+        return self.lifter(self.train, self.test, cfg, ranks, (self.run.preset.eps_mm, "gt2d", source), desc)
 
     def detected_2d(self, split: str) -> torch.Tensor:
         """A split's detected 16 joints (N, 16, 2): the data's own detections when it has them
@@ -174,11 +206,11 @@ class Context:
         raise ValueError(f"protocol is {protocol}, expected 1, 2 or 3")
 
     def virtual_training_samples(
-        self, ranks: Rankings, train_mask: torch.Tensor, aug: AugmentConfig, seed: int
+        self, ranks: Rankings, train_mask: torch.Tensor, aug: AugmentConfig
     ) -> tuple[Samples, torch.Tensor]:
         """Sec. 3.3 on a protocol's training set: the camera prior from its cameras, the GMM from
         the hourglass' training residuals, the flip rates from PRCNN's training accuracy."""
-        p = self.run.preset
+        p, seed = self.run.preset, self.stage_seed("DPNet")
         train = self.train.select(train_mask)
         views = sorted(set(train.camera.tolist()))
         prior = camera_prior(rig_cameras(self.world.train_subjects, views))
@@ -189,20 +221,19 @@ class Context:
         )
         return virtual_samples(train, prior, aug, p.aug_factor, p.eps_mm, seed, noise, accuracy)
 
-    def arm(self, arm: Arm, protocol: int, seed: int) -> dict:
+    def arm(self, arm: Arm, protocol: int) -> dict:
         """One lifter design of :data:`ARMS` on detected 2D + PRCNN rankings under a protocol
         (#2 is #1's model scored after Procrustes)."""
-        ranking, stages, aug = ARMS[arm]
+        cfg, aug = ARMS[arm](self.run.preset.width)
         p = self.run.preset
-        ranks = self.rankings(Fig5a.PRCNN_RESNET34, seed)
+        ranks = self.rankings(Fig5a.PRCNN_RESNET34)
         tr, te = self.protocol_masks(protocol)
         train = with_detections(self.train, self.detected_2d("train")).select(tr)
         test = with_detections(self.test, self.detected_2d("test")).select(te)
         rank_train, rank_test = ranks.matrices["train"][tr], ranks.matrices["test"][te]
         if aug is not None and p.aug_factor > 1:
-            virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug, seed)
+            virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug)
             train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
-        cfg = LifterConfig(ranking=ranking, stages=stages, width=p.width)
         source = (
             p.eps_mm,
             "detected",
@@ -210,7 +241,7 @@ class Context:
             1 if protocol == 2 else protocol,
             None if aug is None else (asdict(aug), p.aug_factor),
         )
-        return self.lifter(train, test, cfg, seed, (rank_train, rank_test), source, f"{arm} P{protocol} seed {seed}")
+        return self.lifter(train, test, cfg, (rank_train, rank_test), source, f"{arm} P{protocol}")
 
 
 def with_detections(samples: Samples, joints: torch.Tensor) -> Samples:
@@ -222,11 +253,13 @@ def with_detections(samples: Samples, joints: torch.Tensor) -> Samples:
 
 
 @memoise
-def open_context(run: Run) -> Context:
-    """The run's world (cached: generating the cpu world takes minutes) and its protocol #1
-    split; opened once per kernel, however many experiments a notebook calls."""
+def open_context(run: Run, seed: int) -> Context:
+    """Seed `seed`'s world (cached: generating the cpu world takes minutes) and its protocol #1
+    split; opened once per kernel and seed, however many experiments a notebook calls."""
     cache = Cache(Path(run.out) / "cache")
     p = run.preset
-    world = cache.stage("world", (run.data, spec_fingerprint(run.data), p.world, p.stride), load_world, run.data, p)
+    world_seed = seed if "world" in seeded_stages(run) else 0
+    key = (run.data, spec_fingerprint(run.data), p.world, p.stride, world_seed)
+    world = cache.stage("world", key, load_world, run.data, p, world_seed)
     train, test = protocol_split(world.samples, 1, world.train_subjects, world.test_subjects)
-    return Context(run, world, train, test, cache)
+    return Context(run, seed, world, train, test, cache)
