@@ -346,6 +346,7 @@ def ledger(out: str | Path) -> list[dict]:
             "name": claim.id, "metric": claim.unit, "statement": claim.statement,
             "paper": claim.paper, "paper_rel_pct": None if claim.paper is None else round(claim.paper_rel_pct, 2),
             **_interval(values),
+            "has_control": claim.control is not None,
             "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
             "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "info": info,
             "seeded_stages": sorted(set.intersection(*stages), key=_STAGE_ORDER.index) if stages else [],
@@ -363,8 +364,10 @@ def measured(r: dict) -> str:
     if r["effect_rel_pct"] is None:
         return "—"
     ci = r["effect_rel_ci95"]
-    rel = f"{r['effect_rel_pct']:+.2f} %" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else " (one seed)")
-    return rel if r["metric"] == "%" else f"{rel} ({r['mean']:+.2f} {r['metric']})"
+    interval = f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else " (one seed)"
+    if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
+        return f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
+    return f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
 
 
 def paper_words(r: dict) -> str:

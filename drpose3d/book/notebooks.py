@@ -82,9 +82,12 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
     machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line."""
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    for cell in nb.cells:
+    for k, cell in enumerate(nb.cells):
         if "parameters" in cell.metadata.get("tags", []):
             cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
+            for output in nb.cells[k + 1].get("outputs", []):  # the resolve cell: the run's one readable line
+                if "text/markdown" in output.get("data", {}):
+                    output["data"] = {"text/markdown": output["data"]["text/markdown"]}
     nb.metadata.get("papermill", {}).pop("parameters", None)
     nb.metadata.get("papermill", {}).pop("input_path", None)
     nb.metadata.get("papermill", {}).pop("output_path", None)

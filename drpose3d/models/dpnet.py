@@ -19,6 +19,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from drpose3d.paper import DPNET_DROPOUT
+
 NUM_PAIRS = 16 * 15 // 2
 #: What PoseNet gets besides the 2D: nothing, DepthNet's O, the raw entries, or a fixed ordering's O.
 RANKING_INPUTS = ("none", "depthnet", "concat", "topological", "borda")
@@ -30,7 +32,7 @@ class LifterConfig:
     stages: int = 2
     width: int = 1024
     blocks: int = 2
-    dropout: float = 0.3  # DPNet's (Sec. 4.2); Martinez et al.'s baseline uses 0.5
+    dropout: float = DPNET_DROPOUT  # Sec. 4.2; the baseline takes Martinez et al.'s (paper.MARTINEZ_DROPOUT)
     max_norm: float | None = None  # Martinez et al.: each weight matrix clipped to this norm (1)
     joints_in: int = 16
     joints_out: int = 16
