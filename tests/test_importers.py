@@ -21,7 +21,11 @@ from drpose3d.worlds.mocap import Mocap, load_mocap
 from drpose3d.worlds.samples import build_samples, place_in_rig, rig_for
 from drpose3d.worlds.spec import CMU_FILE, load_world
 
-CMU = Path(__file__).resolve().parents[2] / "shared" / "mocap" / "cmu"
+#: The raw CMU captures: beside the checkout (../shared) or inside it (shared/), as workplaces lay it out.
+CMU = next(
+    (p for p in (Path(__file__).resolve().parents[k] / "shared" / "mocap" / "cmu" for k in (2, 1)) if p.is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "mocap" / "cmu",
+)
 
 # A CMU-BVH-named rig in centimetres, standing on y = 0 and facing +z (offsets from each parent).
 _RIG = [

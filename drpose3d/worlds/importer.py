@@ -14,6 +14,7 @@ the head by the head's own rotation ``c`` (the rest pose faces ``forward``, +z f
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from drpose3d.errors import DataError
+from drpose3d.fileio import atomic_path
 from drpose3d.pose.skeleton import JOINT_NAMES, bone_lengths
 from drpose3d.worlds.asfamc import AMC_FPS, read_amc, read_asf
 from drpose3d.worlds.bvh import read_bvh
@@ -247,7 +249,7 @@ def import_motion(
         raise DataError(f"--unit is {unit!r}, expected one of {', '.join(UNITS_MM)}")
     user_map = load_joint_map(joint_map) if joint_map else None
     files = find_files(paths)
-    base = _common([f.parent for f in files])
+    base = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
     pieces, labels, splits, dropped = [], [], 0, 0.0
     for path in tqdm(files, desc="import", unit="clip", leave=False):
         capture = read_capture(path, source_fps)
@@ -276,19 +278,10 @@ def import_motion(
         source=np.repeat([lab[2] for lab in labels], sizes),
     )
     _check_anatomy(mocap)
-    save_mocap(mocap, out)
-    load_mocap(out)  # the format's own validation of what was written
+    with atomic_path(out) as staged:  # `out` appears only once the format's own loader accepts it
+        save_mocap(mocap, staged)
+        load_mocap(staged)
     return ImportReport(len(files), len(pieces), len(mocap), mocap.subjects, splits, round(dropped, 2))
-
-
-def _common(files: list[Path]) -> Path:
-    parts = [f.resolve().parts for f in files]
-    prefix = []
-    for level in zip(*parts, strict=False):
-        if len(set(level)) != 1:
-            break
-        prefix.append(level[0])
-    return Path(*prefix) if prefix else Path("/")
 
 
 def _check_anatomy(mocap: Mocap) -> None:
