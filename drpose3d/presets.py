@@ -120,36 +120,3 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"preset is {name!r}, expected one of {', '.join(PRESETS)}")
     return PRESETS[name]
-
-
-def _train_frames(p: Preset) -> int:
-    """Protocol #1 training samples of the generated world at a preset: frames of the five
-    training subjects' clips at the preset's stride, seen by four cameras."""
-    from drpose3d.worlds.generated import ACTIONS
-
-    per_clip = len(range(0, round(p.duration_s * p.fps), p.stride))
-    return 5 * len(ACTIONS) * p.repetitions * per_clip * 4
-
-
-def comparison_markdown() -> str:
-    """Each preset against the paper's settings, as a Markdown table: how reduced each run is."""
-    rows = {
-        "lifter width (DPNet, baseline)": (lambda p: str(p.width), str(paper.DPNET_WIDTH)),
-        "lifter epochs": (lambda p: str(p.lifter_train.epochs), str(paper.DPNET_EPOCHS)),
-        "PRCNN ResNet base width": (lambda p: str(p.prcnn_width), "ResNet-34 (standard width 64)"),
-        "PRCNN epochs": (lambda p: str(p.prcnn_train.epochs), str(paper.PRCNN_EPOCHS)),
-        "hourglass stacks x channels": (
-            lambda p: f"{p.hourglass.stacks} x {p.hourglass.channels}",
-            f"{paper.HOURGLASS_STACKS} x (not stated; 256 in Newell et al.)",
-        ),
-        "hourglass epochs": (lambda p: str(p.hourglass_train.epochs), "not stated"),
-        "image crop (px)": (lambda p: str(p.resolution), "not stated (256 in Newell et al.)"),
-        "training samples (generated world)": (lambda p: f"{_train_frames(p):,}", "about 1.5 M (Human3.6M)"),
-        "batch size": (lambda p: str(p.lifter_train.batch_size), str(paper.BATCH_SIZE)),
-        "seeds": (lambda p: str(p.seeds), "1 (one reported run)"),
-    }
-    names = [n for n in PRESETS if n != "tiny"]
-    lines = ["| | " + " | ".join(names) + " | the paper |", "|---|" + "---|" * (len(names) + 1)]
-    for label, (value, paper_value) in rows.items():
-        lines.append(f"| {label} | " + " | ".join(value(PRESETS[n]) for n in names) + f" | {paper_value} |")
-    return "\n".join(lines)

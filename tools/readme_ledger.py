@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from drpose3d.book.claims import ledger, markdown_rows, markdown_table, side_by_side
-from drpose3d.presets import comparison_markdown
+from drpose3d.book.summaries import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Claims ledger"
@@ -64,7 +64,7 @@ def write_presets(path: Path) -> None:
     """The presets-against-the-paper table between the markers of `path` (README, book intro)."""
     text = path.read_text()
     start, end = text.index(PRESETS_BEGIN) + len(PRESETS_BEGIN), text.index(PRESETS_END)
-    path.write_text(text[:start] + "\n" + comparison_markdown() + "\n" + text[end:])
+    path.write_text(text[:start] + "\n" + presets_table() + "\n" + text[end:])
 
 
 def main() -> None:
