@@ -146,7 +146,8 @@ def ranking_noise(contexts: list[Context]) -> Findings:
         runs, ties = [], []
         for ctx in contexts:
             ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
-            runs.append(ctx.lifter(ctx.train, ctx.test, dpnet, ranks, (eps, "gt2d", "gt_rank"), f"eps {eps:g}"))
+            inputs = (ctx.train, ctx.test, ranks)
+            runs.append(ctx.lifter(dpnet, lambda i=inputs: i, (eps, "gt2d", "gt_rank"), f"eps {eps:g}"))
             ties.append(tie_rate(ranks[1]))
         rows.append(
             make_row(

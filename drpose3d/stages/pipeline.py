@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from drpose3d.cache import Cache
+from drpose3d.cache import Cache, Checkpoints
 from drpose3d.images.sets import ImageSet, render_images
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
@@ -39,6 +39,8 @@ from drpose3d.worlds.samples import HELD_OUT_CAMERA, Samples, concat, projected_
 from drpose3d.worlds.spec import World, load_world, spec_fingerprint
 
 _HG = list(HOURGLASS_JOINTS)
+#: What a lifter trains and is tested on: train samples, test samples, (train, test) rankings.
+LifterInputs = tuple[Samples, Samples, tuple[torch.Tensor | None, torch.Tensor | None]]
 
 
 def baseline(width: int) -> LifterConfig:
@@ -129,11 +131,15 @@ class Context:
         return (self.data_key, images, asdict(p.hourglass), p.hourglass_train.key(), seed)
 
     def pose2d(self) -> dict[str, Detections]:
-        """The hourglass' detections on both splits."""
+        """The hourglass' detections on both splits (the crops are loaded only to train it)."""
         p = self.run.preset
-        truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
-        args = (self.images(), truth, p.hourglass, p.hourglass_train, self.stage_seed("2D pose"), self.device)
-        return self.cache.stage("pose2d", self.pose2d_key(), pose2d, *args)
+
+        def compute(checkpoints: Checkpoints | None = None) -> dict[str, Detections]:
+            truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
+            return pose2d(self.images(), truth, p.hourglass, p.hourglass_train, self.stage_seed("2D pose"),
+                          self.device, checkpoints)  # fmt: skip
+
+        return self.cache.stage("pose2d", self.pose2d_key(), compute)
 
     def rankings(self, design: Fig5a, threshold: float | None = None) -> Rankings:
         """One PRCNN design of Fig. 5(a) trained with this seed, its P on both splits discretised
@@ -143,19 +149,13 @@ class Context:
         depth, use_heat = PRCNN_DESIGNS[design]
         cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
         key = (self.pose2d_key(), asdict(cfg), p.prcnn_train.key(), p.eps_mm, seed)
-        heat = {split: d.heatmaps for split, d in self.pose2d().items()}
-        probabilities = self.cache.stage(
-            "prcnn",
-            key,
-            prcnn,
-            self.images(),
-            heat,
-            gt_ranking(self.train, p.eps_mm),
-            cfg,
-            p.prcnn_train,
-            seed,
-            self.device,
-        )
+
+        def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
+            heat = {split: d.heatmaps for split, d in self.pose2d().items()}
+            truth = gt_ranking(self.train, p.eps_mm)
+            return prcnn(self.images(), heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints)
+
+        probabilities = self.cache.stage("prcnn", key, compute)
         matrices = {split: discretise(prob.float(), threshold) for split, prob in probabilities.items()}
         truth = gt_ranking(self.test, p.eps_mm)
         return Rankings(
@@ -167,27 +167,24 @@ class Context:
             ("pred_rank", key, threshold),
         )
 
-    def lifter(
-        self,
-        train: Samples,
-        test: Samples,
-        cfg: LifterConfig,
-        ranks: tuple[torch.Tensor | None, torch.Tensor | None],
-        inputs_key: tuple,
-        desc: str,
-    ) -> dict:
-        """One DPNet-stage run; `inputs_key` names what `train`, `test` and `ranks` are beyond
-        the world (2D source, ranking source, protocol, augmentation)."""
+    def lifter(self, cfg: LifterConfig, inputs: Callable[[], LifterInputs], inputs_key: tuple, desc: str) -> dict:
+        """One DPNet-stage run. `inputs()` gives its train and test samples and rankings and is
+        called only when the run is not cached (detections, virtual cameras and GMM fits are
+        work); `inputs_key` names what they are beyond the world (2D source, ranking source,
+        protocol, augmentation)."""
         p, seed = self.run.preset, self.stage_seed("DPNet")
         key = (self.data_key, inputs_key, asdict(cfg), p.lifter_train.key(), seed)
-        desc = f"{desc} seed {self.seed}"
-        return self.cache.stage(
-            "dpnet", key, dpnet, train, test, cfg, p.lifter_train, seed, self.device, *ranks, desc=desc
-        )
+
+        def compute(checkpoints: Checkpoints | None = None) -> dict:
+            train, test, ranks = inputs()
+            return dpnet(train, test, cfg, p.lifter_train, seed, self.device, *ranks, checkpoints,
+                         desc=f"{desc} seed {self.seed}")  # fmt: skip
+
+        return self.cache.stage("dpnet", key, compute)
 
     def gt2d_lifter(self, cfg: LifterConfig, ranks: tuple, source: tuple | str, desc: str) -> dict:
         """A lifter on ground-truth 2D under protocol #1 (Table 1 and the analyses beside it)."""
-        return self.lifter(self.train, self.test, cfg, ranks, (self.run.preset.eps_mm, "gt2d", source), desc)
+        return self.lifter(cfg, lambda: (self.train, self.test, ranks), (self.run.preset.eps_mm, "gt2d", source), desc)
 
     def detected_2d(self, split: str) -> torch.Tensor:
         """A split's detected 16 joints (N, 16, 2): the data's own detections when it has them
@@ -228,12 +225,16 @@ class Context:
         p = self.run.preset
         ranks = self.rankings(Fig5a.PRCNN_RESNET34)
         tr, te = self.protocol_masks(protocol)
-        train = with_detections(self.train, self.detected_2d("train")).select(tr)
-        test = with_detections(self.test, self.detected_2d("test")).select(te)
-        rank_train, rank_test = ranks.matrices["train"][tr], ranks.matrices["test"][te]
-        if aug is not None and p.aug_factor > 1:
-            virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug)
-            train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
+
+        def inputs() -> LifterInputs:
+            train = with_detections(self.train, self.detected_2d("train")).select(tr)
+            test = with_detections(self.test, self.detected_2d("test")).select(te)
+            rank_train, rank_test = ranks.matrices["train"][tr], ranks.matrices["test"][te]
+            if aug is not None and p.aug_factor > 1:
+                virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug)
+                train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
+            return train, test, (rank_train, rank_test)
+
         source = (
             p.eps_mm,
             "detected",
@@ -241,7 +242,7 @@ class Context:
             1 if protocol == 2 else protocol,
             None if aug is None else (asdict(aug), p.aug_factor),
         )
-        return self.lifter(train, test, cfg, (rank_train, rank_test), source, f"{arm} P{protocol}")
+        return self.lifter(cfg, inputs, source, f"{arm} P{protocol}")
 
 
 def with_detections(samples: Samples, joints: torch.Tensor) -> Samples:
