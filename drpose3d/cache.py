@@ -3,33 +3,84 @@ cached and resumable.
 
 Stage functions (``drpose3d.stages``) never see the cache: :meth:`Cache.stage` looks their
 result up by key, or calls them with a :class:`Checkpoints` handle (when they take one) so an
-interrupted training resumes, stores the result and drops the checkpoint. A crash never leaves
-a half-written entry (temp file + rename), and an entry whose checksum fails is reported and
-recomputed rather than trusted.
+interrupted training resumes, stores the result and drops the checkpoint.
+
+A cache folder gets copied between machines and shared, so loading one must never run code:
+entries hold only tensors and plain containers (``torch.load(weights_only=True)``), and the
+package's dataclasses are stored as named records that only this package's own dataclasses can
+be rebuilt from. A crash never leaves a half-written entry (temp file + rename), orphaned temp
+files are swept, and an entry that cannot be read or fails its checksum is reported, removed
+and recomputed rather than trusted or fatal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib
 import inspect
+import io
 import json
-import warnings
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 from drpose3d.fileio import atomic_path, sha256_file, write_text_atomic
 
 T = TypeVar("T")
+_RECORD, _ARRAY = "__dataclass__", "__ndarray__"
+#: Where a cache writes what it healed, so that the CLI can repeat it (notebooks hide stderr).
+HEALED_LOG = "healed.log"
 
 
 def config_key(*parts: Any) -> str:
     """A stable 20-hex-digit key for any JSON-able description (dataclasses via __dict__)."""
     text = json.dumps(parts, sort_keys=True, default=lambda o: getattr(o, "__dict__", str(o)))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def to_plain(obj: Any) -> Any:
+    """`obj` as tensors, numbers, strings and containers only: dataclasses become named
+    records, numpy arrays tensors or lists of strings."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        fields = {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {_RECORD: f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
+    if isinstance(obj, np.ndarray):
+        data = obj.tolist() if obj.dtype.kind in "USO" else torch.from_numpy(np.ascontiguousarray(obj))
+        return {_ARRAY: obj.dtype.str if obj.dtype.kind != "O" else "O", "data": data}
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(to_plain(v) for v in obj)
+    return obj
+
+
+def from_plain(obj: Any) -> Any:
+    """Inverse of :func:`to_plain`; a record may name only a dataclass of this package."""
+    if isinstance(obj, dict) and _RECORD in obj:
+        module, _, name = str(obj[_RECORD]).partition(":")
+        if module.split(".")[0] != "drpose3d":
+            raise ValueError(f"a cache record names {obj[_RECORD]!r}, outside the drpose3d package")
+        cls = importlib.import_module(module)
+        for part in name.split("."):
+            cls = getattr(cls, part)
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+            raise ValueError(f"a cache record names {obj[_RECORD]!r}, which is not a dataclass")
+        return cls(**{k: from_plain(v) for k, v in obj["fields"].items()})
+    if isinstance(obj, dict) and _ARRAY in obj:
+        data = obj["data"]
+        return np.asarray(data, dtype=obj[_ARRAY]) if isinstance(data, list) else data.numpy()
+    if isinstance(obj, dict):
+        return {k: from_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(from_plain(v) for v in obj)
+    return obj
 
 
 class Cache:
@@ -42,26 +93,51 @@ class Cache:
         return self.root / kind / f"{key}.pt"
 
     def save(self, kind: str, key: str, obj: Any) -> None:
+        """Store `obj`; the same object gives the same bytes (no file name or time inside)."""
+        buffer = io.BytesIO()
+        torch.save(to_plain(obj), buffer)
         path = self.path(kind, key)
         with atomic_path(path) as tmp:
-            torch.save(obj, tmp)
+            tmp.write_bytes(buffer.getvalue())
         write_text_atomic(path.with_suffix(".sha256"), sha256_file(path))
 
     def load(self, kind: str, key: str) -> Any | None:
+        """The entry, or None when there is none or it cannot be trusted (then it is removed)."""
         path = self.path(kind, key)
-        check = path.with_suffix(".sha256")
         if not path.exists():
             return None
-        if not check.exists() or check.read_text().strip() != sha256_file(path):
-            warnings.warn(f"cache entry {path} fails its checksum; recomputing it", stacklevel=2)
-            self.drop(kind, key)
-            return None
-        return torch.load(path, weights_only=False)
+        check = path.with_suffix(".sha256")
+        try:
+            if check.read_text(encoding="utf-8").strip() != sha256_file(path):
+                return self._heal(kind, key, "fails its checksum")
+            return from_plain(torch.load(path, weights_only=True))
+        except FileNotFoundError:
+            return self._heal(kind, key, "has no checksum file")
+        except (OSError, UnicodeDecodeError) as err:
+            return self._heal(kind, key, f"cannot be read ({type(err).__name__})")
+        except Exception as err:  # noqa: BLE001 - whatever an untrusted file makes the unpickler raise
+            return self._heal(kind, key, f"holds something other than tensors and records ({type(err).__name__})")
+
+    def _heal(self, kind: str, key: str, why: str) -> None:
+        message = f"cache entry {self.path(kind, key)} {why}; removed, recomputing it"
+        print(f"drpose3d: {message}", file=sys.stderr)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / HEALED_LOG, "a", encoding="utf-8") as log:
+            log.write(message + "\n")
+        self.drop(kind, key)
 
     def drop(self, kind: str, key: str) -> None:
         path = self.path(kind, key)
         path.unlink(missing_ok=True)
         path.with_suffix(".sha256").unlink(missing_ok=True)
+
+    def sweep(self) -> int:
+        """Remove the temp files that a killed run left behind; call it only when no other run
+        writes to this cache. Returns how many were removed."""
+        orphans = list(self.root.rglob(".*.tmp")) if self.root.exists() else []
+        for tmp in orphans:
+            tmp.unlink(missing_ok=True)
+        return len(orphans)
 
     def stage(self, kind: str, key_parts: tuple, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)` cached under `kind` by `key_parts`: computed once, then loaded.

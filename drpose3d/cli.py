@@ -57,15 +57,40 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _writable_folder(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output folder that is a file, lies under a file or cannot be made."""
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise RunError(f"{flag} is {str(path)!r}, but {p} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RunError(f"{flag} is {str(path)!r}, which cannot be made ({err.strerror})") from err
+
+
+def _writable_file(path: Path, flag: str, suffix: str) -> None:
+    """Refuse an output file that is a folder, lies under a file or has the wrong suffix."""
+    if path.suffix != suffix:
+        raise DataError(f"{flag} is {str(path)!r}, expected a path ending in {suffix}")
+    if path.is_dir():
+        raise DataError(f"{flag} is {str(path)!r}, which is a folder; expected a file")
+    _writable_folder(path.parent, f"the folder of {flag}")
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from drpose3d.book.notebooks import NOTEBOOKS, build_book, run_notebooks
+    from drpose3d.cache import Cache
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 
     if args.seeds is not None and args.seeds < 1:
         raise RunError(f"--seeds is {args.seeds}, expected >= 1")
+    _writable_folder(Path(args.out).expanduser().resolve(), "--out")
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
+    swept = Cache(run.out / "cache").sweep()
+    if swept:
+        print(f"drpose3d: removed {swept} temp file(s) that an interrupted run left in {run.out / 'cache'}")
     root = project_root()
     names = [n for n in NOTEBOOKS if not args.only or n in args.only]
     failures = run_notebooks(names, run.save(), run.out, root)
@@ -86,6 +111,7 @@ def _book(args: argparse.Namespace) -> int:
     if not executed.is_dir() or not list(executed.glob("*.ipynb")):
         raise FileNotFoundError(f"{source}: no executed notebooks in {executed} (a run folder holds notebooks/*.ipynb)")
     out = Path(args.out or project_root() / "_out" / f"book-{source.name}").resolve()
+    _writable_folder(out, "--out")
     print(f"book: {build_book(out, project_root(), executed)}")
     return 0
 
@@ -97,6 +123,7 @@ def _data(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from drpose3d.worlds.importer import import_motion
 
+    _writable_file(Path(args.out), "--out", ".npz")
     report = import_motion(args.paths, args.out, args.fps, args.unit, args.joints, args.amc_fps)
     print(
         f"wrote {report.frames} frames at {args.fps:g} fps, {report.clips} clips from {report.files} files, "
@@ -111,8 +138,7 @@ def _export(args: argparse.Namespace) -> int:
     from drpose3d.worlds.generated import generate_world
     from drpose3d.worlds.mocap import save_mocap
 
-    if not args.out.endswith(".npz"):
-        raise DataError(f"--out is {args.out!r}, expected a path ending in .npz")
+    _writable_file(Path(args.out), "--out", ".npz")
     mocap = generate_world(**get_preset(args.preset).world)
     save_mocap(mocap, args.out)
     print(f"wrote {len(mocap)} frames, {len(mocap.subjects)} subjects to {args.out}")

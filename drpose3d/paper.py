@@ -69,6 +69,9 @@ class Fig5a(StrEnum):
     PRCNN_RESNET34_NO_HEATMAPS = "prcnn_resnet34_no_heatmaps"
     PRCNN_RESNET18 = "prcnn_resnet18"
     PRCNN_RESNET50 = "prcnn_resnet50"
+    # controls: a ranker that sees only the 2D pose, the floor that PRCNN's pixels must beat
+    FLOOR_2D_ONLY = "floor_2d_only"
+    FLOOR_2D_ONLY_DETECTED = "floor_2d_only_detected"
 
 
 #: ResNet-18 and ResNet-50 are only drawn in the figure, never stated.
@@ -230,6 +233,8 @@ ROW_LABELS: dict[str, str] = {
     Fig5a.PRCNN_RESNET34_NO_HEATMAPS: "ResNet-34, image only",
     Fig5a.PRCNN_RESNET18: "ResNet-18, image + heatmaps",
     Fig5a.PRCNN_RESNET50: "ResNet-50, image + heatmaps",
+    Fig5a.FLOOR_2D_ONLY: "floor: ranker on GT 2D only",
+    Fig5a.FLOOR_2D_ONLY_DETECTED: "floor: ranker on detected 2D only",
     Fig6.PAIR_SHOULDERS: "LShoulder vs RShoulder",
     Fig6.PAIR_RHIP_SPINE: "RHip vs Spine",
     Fig6.TORSO_PAIRS_MEAN: "mean over torso pairs (Hip, hips, Spine, Thorax)",

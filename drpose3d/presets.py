@@ -32,8 +32,8 @@ class Preset:
     prcnn_train: TrainConfig
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
     aug_factor: int = 3  # Sec. 4.2: the augmented training set is three times the original
-    fixed_stages: tuple[str, ...] = ()  # stages that seed k does not redraw at this preset, for cost
     fixed_stages: tuple[str, ...] = ()  # stages seed k does not redraw at this preset (for cost); see pipeline
+    cnn_stride: int = 1  # the hourglass and PRCNN learn from every cnn_stride-th training frame (all views), for cost
 
     @property
     def world(self) -> dict:
@@ -87,10 +87,11 @@ PRESETS: dict[str, Preset] = {
         seeds=3,
         resolution=64,
         hourglass=HourglassConfig(stacks=2, channels=32, depth=3),
-        hourglass_train=TrainConfig(epochs=4, batch_size=32),
+        hourglass_train=TrainConfig(epochs=5, batch_size=32),
         prcnn_width=16,
         prcnn_train=TrainConfig(epochs=6, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
-    ),
+        cnn_stride=2,
+    ),  # 64 px: at 128 px the 2-stack hourglass costs 4x and did not converge in 4 epochs (bench/resolution.md)
     "paper": Preset(
         "paper",
         repetitions=8,

@@ -7,6 +7,7 @@ from drpose3d.pose.camera import capture_centre, world_to_camera
 from drpose3d.pose.ranking import ranking_matrix
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.worlds.augment import (
+    ELEVATION_MARGIN_DEG,
     AugmentConfig,
     camera_prior,
     entry_accuracy,
@@ -75,7 +76,7 @@ def test_virtual_cameras_follow_the_fitted_prior():
     gradient = (projector @ (prior.centre.double() - c)[:, :, None]).sum(0)
     assert float(gradient.norm()) < 1.0  # mm, summed over 9 cameras
     assert 4500 < prior.distance_mean < 6500 and 0 < prior.distance_std < 1000
-    cams = sample_virtual_cameras(prior, 20000, torch.Generator().manual_seed(0))
+    cams = sample_virtual_cameras(prior, 20000, torch.Generator().manual_seed(0), "sphere")
     offset = cams.centre - prior.centre
     r = offset.norm(dim=-1)
     assert abs(float(r.mean()) - prior.distance_mean) < 30
@@ -88,6 +89,26 @@ def test_virtual_cameras_follow_the_fitted_prior():
     assert axis_error.max() < 1e-4
     known = {tuple(f.tolist()) for f in prior.intrinsics.focal}
     assert {tuple(f.tolist()) for f in cams.focal} <= known
+
+
+def test_virtual_cameras_by_default_stand_where_the_rig_stands():
+    """The default draw keeps the real cameras' elevations (widened by the margin), every
+    azimuth alike, and so keeps every camera above the floor; the sphere puts half below V_c."""
+    prior = camera_prior(rig_cameras(("S1", "S5", "S6", "S7", "S8"), [0, 1, 2]))
+    lo, hi = prior.elevation_deg
+    assert -5 < lo < hi < 30  # Human3.6M's cameras look slightly down on the subject
+    cams = sample_virtual_cameras(prior, 20000, torch.Generator().manual_seed(1))
+    offset = cams.centre - prior.centre
+    unit = offset / offset.norm(dim=-1, keepdim=True)
+    elevation = torch.rad2deg(torch.asin(unit[:, 2]))
+    assert elevation.min() >= lo - ELEVATION_MARGIN_DEG - 1e-3 and elevation.max() <= hi + ELEVATION_MARGIN_DEG + 1e-3
+    assert elevation.max() - elevation.min() > (hi - lo) + 1.8 * ELEVATION_MARGIN_DEG  # the whole band is used
+    assert unit[:, :2].mean(0).abs().max() < 0.03  # no preferred azimuth
+    assert (cams.centre[:, 2] > 0).all()  # above the floor
+    sphere = sample_virtual_cameras(prior, 20000, torch.Generator().manual_seed(1), "sphere")
+    assert float((sphere.centre[:, 2] < 0).float().mean()) > 0.3
+    with pytest.raises(ValueError, match="sampling"):
+        sample_virtual_cameras(prior, 10, torch.Generator(), "ring")
 
 
 def test_statistical_flip_rate_and_antisymmetry():

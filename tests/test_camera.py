@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from drpose3d.pose.camera import (
@@ -38,15 +39,51 @@ def test_pinhole_projection_matches_hand_computation():
     assert torch.allclose(px, torch.tensor([[[1000 * 0.05 + 500, 900 * -0.025 + 400]]]))
 
 
-def test_distortion_matches_brown_conrady_by_hand():
-    k, p = torch.tensor([[0.1, 0.01, 0.001]]), torch.tensor([[0.002, -0.003]])
-    x, y = 0.2, -0.1
+def _by_hand(x: float, y: float, k: tuple, p: tuple) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both lens formulas written out from their publications, in plain floats: Human3.6M's
+    (x' = x (radial + p1 y + p2 x) + p2 r^2, y' = y (radial + p1 y + p2 x) + p1 r^2) and OpenCV's."""
     r2 = x * x + y * y
-    radial = 1 + 0.1 * r2 + 0.01 * r2**2 + 0.001 * r2**3
-    xd = x * radial + 2 * 0.002 * x * y + -0.003 * (r2 + 2 * x * x)
-    yd = y * radial + 0.002 * (r2 + 2 * y * y) + 2 * -0.003 * x * y
-    px = project(torch.tensor([[[x * 3000, y * 3000, 3000.0]]]), _camera(radial=k, tangential=p))
-    assert torch.allclose(px, torch.tensor([[[1000 * xd + 500, 900 * yd + 400]]]), atol=1e-4)
+    radial = 1 + k[0] * r2 + k[1] * r2**2 + k[2] * r2**3
+    tan = p[0] * y + p[1] * x
+    h36m = (x * (radial + tan) + p[1] * r2, y * (radial + tan) + p[0] * r2)
+    opencv = (
+        x * radial + 2 * p[0] * x * y + p[1] * (r2 + 2 * x * x),
+        y * radial + p[0] * (r2 + 2 * y * y) + 2 * p[1] * x * y,
+    )
+    return h36m, opencv
+
+
+def test_both_lens_formulas_match_their_published_forms_by_hand():
+    k, p = (0.1, 0.01, 0.001), (0.002, -0.003)
+    x, y = 0.2, -0.1
+    h36m, opencv = _by_hand(x, y, k, p)
+    cam = _camera(radial=torch.tensor([k]), tangential=torch.tensor([p]))
+    point = torch.tensor([[[x * 3000, y * 3000, 3000.0]]])
+    for model, (xd, yd) in (("h36m", h36m), ("opencv", opencv)):
+        px = project(point, cam, model)
+        assert torch.allclose(px, torch.tensor([[[1000 * xd + 500, 900 * yd + 400]]]), atol=1e-4), model
+    assert torch.equal(project(point, cam), project(point, cam, "h36m"))  # Human3.6M's is the default
+    with pytest.raises(ValueError, match="lens model"):
+        project(point, cam, "fisheye")
+
+
+def test_the_h36m_calibration_projects_by_its_own_formula():
+    """On Human3.6M's published calibration (camera 54138969 of S9) the default projection is the
+    dataset's formula, and it differs from OpenCV's by a fraction of a pixel as reported."""
+    rig = h36m_rig("S9")
+    cam = rig.index([0])
+    g = torch.Generator().manual_seed(0)
+    xy = (torch.rand(2000, 2, generator=g, dtype=torch.float64) - 0.5) * torch.tensor([0.9, 0.9], dtype=torch.float64)
+    points = torch.cat((xy * 4000, torch.full((2000, 1), 4000.0, dtype=torch.float64)), -1)[None]
+    f, c = cam.focal[0].tolist(), cam.principal[0].tolist()
+    k, p = cam.radial[0].tolist(), cam.tangential[0].tolist()
+    expected = torch.tensor(
+        [[f[0] * h[0] + c[0], f[1] * h[1] + c[1]] for h in (_by_hand(u, v, k, p)[0] for u, v in xy.tolist())],
+        dtype=torch.float64,
+    )
+    assert torch.allclose(project(points, cam)[0], expected, atol=1e-6)
+    gap = (project(points, cam) - project(points, cam, "opencv")).norm(dim=-1)
+    assert 0.01 < float(gap.mean()) < 0.5 and float(gap.max()) < 3.0
 
 
 def test_world_camera_round_trip_and_depth_positive_in_front():

@@ -91,7 +91,41 @@ def test_spec_check_validates_the_synthetic_split_without_generating_the_world(m
     for bad, message in (
         ("synthetic?test=S99", r"unknown subject\(s\) \['S99'\]"),
         ("synthetic?train=S1&test=S1", "disjoint"),
+        ("synthetic?train=S1,S5,S9&test=S9", r"\['S9'\] would be in both train and test"),
+        ("synthetic?test=S9&train=S1,S5,S9", r"\['S9'\] would be in both train and test"),
+        ("synthetic?train=S1,S5,S9", r"test takes its default \['S9', 'S11'\]"),
+        ("synthetic?train=S1&train=S5", "train= is given twice"),
+        ("synthetic?train=S1,S1&test=S9", "names a subject twice"),
+        ("synthetic?&", "option '' is not train="),
+        ("synthetic?", "nothing after '\\?'"),
+        ("synthetic?train=S1,,S5", "is not train="),
+        ("synthetic?seed=3", "option 'seed=3' is not train="),
         ("kinect", "data is 'kinect'"),
     ):
         with pytest.raises(DataError, match=message):
             sources.check_spec(bad, paper)
+
+
+def test_data_is_known_by_its_content_not_its_name_size_or_time(tmp_path):
+    """Replacing a file by another of the same name, size and modification time changes the
+    fingerprint in every cache key, and the world's digest that the results pages name."""
+    import os
+
+    from drpose3d.presets import get_preset
+    from drpose3d.worlds.mocap import save_mocap
+    from drpose3d.worlds.spec import load_world, spec_fingerprint
+
+    m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)
+    path = tmp_path / "w.npz"
+    save_mocap(m, path)
+    spec, tiny = f"mocap:{path}", get_preset("tiny")
+    before, world = spec_fingerprint(spec), load_world(spec, tiny)
+    stat, size = path.stat(), path.stat().st_size
+    m.positions[3, 5, 2] += 1.0  # one joint of one frame moved by a millimetre
+    save_mocap(m, path)
+    if path.stat().st_size == size:  # same size: the strongest case
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after, changed_world = spec_fingerprint(spec), load_world(spec, tiny)
+    assert before != after and before[0][0] == after[0][0] == "w.npz"
+    assert world.digest != changed_world.digest and len(world.digest) == 16
+    assert load_world(spec, tiny).digest == changed_world.digest  # the same content, the same digest

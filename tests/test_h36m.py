@@ -146,5 +146,5 @@ def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
     hourglass = torch.zeros(len(det.samples), 16, 2)
     for world, expected in ((det, det.samples.pose2d[:, list(HOURGLASS_JOINTS)]), (gt, hourglass)):
         ctx = Context(SimpleNamespace(), 0, world, world.samples, world.samples, Cache(tmp_path / "cache"))
-        ctx.pose2d = lambda: {"train": SimpleNamespace(joints=hourglass)}  # the hourglass' detections, stubbed
+        ctx.pose2d = lambda protocol=1: {"train": SimpleNamespace(joints=hourglass)}  # the hourglass, stubbed
         assert torch.equal(ctx.detected_2d("train"), expected)

@@ -327,7 +327,9 @@ def test_the_cmu_world_is_split_by_performer():
     assert world.label == "cmu" and world.test_subjects == ("131", "lambada", "zombie")
     assert world.train_subjects == ("02", "03", "backflip", "charleston", "pirouette")
     assert world.samples.dropped_frames == 0
-    chosen = load_world("cmu?test=03", tiny)
-    assert chosen.test_subjects == ("03",) and "03" not in chosen.train_subjects
+    chosen = load_world("cmu?train=02,backflip&test=03", tiny)
+    assert chosen.test_subjects == ("03",) and chosen.train_subjects == ("02", "backflip")
+    with pytest.raises(DataError, match="would be in both train and test"):
+        load_world("cmu?test=03", tiny)  # the default train side holds 03: refused, not rewritten
     with pytest.raises(DataError, match="unknown subject"):
         load_world("cmu?test=S9", tiny)

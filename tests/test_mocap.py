@@ -57,6 +57,21 @@ BAD = {
     "bad_sequence": (lambda a: a.update(sequence=a["sequence"].astype(np.float32)), "'sequence'"),
     "negative_fps": (lambda a: a.update(fps=np.float64(-5)), "'fps'"),
     "vector_fps": (lambda a: a.update(fps=np.array([25.0, 50.0])), "'fps'"),
+    "far_joint": (lambda a: a["positions"].__setitem__((3, 10, 2), -1e9), "frame 3, joint Head: z = -1e+09 mm"),
+    "far_away": (lambda a: a.update(positions=a["positions"] + 1e9), "frame 0, joint Hip: x = 1e+09 mm"),
+    "stretched_bone": (
+        lambda a: a["positions"].__setitem__((5, 13, 0), a["positions"][5, 13, 0] + 900),
+        "frame 5, bone LElbow-LWrist of subject S1",
+    ),  # fmt: skip
+    "all_zero": (lambda a: a.update(positions=np.zeros_like(a["positions"])), "median bone length is 0, expected"),
+    "frozen": (
+        lambda a: a.update(positions=np.repeat(a["positions"][:1], len(a["positions"]), 0)),
+        "subject S1 has 1 distinct pose(s) in 20 frames",
+    ),
+    "mostly_repeats": (  # each pose shown three times: two thirds of the frames repeat the one before
+        lambda a: a.update(positions=np.repeat(a["positions"][::3], 3, 0)[: len(a["positions"])]),
+        "% repeating the frame before",
+    ),
     "no_frames": (
         lambda a: a.update(
             positions=a["positions"][:0], subject=a["subject"][:0], action=a["action"][:0], sequence=a["sequence"][:0]

@@ -1,11 +1,11 @@
 import torch
 
-from drpose3d.images.render import clothing, render, to_crop
+from drpose3d.images.people import HAIR, NAMES, SKIN, frames, outfits
+from drpose3d.images.render import TILE, crop_boxes, rasterise, ray_capsules, render, surfaces, to_crop
 from drpose3d.pose.camera import Cameras, h36m_rig, project
+from drpose3d.pose.skeleton import flip_permutation
 from drpose3d.worlds.generated import generate_world
-from drpose3d.worlds.samples import build_samples
-
-RED, BLUE = torch.tensor([1.0, 0, 0]), torch.tensor([0, 0, 1.0])
+from drpose3d.worlds.samples import build_samples, projected_2d
 
 
 def _pinhole(n: int) -> Cameras:
@@ -20,49 +20,105 @@ def _pinhole(n: int) -> Cameras:
     )
 
 
-def _crossing(forearm_z: float, shin_z: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A forearm (bone 12->13) and a shin (bone 2->3) crossing on the optical axis; every other
-    joint parked off to the side."""
-    pose = torch.tensor([-1500.0, -1500.0, 2500.0]).repeat(17, 1)
-    pose[12], pose[13] = torch.tensor([-300.0, 0, forearm_z]), torch.tensor([300.0, 0, forearm_z])
-    pose[2], pose[3] = torch.tensor([0, -300.0, shin_z]), torch.tensor([0, 300.0, shin_z])
-    colours = torch.full((16, 3), 0.5)
-    colours[12], colours[2] = RED, BLUE  # bone k ends at joint k + 1
-    cams = _pinhole(1)
-    return pose[None], project(pose[None], cams), colours[None]
-
-
-def _centre_pixel(pose, pose2d, colours, resolution=64):
-    image, box = render(pose, pose2d, _pinhole(1), colours, torch.tensor([0]), resolution)
-    cx, cy = to_crop(torch.tensor([[[500.0, 500.0]]]), box, resolution)[0, 0].long().tolist()
-    return image[0, :, cy, cx]
-
-
-def test_nearer_limb_occludes_farther_one():
-    near_forearm = _centre_pixel(*_crossing(2000.0, 3000.0))
-    near_shin = _centre_pixel(*_crossing(3000.0, 2000.0))
-    assert near_forearm[0] > 0.2 and near_forearm[2] == 0  # red forearm in front
-    assert near_shin[2] > 0.2 and near_shin[0] == 0  # blue shin in front
-
-
-def test_same_pose_same_image_and_backgrounds_vary_by_id():
-    mocap = generate_world(subjects=("S9",), actions=("Wave",), repetitions=1, duration_s=0.2, fps=25)
+def _samples(actions=("Walk", "PickUp"), duration_s=0.8):
+    mocap = generate_world(subjects=("S9",), actions=actions, repetitions=1, duration_s=duration_s, fps=10)
     s = build_samples(mocap, stride=1)
-    cams = h36m_rig("S9").to("cpu", torch.float32).index(s.camera)
-    colours = clothing("S9").expand(len(s), -1, -1)
-    a, box = render(s.pose3d, s.pose2d, cams, colours, torch.arange(len(s)), 48)
-    b, _ = render(s.pose3d, s.pose2d, cams, colours, torch.arange(len(s)), 48)
-    c, _ = render(s.pose3d, s.pose2d, cams, colours, torch.arange(len(s)) + 1000, 48)
+    return s, h36m_rig("S9").to("cpu", torch.float32).index(s.camera)
+
+
+def _rays_through_centre(n_pixels: int = TILE) -> torch.Tensor:
+    """Rays of one TILE x TILE crop, all nearly along the optical axis."""
+    c = (torch.arange(n_pixels) - n_pixels / 2 + 0.5) * 1e-3
+    gy, gx = torch.meshgrid(c, c, indexing="ij")
+    rays = torch.stack((gx, gy, torch.ones_like(gx)), -1)
+    return (rays / rays.norm(dim=-1, keepdim=True))[None]
+
+
+def test_nearer_part_occludes_farther_one():
+    rays = _rays_through_centre()
+    for forearm_z, shin_z, nearer in ((2000.0, 3000.0, 0), (3000.0, 2000.0, 1)):
+        a = torch.tensor([[[-300.0, 0, forearm_z], [0, -300.0, shin_z]]])
+        b = torch.tensor([[[300.0, 0, forearm_z], [0, 300.0, shin_z]]])
+        bounds = torch.tensor([[[0.0, 0, TILE, TILE]] * 2])
+        depth, hit = rasterise(rays, a, b, torch.tensor([[40.0, 40.0]]), bounds)
+        assert (hit == nearer).all()
+        assert torch.allclose(depth, torch.full_like(depth, min(forearm_z, shin_z) - 40), atol=1.0)
+
+
+def test_tiled_rasterisation_equals_every_ray_against_every_part():
+    s, cams = _samples()
+    pose = s.pose3d.float()
+    worn = outfits(["S9"] * len(s), [0] * len(s))
+    boxes = crop_boxes(projected_2d(s).float())
+    seen = surfaces(pose, boxes, cams, worn, 32)
+    from drpose3d.images.people import capsules
+    from drpose3d.images.render import pixel_rays
+
+    rays = pixel_rays(boxes, cams, 32).reshape(len(s), -1, 3)
+    a, b, r, _ = capsules(pose, worn.girth)
+    k = a.shape[1]
+    t = ray_capsules(rays.repeat_interleave(k, 0), a.reshape(-1, 3), b.reshape(-1, 3), r.reshape(-1))
+    brute = t.reshape(len(s), k, -1).min(1)
+    expected = torch.where(brute.values.isfinite(), brute.indices, -1).reshape(seen.hit.shape)
+    assert (expected >= 0).float().mean() > 0.1  # the people fill part of each crop
+    assert torch.equal(seen.hit, expected)
+
+
+def test_same_sample_same_image_and_ids_vary_light_and_background():
+    s, cams = _samples()
+    worn = outfits(["S9"] * len(s), [0] * len(s))
+    a, box = render(s.pose3d, s.pose2d, cams, worn, torch.arange(len(s)), 48)
+    b, _ = render(s.pose3d, s.pose2d, cams, worn, torch.arange(len(s)), 48)
+    c, _ = render(s.pose3d, s.pose2d, cams, worn, torch.arange(len(s)) + 1000, 48)
     assert torch.equal(a, b)
-    body = (a == c).all(1)  # pixels that do not depend on the background
-    assert 0.05 < body.float().mean() < 0.6
-    # the 2D labels (projected with lens distortion) land on the rendered body
-    joints = to_crop(s.pose2d, box, 48).round().long().clamp(0, 47)
-    on_body = body[torch.arange(len(s))[:, None], joints[..., 1], joints[..., 0]]
+    assert (a - c).abs().mean() > 0.05
+    assert a.shape == (len(s), 3, 48, 48) and 0 <= a.min() and a.max() <= 1
+
+
+def test_joint_labels_land_on_the_rendered_body():
+    """2D projected with lens distortion and the distorted rays agree."""
+    s, cams = _samples()
+    boxes = crop_boxes(s.pose2d)
+    seen = surfaces(s.pose3d, boxes, cams, outfits(["S9"] * len(s), [0] * len(s)), 48)
+    joints = to_crop(s.pose2d, boxes, 48).floor().long().clamp(0, 47)
+    on_body = seen.hit[torch.arange(len(s))[:, None], joints[..., 1], joints[..., 0]] >= 0
     assert on_body.float().mean() > 0.9
 
 
-def test_clothing_is_per_subject_and_left_right_shaded():
-    a, b = clothing("S1"), clothing("S5")
-    assert not torch.equal(a, b)
-    assert torch.allclose(a[11], 0.8 * a[14])  # left upper arm (bone 11->12) vs right (14->15)
+def test_a_mirrored_person_is_the_mirror_image_with_sides_swapped():
+    """No colour marks a side: mirroring the 3D pose (x -> -x, left and right joints swapped)
+    mirrors the painted surface, so flip augmentation with swapped labels stays valid."""
+    s, _ = _samples()
+    pose = s.pose3d.float()
+    pose = pose - pose[:, :1] + torch.tensor([0.0, 0.0, 4000.0])  # on the optical axis
+    mirrored = pose[:, flip_permutation()] * torch.tensor([-1.0, 1.0, 1.0])
+    cams, worn = _pinhole(len(s)), outfits(["S9"] * len(s), [3] * len(s))
+    paint = surfaces(pose, crop_boxes(project(pose, cams)), cams, worn, 64).slots()
+    mirror = surfaces(mirrored, crop_boxes(project(mirrored, cams)), cams, worn, 64).slots()
+    agree = (paint.flip(-1) == mirror).float().mean()
+    assert agree > 0.98
+    assert (paint >= 0).float().mean() > 0.1
+
+
+def test_the_face_shows_from_the_front_and_hair_from_behind():
+    s, _ = _samples(actions=("Turn",), duration_s=3.0)
+    pose = s.pose3d.float()
+    facing = frames(pose).head_forward[:, 2]  # camera z: negative looks at the camera
+    cams, worn = _pinhole(len(s)), outfits(["S9"] * len(s), [0] * len(s))
+    pose = pose - pose[:, :1] + torch.tensor([0.0, 0.0, 4000.0])
+    seen = surfaces(pose, crop_boxes(project(pose, cams)), cams, worn, 96)
+    head = seen.hit.reshape(len(s), -1)[seen.img, seen.pix] == NAMES.index("head")
+    shares = {}
+    for name, chosen in (("front", facing < -0.7), ("back", facing > 0.7)):
+        on = head & chosen[seen.img]
+        assert on.sum() > 50, name
+        shares[name] = ((seen.slot[on] == SKIN).float().mean(), (seen.slot[on] == HAIR).float().mean())
+    assert shares["front"][0] > 0.35 and shares["front"][0] > 4 * shares["back"][0]
+    assert shares["back"][1] > 0.8
+
+
+def test_outfits_vary_by_subject_and_sequence_and_the_body_stays_the_subjects():
+    o = outfits(["S1", "S1", "S5"], [0, 1, 0])
+    assert not torch.equal(o.palette[0, 2], o.palette[1, 2])  # another shirt in another sequence
+    assert torch.equal(o.palette[0, SKIN], o.palette[1, SKIN]) and o.girth[0] == o.girth[1]
+    assert not torch.equal(o.palette[0], o.palette[2])

@@ -240,6 +240,25 @@ def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
     assert message in err and err.count("\n") == 0
 
 
+def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    (tmp_path / "adir.npz").mkdir()
+    cases = [
+        (["reproduce", "--out", str(afile / "run")], "is a file, not a folder"),
+        (["reproduce", "--out", str(afile)], "is a file, not a folder"),
+        (["data", "export", "--out", str(tmp_path / "adir.npz")], "which is a folder"),
+        (["data", "export", "--out", str(afile / "w.npz")], "is a file, not a folder"),
+        (["data", "import", "x.bvh", "--out", str(afile / "w.npz")], "is a file, not a folder"),
+        (["book", "--from", "runs/smoke", "--out", str(afile / "book")], "is a file, not a folder"),
+    ]
+    for args, message in cases:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert message in err and err.count("\n") == 0, (args, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.npz", "afile"]  # nothing written
+
+
 def test_failing_notebook_names_itself_and_its_cell(tmp_path):
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)

@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import pytest
 import torch
 
-from drpose3d.cache import Cache, Checkpoints, config_key
+from drpose3d.cache import HEALED_LOG, Cache, Checkpoints, config_key, from_plain, to_plain
+from drpose3d.fileio import sha256_file
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 from drpose3d.run import resolve_device
 from drpose3d.train import TrainConfig, fit
+from drpose3d.worlds.mocap import Mocap
 
 
 def _loss(model, b):
@@ -51,14 +55,64 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
         assert torch.equal(a, b)
 
 
-def test_corrupted_entries_are_recomputed_not_trusted(tmp_path):
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:-3] + b"xyz"), "fails its checksum"),
+        (lambda p: p.with_suffix(".sha256").write_bytes(b"\xff\xfe not utf-8"), "cannot be read"),
+        (lambda p: p.with_suffix(".sha256").unlink(), "has no checksum file"),
+        (lambda p: p.write_bytes(p.read_bytes()[:40]), "fails its checksum"),
+    ],
+)
+def test_a_damaged_entry_is_reported_removed_and_recomputed(tmp_path, capsys, damage, why):
     cache = Cache(tmp_path)
     cache.save("t", "k", {"x": torch.arange(3)})
     path = cache.path("t", "k")
-    path.write_bytes(path.read_bytes()[:-3] + b"xyz")
-    with pytest.warns(UserWarning, match="checksum"):
-        assert cache.load("t", "k") is None
-    assert not path.exists()
+    damage(path)
+    assert cache.load("t", "k") is None
+    assert not path.exists() and not path.with_suffix(".sha256").exists()
+    assert why in capsys.readouterr().err and str(path) in (tmp_path / HEALED_LOG).read_text()
+    assert cache.stage("t", ("k",), lambda: [1, 2]) == [1, 2]  # and the next run recomputes it
+
+
+class _Payload:
+    def __reduce__(self):
+        return (Path.touch, (Path(_Payload.target),))
+
+
+def test_a_crafted_pickle_in_the_cache_runs_nothing_and_is_recomputed(tmp_path, capsys):
+    """Whoever can write a cache file can write its checksum: loading must not unpickle code."""
+    cache = Cache(tmp_path)
+    key = config_key("t", ("k",))
+    path = cache.path("t", key)
+    path.parent.mkdir(parents=True)
+    _Payload.target = str(tmp_path / "pwned")
+    torch.save({"x": _Payload()}, path)
+    path.with_suffix(".sha256").write_text(sha256_file(path))
+    assert cache.stage("t", ("k",), lambda: {"x": 1}) == {"x": 1}
+    assert not (tmp_path / "pwned").exists()
+    assert "holds something other than tensors and records" in capsys.readouterr().err
+
+
+def test_records_rebuild_the_package_dataclasses_and_nothing_else(tmp_path):
+    mocap = Mocap(torch.zeros(2, 17, 3), ["S1", "S1"], ["Walk", "Walk"], torch.zeros(2, dtype=torch.long), 50.0)
+    back = from_plain(to_plain({"m": mocap, "t": (1, "a")}))
+    assert isinstance(back["m"], Mocap) and back["t"] == (1, "a")
+    assert back["m"].subject.tolist() == ["S1", "S1"] and back["m"].subject.dtype.kind == "U"
+    with pytest.raises(ValueError, match="outside the drpose3d package"):
+        from_plain({"__dataclass__": "os:system", "fields": {}})
+    with pytest.raises(ValueError, match="not a dataclass"):
+        from_plain({"__dataclass__": "drpose3d.cache:Cache", "fields": {}})
+
+
+def test_entries_are_byte_reproducible_and_orphans_are_swept(tmp_path):
+    a, b = Cache(tmp_path / "a"), Cache(tmp_path / "b")
+    obj = {"w": torch.arange(6.0), "cfg": (1, "x"), "n": None}
+    a.save("t", "k", obj)
+    b.save("t", "k", obj)
+    assert a.path("t", "k").read_bytes() == b.path("t", "k").read_bytes()
+    (tmp_path / "a" / "t" / ".k.pt.abc123.tmp").write_bytes(b"half")
+    assert a.sweep() == 1 and a.load("t", "k")["cfg"] == (1, "x")
 
 
 def test_a_stage_runs_once_then_loads_and_resumes_through_its_checkpoints(tmp_path):

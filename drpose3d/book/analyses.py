@@ -21,7 +21,14 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
 from drpose3d.run import Run, project_root
 from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
 from drpose3d.stages.pipeline import Context, dpnet_config, open_context
-from drpose3d.worlds.augment import camera_prior, rig_cameras, sample_virtual_cameras, statistical_flip
+from drpose3d.stages.prcnn import normalised_2d
+from drpose3d.worlds.augment import (
+    CAMERA_SAMPLING,
+    camera_prior,
+    rig_cameras,
+    sample_virtual_cameras,
+    statistical_flip,
+)
 from drpose3d.worlds.importer import MAPS
 from drpose3d.worlds.mocap import load_mocap
 from drpose3d.worlds.samples import HELD_OUT_CAMERA, place_in_rig, rig_for
@@ -41,12 +48,6 @@ def tie_rate(ranking: torch.Tensor) -> float:
     return float(((ranking == 0.5).float().mean() - 1 / j) * j / (j - 1))
 
 
-def normalised_2d(pose2d: torch.Tensor) -> torch.Tensor:
-    """Root-centred, scale-free 2D (N, 32): what a 2D-only method could match on."""
-    q = pose2d[:, _HG] - pose2d[:, :1]
-    return (q / q.norm(dim=(-1, -2), keepdim=True).clamp_min(1e-6)).reshape(len(q), -1)
-
-
 @experiment
 def data_world(contexts: list[Context]) -> Findings:
     """Describe the world: subjects, actions, sample counts, and how much depth order a 2D-only
@@ -64,7 +65,7 @@ def data_world(contexts: list[Context]) -> Findings:
         }
     g = torch.Generator().manual_seed(0)
     probe = test.select(torch.randperm(len(test), generator=g)[: min(2000, len(test))])
-    nearest = torch.cdist(normalised_2d(probe.pose2d), normalised_2d(train.pose2d)).argmin(1)
+    nearest = torch.cdist(normalised_2d(probe.pose2d[:, _HG]), normalised_2d(train.pose2d[:, _HG])).argmin(1)
     train_ranking = gt_ranking(train, p.eps_mm)
     nn_acc = pairwise_accuracy(train_ranking[nearest], gt_ranking(probe, p.eps_mm))
     nn_pose_err = mpjpe(root_relative(train.pose3d[nearest]), root_relative(probe.pose3d))
@@ -232,17 +233,24 @@ def gallery_frames(run: Run, count: int = 8) -> dict:
 
 
 def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:
-    """Protocol #3's camera picture: the training views, the held-out view, V_c (Eq. 7) and
-    `count` virtual cameras drawn from the prior fitted to the training views."""
+    """Protocol #3's camera picture: the training views, the held-out view, V_c (Eq. 7), a
+    person standing there, and `count` virtual cameras drawn from the prior fitted to the
+    training views, both ways (:data:`~drpose3d.worlds.augment.CAMERA_SAMPLING`)."""
     world = open_context(run, run.seeds[0]).world
     views = [c for c in range(len(CAMERA_IDS)) if c != HELD_OUT_CAMERA]
     real = rig_cameras(world.train_subjects, views)
     prior = camera_prior(real)
+    person = world.mocap.positions[0].float()
+    person = person - torch.cat((person[0, :2] - prior.centre[:2], person[:, 2].min(0, keepdim=True).values))
     return {
         "prior": prior,
         "train": real,
         "held_out": rig_cameras(world.test_subjects, [HELD_OUT_CAMERA]),
-        "virtual": sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed)),
+        "virtual": {
+            way: sample_virtual_cameras(prior, count, torch.Generator().manual_seed(seed), way)
+            for way in CAMERA_SAMPLING
+        },
+        "person": person,
     }
 
 

@@ -74,6 +74,7 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             started,
             found.seeds,
             seeded_stages=list(seeded_stages(run)),
+            data_digest=contexts[0].world.digest,
             **found.extra,
         )
         return {**result, **found.figures}
@@ -155,6 +156,9 @@ def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     rows = [
         make_row(name, "pairwise_acc", [ctx.rankings(name).accuracy for ctx in contexts], FIG5A.get(name))
         for name in PRCNN_DESIGNS
+    ] + [
+        make_row(name, "pairwise_acc", [ctx.rankings_2d_only(detected).accuracy for ctx in contexts], None)
+        for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True))
     ]
     p = contexts[0].run.preset
     extra = {
@@ -213,10 +217,19 @@ def table2_protocols(contexts: list[Context]) -> Findings:
             name = table2_row(arm, protocol)
             per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
             rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2.get(name), per_action=per_action))
+    # how much detected 2D costs: the baseline on detections over the same network on ground truth
+    detected = [r["mpjpe"] for r in by_seed(contexts, Arm.BASELINE, 1)]
+    truth = [
+        c.gt2d_lifter(baseline(c.run.preset.width), gt_splits(c), "gt_rank", str(Table1.GT2D_NO_RANK))["mpjpe"]
+        for c in contexts
+    ]
+    ratios = [d / t for d, t in zip(detected, truth, strict=True)]
+    paper_ratio = TABLE2[table2_row(Arm.BASELINE, 1)] / TABLE1[Table1.GT2D_NO_RANK]
     ctx = contexts[0]
     _, test3 = ctx.protocol_masks(3)
     p = ctx.run.preset
     extra = {
+        "detected_vs_gt2d": {"gt2d_mm": truth, "detected_mm": detected, "ratio": ratios, "paper_ratio": paper_ratio},
         "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
         "aug_factor": p.aug_factor,
         "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},

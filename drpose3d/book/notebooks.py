@@ -16,6 +16,7 @@ from tqdm import tqdm
 from traitlets import default
 
 from drpose3d.book.plots import plotly_js_path
+from drpose3d.cache import HEALED_LOG
 
 #: Notebooks in book order; each is one table or figure of the paper.
 NOTEBOOKS: tuple[str, ...] = (
@@ -57,9 +58,11 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
 
     failures = []
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    healed = out / "cache" / HEALED_LOG
     for name in tqdm(names, desc="notebooks", unit="nb"):
         target = out / "notebooks" / f"{name}.ipynb"
         started = time.time()
+        seen = healed.stat().st_size if healed.exists() else 0
         try:
             pm.execute_notebook(
                 str(root / "notebooks" / f"{name}.ipynb"),
@@ -74,6 +77,11 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
         except pm.PapermillExecutionError as err:
             failures.append(Failure(name, f"cell {err.exec_count}: {err.ename}: {err.evalue}"))
             tqdm.write(f"  {name}: FAILED in cell {err.exec_count}: {err.ename}: {err.evalue}")
+        if healed.exists() and healed.stat().st_size > seen:  # what the kernel's cache repaired, on our stderr
+            with open(healed, encoding="utf-8") as log:
+                log.seek(seen)
+                for line in log.read().splitlines():
+                    tqdm.write(f"  {name}: {line}", file=sys.stderr)
     return failures
 
 

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from drpose3d.book.plots import OURS_COLOUR
 from drpose3d.pose.camera import CAMERA_IDS, Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
-from drpose3d.worlds.augment import CameraPrior
+from drpose3d.worlds.augment import ELEVATION_MARGIN_DEG, CameraPrior
 
 
 def _bone_colour(child: int) -> str:
@@ -131,28 +131,38 @@ def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], colum
     return fig
 
 
-def camera_sphere(prior: CameraPrior, train: Cameras, held_out: Cameras, virtual: Cameras) -> go.Figure:
-    """Sec. 3.3: virtual cameras on the sphere around V_c, beside the real training and
-    held-out cameras, each with a short optical-axis stub."""
+def camera_sphere(
+    prior: CameraPrior, train: Cameras, held_out: Cameras, virtual: dict[str, Cameras], person: torch.Tensor
+) -> go.Figure:
+    """Sec. 3.3: virtual cameras around V_c, drawn like the rig (shown) and over the whole
+    sphere (click its legend entry), beside the real training and held-out cameras, each with
+    a short optical-axis stub, and a person standing at V_c on the floor (z = 0)."""
     fig = go.Figure()
 
-    def cams(c: Cameras, name: str, colour: str, size: int, axis_mm: float) -> None:
+    def cams(c: Cameras, name: str, colour: str, size: int, axis_mm: float, visible: bool | str = True) -> None:
         pos, ax = c.centre.double(), c.optical_axis.double()
         fig.add_trace(
             go.Scatter3d(
-                x=pos[:, 0], y=pos[:, 1], z=pos[:, 2], mode="markers", name=name, marker={"size": size, "color": colour}
+                x=pos[:, 0], y=pos[:, 1], z=pos[:, 2], mode="markers", name=name,
+                marker={"size": size, "color": colour}, visible=visible, legendgroup=name,
             )
-        )
+        )  # fmt: skip
         tips = pos + axis_mm * ax
         xs, ys, zs = (
             [v for a, b in zip(pos[:, k].tolist(), tips[:, k].tolist(), strict=True) for v in (a, b, None)]
             for k in range(3)
         )
         fig.add_trace(
-            go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line={"color": colour, "width": 2}, showlegend=False)
-        )
+            go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line={"color": colour, "width": 2}, showlegend=False,
+                         visible=visible, legendgroup=name)
+        )  # fmt: skip
 
-    cams(virtual, "virtual cameras", "#9ecae1", 2, 400.0)
+    cams(virtual["rig"], "virtual cameras (default: the rig's elevations)", "#9ecae1", 2, 400.0)
+    cams(virtual["sphere"], "virtual cameras (whole sphere, the ablation)", "#fdae6b", 2, 400.0, "legendonly")
+    xs, ys, zs = ([v for p, c in BONES for v in (float(person[p, k]), float(person[c, k]), None)] for k in range(3))
+    fig.add_trace(
+        go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", name="a person at V_c", line={"color": "#333", "width": 5})
+    )
     cams(train, "training cameras (all training subjects)", "#1f77b4", 6, 1200.0)
     cams(held_out, "held-out camera (test)", "#d62728", 6, 1200.0)
     c = prior.centre.double()
@@ -170,7 +180,10 @@ def camera_sphere(prior: CameraPrior, train: Cameras, held_out: Cameras, virtual
         scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
         height=600,
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
-        title=f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c",
+        title=(
+            f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c, "
+            f"elevation {prior.elevation_deg[0]:.0f}° to {prior.elevation_deg[1]:.0f}° ± {ELEVATION_MARGIN_DEG:.0f}°"
+        ),
     )
     return fig
 

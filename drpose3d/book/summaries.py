@@ -9,6 +9,7 @@ from drpose3d.paper import (
     FIG5A,
     FIG5B,
     FIG6,
+    TABLE1,
     TABLE2,
     Arm,
     Fig4,
@@ -90,6 +91,21 @@ def fig5a_summary(result: dict) -> str:
     heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
     r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
     r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
+    floors = [by[f] for f in (Fig5a.FLOOR_2D_ONLY, Fig5a.FLOOR_2D_ONLY_DETECTED) if f in by]
+    floor = ""
+    if floors:
+        above = interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], floors[0]), "points")
+        detected = f" and {floors[1]['mean']:.2f} % (detected 2D)" if len(floors) > 1 else ""
+        floor = (
+            f" A ranker that sees only the 2D pose reaches {floors[0]['mean']:.2f} % (ground-truth 2D){detected}; "
+            f"PRCNN minus the ground-truth-2D floor: {above}."
+        )
+    swap = result.get("hourglass_2d", {}).get("test", {}).get("lr_swap_rate")
+    hourglass = (
+        f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
+        if swap is not None
+        else ""
+    )
     paper, paper_heat = (
         FIG5A[Fig5a.PRCNN_RESNET34],
         FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
@@ -99,7 +115,7 @@ def fig5a_summary(result: dict) -> str:
         f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {paper} % on Human3.6M). "
         f"Heatmaps change accuracy by {interval_words(*heat, 'points')} against the paper's {paper_heat:+.2f}. "
         f"ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; ResNet-34 minus ResNet-50: "
-        f"{interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both)."
+        f"{interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both)." + floor + hourglass
     )
 
 
@@ -160,6 +176,15 @@ def table2_summary(result: dict) -> str:
         f"{interval_words(gap_mean, gap_ci, 'mm')} "
         f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}.",
     ]
+    cost = result.get("detected_vs_gt2d")
+    if cost:
+        ratio = sum(cost["ratio"]) / len(cost["ratio"])
+        lines.append(
+            f"- what detected 2D costs: the baseline's protocol #1 error on detections is {ratio:.2f} times its error "
+            f"on ground-truth 2D ({sum(cost['gt2d_mm']) / len(cost['gt2d_mm']):.1f} mm, Table 1), against "
+            f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
+            f"{TABLE1[Table1.GT2D_NO_RANK]} mm)."
+        )
     return "\n".join(lines)
 
 
@@ -282,6 +307,7 @@ def presets_table() -> str:
         "hourglass epochs": (lambda p: str(p.hourglass_train.epochs), "not stated"),
         "image crop (px)": (lambda p: str(p.resolution), "not stated (256 in Newell et al.)"),
         "training samples (generated world)": (lambda p: f"{_train_frames(p):,}", "about 1.5 M (Human3.6M)"),
+        "of which the CNNs learn from": (lambda p: f"1 in {p.cnn_stride}" if p.cnn_stride > 1 else "all", "all"),
         "batch size": (lambda p: str(p.lifter_train.batch_size), str(paper.BATCH_SIZE)),
         "seeds": (lambda p: str(p.seeds), "1 (one reported run)"),
     }

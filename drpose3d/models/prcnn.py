@@ -35,6 +35,22 @@ class PRCNN(nn.Module):
         return features[:, :, None] - features[:, None, :]  # Eq. (3): F_ij = F_i - F_j
 
 
+class PoseRanker(nn.Module):
+    """The floor PRCNN must beat: PRCNN's per-joint features and pair head (Eq. 2-4) computed
+    from the 2D pose alone by an MLP instead of from pixels; root-centred, scale-free 2D
+    (B, 32) -> pair logits (B, 16, 16). What it ranks right, the 2D pose already said."""
+
+    def __init__(self, joints: int = 16, width: int = 512):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(2 * joints, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, joints)
+        )
+
+    def forward(self, pose2d: torch.Tensor) -> torch.Tensor:
+        features = self.net(pose2d)
+        return features[:, :, None] - features[:, None, :]
+
+
 def rank_probability(pair_logits: torch.Tensor) -> torch.Tensor:
     """Eq. (4): P_ij = e^F_ij / (1 + e^F_ij); P_ii = 0.5 and P_ij + P_ji = 1 by construction."""
     return torch.sigmoid(pair_logits)

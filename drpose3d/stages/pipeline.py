@@ -26,7 +26,7 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import dpnet, gt_ranking
 from drpose3d.stages.pose2d import Detections, pose2d
-from drpose3d.stages.prcnn import prcnn
+from drpose3d.stages.prcnn import floor_2d_only, prcnn
 from drpose3d.worlds.augment import (
     AugmentConfig,
     camera_prior,
@@ -108,7 +108,7 @@ class Context:
     def data_key(self) -> tuple:
         """Identifies the samples: changing the data, the world, its seed or the stride invalidates the cache."""
         p = self.run.preset
-        world = (self.world.label, spec_fingerprint(self.run.data), p.world, p.stride, self.stage_seed("world"))
+        world = (self.world.label, self.world.digest, p.world, p.stride, self.stage_seed("world"))
         return (*world, "protocol1")
 
     @property
@@ -125,39 +125,67 @@ class Context:
             for split, samples in (("train", self.train), ("test", self.test))
         }
 
-    def pose2d_key(self) -> tuple:
+    def stage1_views(self, protocol: int) -> torch.Tensor:
+        """Which training crops the stage-1 networks (hourglass, PRCNN) learn from: every
+        `cnn_stride`-th frame of the preset, in all four views, or under protocol #3 in the
+        three training views only, so that no network sees the held-out view."""
+        frames = (self.train.frame // self.run.preset.stride) % self.run.preset.cnn_stride == 0
+        return frames & self.protocol_masks(3 if protocol == 3 else 1)[0]
+
+    def pose2d_key(self, protocol: int = 1) -> tuple:
         p, seed = self.run.preset, self.stage_seed("2D pose")
         images = (p.resolution, self.stage_seed("images"))
-        return (self.data_key, images, asdict(p.hourglass), p.hourglass_train.key(), seed)
+        views = ("views", HELD_OUT_CAMERA, "held out") if protocol == 3 else ()
+        return (self.data_key, images, asdict(p.hourglass), p.hourglass_train.key(), seed, p.cnn_stride, *views)
 
-    def pose2d(self) -> dict[str, Detections]:
-        """The hourglass' detections on both splits (the crops are loaded only to train it)."""
+    def pose2d(self, protocol: int = 1) -> dict[str, Detections]:
+        """The hourglass' detections on both splits, trained on :meth:`stage1_views` (the crops
+        are loaded only to train it)."""
         p = self.run.preset
 
         def compute(checkpoints: Checkpoints | None = None) -> dict[str, Detections]:
             truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
             return pose2d(self.images(), truth, p.hourglass, p.hourglass_train, self.stage_seed("2D pose"),
-                          self.device, checkpoints)  # fmt: skip
+                          self.device, checkpoints, self.stage1_views(protocol))  # fmt: skip
 
-        return self.cache.stage("pose2d", self.pose2d_key(), compute)
+        return self.cache.stage("pose2d", self.pose2d_key(protocol), compute)
 
-    def rankings(self, design: Fig5a, threshold: float | None = None) -> Rankings:
-        """One PRCNN design of Fig. 5(a) trained with this seed, its P on both splits discretised
-        at `threshold` (default: the preset's)."""
+    def rankings(self, design: Fig5a, threshold: float | None = None, protocol: int = 1) -> Rankings:
+        """One PRCNN design of Fig. 5(a) trained with this seed on :meth:`stage1_views`, its P on
+        both splits discretised at `threshold` (default: the preset's)."""
         p, seed = self.run.preset, self.stage_seed("PRCNN")
         threshold = p.rank_threshold if threshold is None else threshold
         depth, use_heat = PRCNN_DESIGNS[design]
         cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
-        key = (self.pose2d_key(), asdict(cfg), p.prcnn_train.key(), p.eps_mm, seed)
+        key = (self.pose2d_key(protocol), asdict(cfg), p.prcnn_train.key(), p.eps_mm, seed)
 
         def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
-            heat = {split: d.heatmaps for split, d in self.pose2d().items()}
+            heat = {split: d.heatmaps for split, d in self.pose2d(protocol).items()}
             truth = gt_ranking(self.train, p.eps_mm)
-            return prcnn(self.images(), heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints)
+            return prcnn(self.images(), heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints,
+                         self.stage1_views(protocol))  # fmt: skip
 
-        probabilities = self.cache.stage("prcnn", key, compute)
+        return self._rankings(self.cache.stage("prcnn", key, compute), threshold, key)
+
+    def rankings_2d_only(self, detected: bool) -> Rankings:
+        """Fig. 5(a)'s floor: a ranker that sees only the 2D pose (ground truth, or the
+        hourglass' detections), with PRCNN's pair head and loss; PRCNN must beat it to show
+        that its pixels add depth information."""
+        p, seed = self.run.preset, self.stage_seed("PRCNN")
+        source = self.pose2d_key() if detected else "gt2d"
+        key = (self.data_key, "2d-only", source, p.width, p.lifter_train.key(), p.eps_mm, seed)
+
+        def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
+            joints = {s: (self.detected_2d(s) if detected else projected_2d(getattr(self, s))[:, _HG])
+                      for s in ("train", "test")}  # fmt: skip
+            return floor_2d_only(joints, gt_ranking(self.train, p.eps_mm), p.width, p.lifter_train, seed,
+                                 self.device, checkpoints)  # fmt: skip
+
+        return self._rankings(self.cache.stage("prcnn", key, compute), self.run.preset.rank_threshold, key)
+
+    def _rankings(self, probabilities: dict[str, torch.Tensor], threshold: float, key: tuple) -> Rankings:
         matrices = {split: discretise(prob.float(), threshold) for split, prob in probabilities.items()}
-        truth = gt_ranking(self.test, p.eps_mm)
+        truth = gt_ranking(self.test, self.run.preset.eps_mm)
         return Rankings(
             probabilities,
             matrices,
@@ -186,12 +214,12 @@ class Context:
         """A lifter on ground-truth 2D under protocol #1 (Table 1 and the analyses beside it)."""
         return self.lifter(cfg, lambda: (self.train, self.test, ranks), (self.run.preset.eps_mm, "gt2d", source), desc)
 
-    def detected_2d(self, split: str) -> torch.Tensor:
+    def detected_2d(self, split: str, protocol: int = 1) -> torch.Tensor:
         """A split's detected 16 joints (N, 16, 2): the data's own detections when it has them
-        (``h36m:DIR:KEYPOINTS``), else the hourglass' on the rendered crops."""
+        (``h36m:DIR:KEYPOINTS``), else the hourglass' (trained for `protocol`) on the crops."""
         if self.world.detected_2d:
             return getattr(self, split).pose2d[:, _HG]
-        return self.pose2d()[split].joints
+        return self.pose2d(protocol)[split].joints
 
     def protocol_masks(self, protocol: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Which protocol #1 train/test samples a protocol uses: all (#1, #2), or the three
@@ -203,7 +231,7 @@ class Context:
         raise ValueError(f"protocol is {protocol}, expected 1, 2 or 3")
 
     def virtual_training_samples(
-        self, ranks: Rankings, train_mask: torch.Tensor, aug: AugmentConfig
+        self, ranks: Rankings, train_mask: torch.Tensor, aug: AugmentConfig, protocol: int
     ) -> tuple[Samples, torch.Tensor]:
         """Sec. 3.3 on a protocol's training set: the camera prior from its cameras, the GMM from
         the hourglass' training residuals, the flip rates from PRCNN's training accuracy."""
@@ -211,7 +239,7 @@ class Context:
         train = self.train.select(train_mask)
         views = sorted(set(train.camera.tolist()))
         prior = camera_prior(rig_cameras(self.world.train_subjects, views))
-        residuals = self.detected_2d("train")[train_mask] - projected_2d(train)[:, _HG]
+        residuals = self.detected_2d("train", protocol)[train_mask] - projected_2d(train)[:, _HG]
         noise = fit_noise_model(residuals, aug.gmm_components, seed) if aug.noise else None
         accuracy = (
             entry_accuracy(ranks.matrices["train"][train_mask], gt_ranking(train, p.eps_mm)) if aug.flip else None
@@ -223,15 +251,15 @@ class Context:
         (#2 is #1's model scored after Procrustes)."""
         cfg, aug = ARMS[arm](self.run.preset.width)
         p = self.run.preset
-        ranks = self.rankings(Fig5a.PRCNN_RESNET34)
+        ranks = self.rankings(Fig5a.PRCNN_RESNET34, protocol=protocol)
         tr, te = self.protocol_masks(protocol)
 
         def inputs() -> LifterInputs:
-            train = with_detections(self.train, self.detected_2d("train")).select(tr)
-            test = with_detections(self.test, self.detected_2d("test")).select(te)
+            train = with_detections(self.train, self.detected_2d("train", protocol)).select(tr)
+            test = with_detections(self.test, self.detected_2d("test", protocol)).select(te)
             rank_train, rank_test = ranks.matrices["train"][tr], ranks.matrices["test"][te]
             if aug is not None and p.aug_factor > 1:
-                virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug)
+                virtual, rank_virtual = self.virtual_training_samples(ranks, tr, aug, protocol)
                 train, rank_train = concat([train, virtual]), torch.cat((rank_train, rank_virtual))
             return train, test, (rank_train, rank_test)
 

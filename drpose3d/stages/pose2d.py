@@ -13,6 +13,7 @@ from drpose3d.images.render import from_crop, heatmaps
 from drpose3d.images.sets import ImageSet
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.hourglass import HourglassConfig, StackedHourglass, decode
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS, LEFT, RIGHT
 from drpose3d.train import TrainConfig, fit, predict
 
 
@@ -22,7 +23,7 @@ class Detections:
 
     heatmaps: torch.Tensor  # last stack (N, 16, R/2, R/2) uint8, 255 = 1
     joints: torch.Tensor  # (N, 16, 2) full-image pixels
-    errors: dict[str, float]  # against the ground truth: px_error, pck10
+    errors: dict[str, float]  # against the ground truth: px_error, pck10, lr_swap_rate
 
 
 def target_heatmaps(joints: torch.Tensor, resolution: int, variance: float = 4.0) -> torch.Tensor:
@@ -66,10 +67,30 @@ def detect(model: StackedHourglass, images: ImageSet, device: torch.device) -> t
     return heat, from_crop(joints_crop, images.boxes, images.resolution)
 
 
+_LEFT = [HOURGLASS_JOINTS.index(j) for j in LEFT]
+_RIGHT = [HOURGLASS_JOINTS.index(j) for j in RIGHT]
+
+
+def lr_swap_rate(detected: torch.Tensor, truth: torch.Tensor, boxes: torch.Tensor, apart: float = 0.05) -> float:
+    """Share of left/right joint pairs (hips, knees, ankles, shoulders, elbows, wrists) whose two
+    detections lie nearer the swapped ground truth than the ground truth; pairs whose two true
+    joints are within `apart` of the box size are left out (there, a swap cannot be told)."""
+    dl, dr, tl, tr = detected[:, _LEFT], detected[:, _RIGHT], truth[:, _LEFT], truth[:, _RIGHT]
+    same = (dl - tl).norm(dim=-1) + (dr - tr).norm(dim=-1)
+    swapped = (dl - tr).norm(dim=-1) + (dr - tl).norm(dim=-1)
+    counted = (tl - tr).norm(dim=-1) > apart * boxes[:, None, 2]
+    return float((swapped < same)[counted].float().mean()) if counted.any() else 0.0
+
+
 def errors_2d(detected: torch.Tensor, truth: torch.Tensor, boxes: torch.Tensor) -> dict[str, float]:
-    """Mean pixel error (full image) and PCK: share of joints within 10 % of the person box."""
+    """Mean pixel error (full image), PCK (share of joints within 10 % of the person box) and the
+    left/right swap rate; detected and truth (N, 16, 2) in the detector's joint order."""
     err = (detected - truth).norm(dim=-1)
-    return {"px_error": float(err.mean()), "pck10": float((err <= 0.1 * boxes[:, None, 2]).float().mean())}
+    return {
+        "px_error": float(err.mean()),
+        "pck10": float((err <= 0.1 * boxes[:, None, 2]).float().mean()),
+        "lr_swap_rate": lr_swap_rate(detected, truth, boxes),
+    }
 
 
 def pose2d(
@@ -80,10 +101,12 @@ def pose2d(
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
+    train_on: torch.Tensor | None = None,
 ) -> dict[str, Detections]:
-    """Train on ``images["train"]``, detect on every split; `truth` is each split's (N, 16, 2)
-    ground-truth 2D in full-image pixels, for the errors."""
-    model = train_hourglass(images["train"], cfg, train_cfg, seed, device, checkpoints)
+    """Train on ``images["train"]`` (only the rows of the mask `train_on`, if given), detect on
+    every split; `truth` is each split's (N, 16, 2) ground-truth 2D in full-image pixels."""
+    train = images["train"] if train_on is None else images["train"].select(train_on)
+    model = train_hourglass(train, cfg, train_cfg, seed, device, checkpoints)
     found = {}
     for split, imgs in images.items():
         heat, joints = detect(model, imgs, device)

@@ -11,7 +11,7 @@ import torch
 from drpose3d.cache import Checkpoints
 from drpose3d.images.sets import ImageSet
 from drpose3d.images.transform import rotate_scale_flip
-from drpose3d.models.prcnn import PRCNN, PRCNNConfig, rank_probability, ranknet_loss
+from drpose3d.models.prcnn import PRCNN, PoseRanker, PRCNNConfig, rank_probability, ranknet_loss
 from drpose3d.stages.pose2d import heatmap_channels
 from drpose3d.train import TrainConfig, fit, predict
 
@@ -71,14 +71,49 @@ def prcnn(
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
+    train_on: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """The PRCNN stage: train on ``images["train"]`` with its hourglass heatmaps and Eq. (1)
-    rankings, then the ranking probabilities P (Eq. 4) of every split, as float16."""
+    """The PRCNN stage: train on ``images["train"]`` (the rows of the mask `train_on`, if given)
+    with its hourglass heatmaps and Eq. (1) rankings, then the ranking probabilities P (Eq. 4)
+    of every split, as float16."""
+    rows = slice(None) if train_on is None else train_on
     train = images["train"]
-    tensors = {"images": train.images, "joints": train.joints, "ranking": train_ranking, "heatmaps": heatmaps["train"]}
+    tensors = {"images": train.images[rows], "joints": train.joints[rows], "ranking": train_ranking[rows],
+               "heatmaps": heatmaps["train"][rows]}  # fmt: skip
     model = train_prcnn(tensors, cfg, train_cfg, seed, device, checkpoints)
     return {
         split: predict_rankings(model, imgs.images, heatmaps[split], device).half() for split, imgs in images.items()
+    }
+
+
+def normalised_2d(joints: torch.Tensor) -> torch.Tensor:
+    """The 16 detector joints (N, 16, 2) root-centred and scale-free, flattened (N, 32): what a
+    2D-only method can use (the root is the first of them, the hip)."""
+    q = joints - joints[:, :1]
+    return (q / q.norm(dim=(-1, -2), keepdim=True).clamp_min(1e-6)).reshape(len(q), -1)
+
+
+def floor_2d_only(
+    joints: dict[str, torch.Tensor],
+    train_ranking: torch.Tensor,
+    width: int,
+    train_cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    checkpoints: Checkpoints | None = None,
+) -> dict[str, torch.Tensor]:
+    """A :class:`PoseRanker` trained on ``joints["train"]`` (N, 16, 2) and Eq. (1) rankings, then
+    its ranking probabilities P on every split, as float16: Fig. 5(a)'s 2D-only floor."""
+    torch.manual_seed(seed)
+    model = PoseRanker(width=width)
+    data = {"pose2d": normalised_2d(joints["train"]), "ranking": train_ranking}
+    fit(model, data, lambda m, b: ranknet_loss(m(b["pose2d"]), b["ranking"]), train_cfg, seed, device, checkpoints,
+        desc="2D-only ranker")  # fmt: skip
+    return {
+        split: predict(
+            model, lambda m, b: rank_probability(m(b["pose2d"])), {"pose2d": normalised_2d(j)}, device
+        ).half()
+        for split, j in joints.items()
     }
 
 

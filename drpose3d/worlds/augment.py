@@ -29,10 +29,13 @@ class AugmentConfig:
     noise: bool = True
     flip: bool = True
     gmm_components: int = 4
+    cameras: str = "rig"  # "rig": elevations like the real rig's; "sphere": the whole sphere (the old draw)
 
     def __post_init__(self) -> None:
         if self.gmm_components < 1:
             raise ValueError(f"gmm_components is {self.gmm_components}, expected >= 1")
+        if self.cameras not in CAMERA_SAMPLING:
+            raise ValueError(f"cameras is {self.cameras!r}, expected one of {', '.join(CAMERA_SAMPLING)}")
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,24 @@ class CameraPrior:
     distance_mean: float
     distance_std: float
     intrinsics: Cameras  # the training cameras (extrinsics unused)
+    elevation_deg: tuple[float, float] = (-90.0, 90.0)  # the real cameras' lowest and highest, seen from V_c
+
+
+#: How far (degrees) virtual elevations may stray beyond the real rig's range, each way.
+ELEVATION_MARGIN_DEG = 10.0
+#: The two ways of drawing virtual cameras: like the rig (default), or anywhere on the sphere.
+CAMERA_SAMPLING = ("rig", "sphere")
 
 
 def camera_prior(cameras: Cameras) -> CameraPrior:
     """Fit the prior to the training cameras (all training subjects' rigs, training views)."""
     centre = capture_centre(cameras.centre.double(), cameras.optical_axis.double()).float()
-    distance = (cameras.centre.float() - centre).norm(dim=-1)
+    offset = cameras.centre.float() - centre
+    distance = offset.norm(dim=-1)
     std = float(distance.std()) if len(distance) > 1 else 0.0
-    return CameraPrior(centre, float(distance.mean()), std, cameras.to("cpu", torch.float32))
+    elevation = torch.rad2deg(torch.asin(offset[:, 2] / distance))
+    band = (float(elevation.min()), float(elevation.max()))
+    return CameraPrior(centre, float(distance.mean()), std, cameras.to("cpu", torch.float32), band)
 
 
 def look_at(position: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -70,11 +83,29 @@ def look_at(position: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.stack((x, y, z), dim=-1)
 
 
-def sample_virtual_cameras(prior: CameraPrior, count: int, generator: torch.Generator) -> Cameras:
-    """`count` cameras: distance ~ N(mean, std), direction uniform on the sphere around V_c,
-    looking at V_c, intrinsics of a randomly drawn training camera."""
-    direction = torch.randn(count, 3, generator=generator)
-    direction = direction / direction.norm(dim=-1, keepdim=True)
+def sample_virtual_cameras(
+    prior: CameraPrior, count: int, generator: torch.Generator, sampling: str = "rig"
+) -> Cameras:
+    """`count` cameras looking at V_c: distance ~ N(mean, std), intrinsics of a randomly drawn
+    training camera, and a direction that is, with `sampling`,
+
+    * ``"rig"``: azimuth uniform around V_c, elevation uniform in the real cameras' range
+      widened by :data:`ELEVATION_MARGIN_DEG` each way (so above the floor, like a real rig);
+    * ``"sphere"``: uniform on the whole sphere (half of them below the floor)."""
+    if sampling == "sphere":
+        direction = torch.randn(count, 3, generator=generator)
+        direction = direction / direction.norm(dim=-1, keepdim=True)
+    elif sampling == "rig":
+        lo, hi = (max(-90.0, prior.elevation_deg[0] - ELEVATION_MARGIN_DEG),
+                  min(90.0, prior.elevation_deg[1] + ELEVATION_MARGIN_DEG))  # fmt: skip
+        # uniform in sin(elevation): uniform over the area of the band on the sphere
+        sin_lo, sin_hi = torch.sin(torch.deg2rad(torch.tensor([lo, hi])))
+        z = sin_lo + (sin_hi - sin_lo) * torch.rand(count, generator=generator)
+        azimuth = 2 * torch.pi * torch.rand(count, generator=generator)
+        ring = (1 - z * z).clamp_min(0).sqrt()
+        direction = torch.stack((ring * torch.cos(azimuth), ring * torch.sin(azimuth), z), -1)
+    else:
+        raise ValueError(f"sampling is {sampling!r}, expected one of {', '.join(CAMERA_SAMPLING)}")
     distance = prior.distance_mean + prior.distance_std * torch.randn(count, generator=generator)
     position = prior.centre + distance[:, None] * direction
     pick = torch.randint(len(prior.intrinsics), (count,), generator=generator)
@@ -177,7 +208,7 @@ def virtual_samples(
     g = torch.Generator().manual_seed(seed)
     source = torch.arange(len(samples)).repeat(factor - 1)
     world = world_poses(samples)[source]
-    cams = sample_virtual_cameras(prior, len(source), g)
+    cams = sample_virtual_cameras(prior, len(source), g, cfg.cameras)
     pose3d = world_to_camera(world, cams.rotation, cams.centre)
     pose2d = project(pose3d, cams)
     if cfg.noise:

@@ -16,11 +16,17 @@ import torch
 
 from drpose3d.errors import DataError
 from drpose3d.fileio import atomic_path
-from drpose3d.pose.skeleton import NUM_JOINTS, bone_lengths
+from drpose3d.pose.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, bone_lengths
 
 #: Median bone length (mm) of any adult body lies well inside this range; metres or
 #: centimetres fall outside it.
 PLAUSIBLE_BONE_MM = (40.0, 700.0)
+#: Every coordinate lies within this many mm of the origin: a capture room, not float32's limit.
+ROOM_MM = 50_000.0
+#: Each bone of each frame stays within this factor band of its subject's median length.
+BONE_BAND = (0.5, 2.0)
+#: A subject needs this many distinct poses, and at most this share of frames repeating the one before.
+MIN_DISTINCT_POSES, MAX_REPEATED_SHARE = 10, 0.5
 
 
 @dataclass
@@ -136,10 +142,48 @@ def load_mocap(path: str | Path) -> Mocap:
     positions = torch.from_numpy(pos.astype(np.float32))
     median_bone = float(bone_lengths(positions[:: max(1, n // 1000)]).median())
     lo, hi = PLAUSIBLE_BONE_MM
+    far = positions.abs() > ROOM_MM
+    if far.any():
+        frame, joint, axis = (int(i) for i in far.nonzero()[0])
+        value = float(positions[frame, joint, axis])
+        raise DataError(
+            f"{where}: frame {frame}, joint {JOINT_NAMES[joint]}: {'xyz'[axis]} = {value:.4g} mm, expected within "
+            f"±{ROOM_MM:g} mm ({int(far.any(-1).any(-1).sum())} frame(s) affected)"
+        )
     if not lo <= median_bone <= hi:
-        hint = " (metres? multiply by 1000)" if median_bone < lo / 10 else ""
+        hint = " (metres? multiply by 1000)" if 0 < median_bone < lo / 10 else ""
         raise DataError(f"{where}: median bone length is {median_bone:.3g}, expected {lo:g}-{hi:g} mm{hint}")
+    _check_bodies(positions, labels["subject"], where)
     source = arrays.get("source")
     if source is not None and (source.shape != (n,) or source.dtype.kind not in "US"):
         raise DataError(f"{where}: 'source' has shape {source.shape} dtype {source.dtype}, expected ({n},) str")
     return Mocap(positions, labels["subject"], labels["action"], sequence, float(fps), source)
+
+
+def _check_bodies(positions: torch.Tensor, subject: np.ndarray, where: str) -> None:
+    """Per subject: every bone of every frame near its median length, and enough distinct
+    poses (not one pose repeated) to train or test on."""
+    lengths = bone_lengths(positions)
+    for name in sorted(set(subject.tolist())):
+        rows = torch.from_numpy(np.flatnonzero(subject == name))
+        mine = lengths[rows]
+        median = mine.median(0).values
+        ratio = mine / median.clamp_min(1e-6)
+        bad = (ratio < BONE_BAND[0]) | (ratio > BONE_BAND[1])
+        if bad.any():
+            k, bone = (int(i) for i in bad.nonzero()[0])
+            parent, child = BONES[bone]
+            raise DataError(
+                f"{where}: frame {int(rows[k])}, bone {JOINT_NAMES[parent]}-{JOINT_NAMES[child]} of subject {name} "
+                f"is {float(mine[k, bone]):.4g} mm, expected {BONE_BAND[0]:g}-{BONE_BAND[1]:g} times its median "
+                f"{float(median[bone]):.0f} mm ({int(bad.any(-1).sum())} frame(s) affected)"
+            )
+        poses = positions[rows].reshape(len(rows), -1)
+        distinct = len(torch.unique(poses, dim=0))
+        repeated = float((poses[1:] == poses[:-1]).all(-1).float().mean()) if len(rows) > 1 else 0.0
+        if distinct < MIN_DISTINCT_POSES or repeated > MAX_REPEATED_SHARE:
+            raise DataError(
+                f"{where}: subject {name} has {distinct} distinct pose(s) in {len(rows)} frames, "
+                f"{100 * repeated:.0f} % repeating the frame before; expected at least {MIN_DISTINCT_POSES} "
+                f"distinct poses and at most {100 * MAX_REPEATED_SHARE:.0f} % repeats"
+            )

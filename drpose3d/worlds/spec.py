@@ -8,10 +8,12 @@ beside every result names it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from drpose3d.errors import DataError
+from drpose3d.fileio import sha256_file
 from drpose3d.presets import Preset
 from drpose3d.worlds.generated import SUBJECTS, generate_world
 from drpose3d.worlds.h36m import load_h36m
@@ -27,6 +29,7 @@ class World:
     train_subjects: tuple[str, ...]
     test_subjects: tuple[str, ...]
     detected_2d: bool = False  # the samples' 2D are a file's detections (h36m:DIR:KEYPOINTS other than gt)
+    digest: str = ""  # data_digest: names the data on every results page
 
 
 #: The embedded CMU world's performers split for testing: a stylised walk and hop (BVH), a zombie
@@ -51,25 +54,36 @@ def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def choose_split(subjects: list[str], options: str, spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Train/test subjects from ``train=A,B&test=C`` (either may be left out), else the default."""
+    """Train/test subjects from ``train=A,B&test=C``, else the default split. A side left out
+    takes its default; the two sides must not overlap, whichever was given. Nothing is rewritten:
+    an empty option, a repeated or unknown key, an unknown subject or an overlap is refused."""
+    if "?" in spec and not options:
+        raise DataError(f"data {spec!r}: nothing after '?'; expected train=A,B and/or test=C,D")
     if not options:
         return default_split(subjects)
-    train, test = default_split(subjects) if len(subjects) >= 3 else ((), ())
-    for item in filter(None, options.split("&")):
+    given: dict[str, tuple[str, ...]] = {}
+    for item in options.split("&"):
         key, _, value = item.partition("=")
-        names = tuple(v for v in value.split(",") if v)
-        if key not in ("train", "test") or not names:
+        names = tuple(value.split(","))
+        if key not in ("train", "test") or not value or "" in names:
             raise DataError(f"data {spec!r}: option {item!r} is not train=A,B or test=C,D")
+        if key in given:
+            raise DataError(f"data {spec!r}: {key}= is given twice")
+        if len(set(names)) != len(names):
+            raise DataError(f"data {spec!r}: {key}= names a subject twice")
         unknown = sorted(set(names) - set(subjects))
         if unknown:
             raise DataError(f"data {spec!r}: unknown subject(s) {unknown}; the data has {subjects}")
-        train, test = (
-            (names, tuple(s for s in test if s not in names))
-            if key == "train"
-            else (tuple(s for s in train if s not in names), names)
-        )
-    if not train or not test or set(train) & set(test):
-        raise DataError(f"data {spec!r}: train {list(train)} and test {list(test)} must be non-empty and disjoint")
+        given[key] = names
+    default_train, default_test = default_split(subjects) if len(subjects) >= 3 else ((), ())
+    train, test = given.get("train", default_train), given.get("test", default_test)
+    shared = sorted(set(train) & set(test))
+    if shared:
+        implied = [k for k in ("train", "test") if k not in given]
+        why = f" ({implied[0]} takes its default {list(train if implied[0] == 'train' else test)})" if implied else ""
+        raise DataError(f"data {spec!r}: {shared} would be in both train and test{why}; the sides must be disjoint")
+    if not train or not test:
+        raise DataError(f"data {spec!r}: train {list(train)} and test {list(test)} must both be non-empty")
     return train, test
 
 
@@ -104,7 +118,8 @@ def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
         )
     train, test = choose_split(mocap.subjects, options, spec)
     detected = kind == "h36m" and (keypoints or "gt") != "gt"
-    return World(label + (f"?{options}" if options else ""), mocap, samples, train, test, detected)
+    label += f"?{options}" if options else ""
+    return World(label, mocap, samples, train, test, detected, data_digest(mocap, samples))
 
 
 def check_spec(spec: str, preset: Preset) -> None:
@@ -120,9 +135,9 @@ def check_spec(spec: str, preset: Preset) -> None:
         load_world(spec, preset)
 
 
-def spec_fingerprint(spec: str) -> list[tuple[str, int, int]]:
-    """Name, size and modification time of the files a data spec reads (none for the generated
-    world), so that cached stages are recomputed when a user's file changes under the same path."""
+def spec_fingerprint(spec: str) -> list[tuple[str, str]]:
+    """Name and sha256 of the content of each file a data spec reads (none for the generated
+    world): cached stages are recomputed when a file changes, even under the same name and time."""
     body = spec.partition("?")[0]
     kind, _, arg = body.partition(":")
     if kind == "mocap":
@@ -133,4 +148,15 @@ def spec_fingerprint(spec: str) -> list[tuple[str, int, int]]:
         paths = [CMU_FILE]
     else:
         return []
-    return [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths if p.exists()]
+    return [(p.name, sha256_file(p)) for p in paths if p.exists()]  # read every time: a file may change in place
+
+
+def data_digest(mocap: Mocap, samples: Samples) -> str:
+    """A short sha256 of the data as loaded: every frame's 3D and labels, and every sample's
+    2D (a file's detections, for Human3.6M). Names the data on every results page."""
+    h = hashlib.sha256()
+    for t in (mocap.positions, mocap.sequence, samples.pose2d, samples.camera):
+        h.update(t.contiguous().cpu().numpy().tobytes())
+    for labels in (mocap.subject, mocap.action):
+        h.update("\n".join(labels.tolist()).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,106 @@
+"""The measures that say whether pixels carry information (issue 19): the hourglass' left/right
+swap rate, the 2D-only ranking floor, and protocol #3's stage-1 networks kept off the held-out view."""
+
+import torch
+
+from drpose3d.images.sets import ImageSet
+from drpose3d.models.hourglass import HourglassConfig
+from drpose3d.models.prcnn import PRCNNConfig
+from drpose3d.pose.ranking import discretise, pairwise_accuracy, ranking_matrix
+from drpose3d.pose.skeleton import HOURGLASS_JOINTS, flip_permutation
+from drpose3d.stages import pose2d as pose2d_stage
+from drpose3d.stages import prcnn as prcnn_stage
+from drpose3d.stages.pose2d import lr_swap_rate
+from drpose3d.train import TrainConfig
+from drpose3d.worlds.generated import generate_world
+from drpose3d.worlds.samples import build_samples, projected_2d, protocol_split
+
+_HG = list(HOURGLASS_JOINTS)
+
+
+def _people(n=200):
+    g = torch.Generator().manual_seed(0)
+    truth = torch.rand(n, 16, 2, generator=g) * 400 + 300
+    boxes = torch.tensor([[200.0, 200.0, 600.0]]).expand(n, 3)
+    return truth, boxes
+
+
+def test_lr_swap_rate_counts_pairs_nearer_the_swapped_truth():
+    truth, boxes = _people()
+    assert lr_swap_rate(truth, truth, boxes) == 0.0
+    mirrored = truth[:, flip_permutation(HOURGLASS_JOINTS)]
+    apart = (truth[:, [4, 5, 6, 10, 11, 12]] - truth[:, [1, 2, 3, 13, 14, 15]]).norm(dim=-1) > 0.05 * boxes[:, None, 2]
+    assert lr_swap_rate(mirrored, truth, boxes) == 1.0
+    one_pair = truth.clone()
+    wrists = [HOURGLASS_JOINTS.index(13), HOURGLASS_JOINTS.index(16)]
+    one_pair[:, wrists] = truth[:, wrists[::-1]]
+    expected = float(apart[:, 5].sum() / apart.sum())  # the wrists are the last pair
+    assert abs(lr_swap_rate(one_pair, truth, boxes) - expected) < 1e-6
+    # both predictions on one spot halfway between: neither nearer, not a swap
+    both = truth.clone()
+    both[:, wrists] = truth[:, wrists].mean(1, keepdim=True)
+    assert lr_swap_rate(both, truth, boxes) == 0.0
+
+
+def _world():
+    mocap = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk", "PickUp", "Wave"), repetitions=1,
+                           duration_s=2.0, fps=25)  # fmt: skip
+    samples = build_samples(mocap, stride=1)
+    return protocol_split(samples, 1, ("S1", "S5"), ("S9",))
+
+
+def test_the_2d_only_floor_learns_what_the_2d_pose_says_about_depth():
+    train, test = _world()
+    joints = {"train": projected_2d(train)[:, _HG], "test": projected_2d(test)[:, _HG]}
+    truth = {k: ranking_matrix(s.pose3d[:, _HG, 2], 20.0) for k, s in (("train", train), ("test", test))}
+    p = prcnn_stage.floor_2d_only(joints, truth["train"], 128, TrainConfig(epochs=15, batch_size=64, lr=1e-3), 0,
+                                  torch.device("cpu"))  # fmt: skip
+    assert p["test"].shape == (len(test), 16, 16) and p["test"].dtype == torch.float16
+    assert torch.allclose(p["test"].float() + p["test"].float().transpose(1, 2), torch.ones(1), atol=2e-3)
+    accuracy = float(pairwise_accuracy(discretise(p["test"].float(), 0.02), truth["test"]).mean())
+    ties = float(pairwise_accuracy(torch.full_like(truth["test"], 0.5), truth["test"]).mean())
+    assert accuracy > 0.7 and accuracy > ties + 0.3
+
+
+def test_stage1_networks_learn_only_from_the_rows_they_are_given(monkeypatch):
+    """Protocol #3's hourglass and PRCNN see the training views only: the stages pass exactly
+    the masked rows to the trainer, and still predict on every row."""
+    seen = []
+
+    def spy(model, data, loss, cfg, seed, device, checkpoints=None, desc=""):
+        seen.append((desc, next(iter(data.values())).shape[0]))
+        return []
+
+    monkeypatch.setattr(pose2d_stage, "fit", spy)
+    monkeypatch.setattr(prcnn_stage, "fit", spy)
+    n, r = 12, 16
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 255, (n, 3, r, r), dtype=torch.uint8, generator=g)
+    images = ImageSet(pixels, torch.tensor([[0.0, 0.0, 100.0]]).repeat(n, 1), torch.rand(n, 16, 2, generator=g) * r)
+    views = torch.arange(n) % 4 != 3
+    truth = {"train": images.joints, "test": images.joints}
+    found = pose2d_stage.pose2d({"train": images, "test": images}, truth, HourglassConfig(1, 8, 1),
+                                TrainConfig(epochs=1, batch_size=4), 0, torch.device("cpu"), None, views)  # fmt: skip
+    assert seen[-1] == ("hourglass", int(views.sum())) and found["train"].joints.shape[0] == n
+    heat = {k: d.heatmaps for k, d in found.items()}
+    ranking = ranking_matrix(torch.rand(n, 16, generator=g), 0.0)
+    prob = prcnn_stage.prcnn({"train": images, "test": images}, heat, ranking, PRCNNConfig(18, True, 4),
+                             TrainConfig(epochs=1, batch_size=4), 0, torch.device("cpu"), None, views)  # fmt: skip
+    assert seen[-1] == ("PRCNN-18", int(views.sum())) and prob["train"].shape[0] == n
+
+
+def test_stage1_views_thin_frames_in_every_view_and_keep_protocol3_off_the_held_out_view():
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from drpose3d.presets import get_preset
+    from drpose3d.stages.pipeline import Context
+    from drpose3d.worlds.samples import HELD_OUT_CAMERA
+
+    train, test = _world()
+    preset = replace(get_preset("tiny"), stride=1, cnn_stride=2)
+    ctx = Context(SimpleNamespace(preset=preset), 0, None, train, test, None)
+    p1, p3 = ctx.stage1_views(1), ctx.stage1_views(3)
+    assert torch.equal(p1, train.frame % 2 == 0) and set(train.camera[p1].tolist()) == {0, 1, 2, 3}
+    assert torch.equal(p3, p1 & (train.camera != HELD_OUT_CAMERA)) and HELD_OUT_CAMERA not in train.camera[p3]
+    assert 0.45 < float(p1.float().mean()) < 0.55
