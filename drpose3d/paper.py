@@ -338,3 +338,17 @@ def chapter_claim(notebook: str) -> str:
         ),
     }
     return texts[notebook]
+
+
+def row_label(name: str) -> str:
+    """A row's human-readable label: :data:`ROW_LABELS`, or the ranking-noise rows spelled out."""
+    if name in ROW_LABELS:
+        return ROW_LABELS[name]
+    kind, _, value = name.partition("_")
+    if kind == "flip":
+        return f"GT ranking, {100 * float(value):g} % of pairs flipped"
+    if kind == "eps":
+        return f"Eq. (1) with ε = {value.removesuffix('mm')} mm"
+    if kind == "threshold":
+        return f"predicted ranking discretised at {value}"
+    return name.replace("_", " ")

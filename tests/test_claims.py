@@ -132,3 +132,33 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     c1 = both.splitlines()[2]
     assert "| generated | real motion |" in both.splitlines()[0]
     assert c1.count("**reproduced**") == 1 and "**not reproduced**" in c1
+
+
+def test_every_results_page_leads_with_its_key_number_beside_the_papers():
+    from drpose3d.book.results import make_row, results_table
+    from drpose3d.book.summaries import headline
+    from drpose3d.paper import Fig5a, noise_row
+
+    rows = [
+        make_row(Fig5a.PRCNN_RESNET34_NO_HEATMAPS, "pairwise_acc", [80.0, 82.0], 88.86),
+        make_row(Fig5a.PRCNN_RESNET34, "pairwise_acc", [84.0, 86.0], 91.22),
+    ]
+    result = {
+        "notebook": "fig5a_prcnn_ablation",
+        "dataset": "synthetic",
+        "preset": "cpu",
+        "seeds": [0, 1],
+        "rows": rows,
+    }
+    line = headline(result)
+    assert "ResNet-34, image + heatmaps, pairwise accuracy (%): **85.00**" in line and "reports 91.22" in line
+    assert "95 % CI" in line and "(cpu preset, 2 seeds)" in line
+    table = results_table(result)
+    assert table.index.name == "pairwise accuracy (%)" and "ResNet-34, image only" in table.index
+    noise = {
+        **result,
+        "notebook": "ranking_noise",
+        "rows": [make_row(noise_row("flip", 0.05), "mpjpe_mm", [50.0], None)],
+    }
+    assert "GT ranking, 5 % of pairs flipped, MPJPE (mm): **50.00** (one seed)" in headline(noise)
+    assert "the paper gives no number" in headline(noise)

@@ -97,6 +97,9 @@ def test_malformed_file_names_file_and_problem(tmp_path, small, case):
 def test_missing_not_zip_truncated_and_pickled(tmp_path, small):
     with pytest.raises(DataError, match="no such file"):
         load_mocap(tmp_path / "absent.npz")
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(DataError, match="is a folder"):
+        load_mocap(tmp_path / "folder.npz")
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(DataError, match="not an .npz"):
         load_mocap(tmp_path / "text.npz")

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
-from drpose3d.paper import ROW_LABELS
+from drpose3d.paper import row_label
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 
@@ -43,7 +43,7 @@ def ours_vs_paper(rows: list[dict], metric_title: str, title: str = "") -> go.Fi
     names = [r["name"] for r in rows]
     lo = [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]
     hi = [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows]
-    x = [ROW_LABELS.get(n, n) for n in names]
+    x = [row_label(n) for n in names]
     fig = go.Figure(
         [
             go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
@@ -123,7 +123,7 @@ def measured_bars(rows: list[dict], metric_title: str, title: str = "") -> go.Fi
     """This run's means with 95 % intervals, for analyses the paper has no numbers for."""
     fig = go.Figure(
         go.Bar(
-            x=[ROW_LABELS.get(r["name"], r["name"]) for r in rows],
+            x=[row_label(r["name"]) for r in rows],
             y=[r["mean"] for r in rows],
             marker_color=OURS_COLOUR,
             error_y=_ci_bars(rows),

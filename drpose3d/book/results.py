@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpose3d.fileio import write_text_atomic
-from drpose3d.paper import ROW_LABELS
+from drpose3d.paper import row_label
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.run import Run
 
@@ -69,12 +69,30 @@ def load_results(out: str | Path, notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
+#: How a row's metric reads on a page: one mapping for every table and sentence.
+METRIC_LABELS: dict[str, str] = {
+    "mpjpe_mm": "MPJPE (mm)",
+    "mpjpe": "MPJPE (mm)",
+    "pairwise_acc": "pairwise accuracy (%)",
+    "pairwise_acc_pct": "pairwise accuracy (%)",
+    "relative_change_pct": "relative change (%)",
+    "points": "difference (points)",
+    "depth_spearman": "Spearman correlation",
+    "rank_correlation": "rank correlation",
+    "count": "count",
+    "frames": "frames",
+    "performers": "performers",
+}
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
 def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
-    """Rows beside the paper's numbers, labelled by :data:`drpose3d.paper.ROW_LABELS`; rows in
+    """Rows beside the paper's numbers, labelled by :func:`drpose3d.paper.row_label`; rows in
     `expected` that did not run say so."""
     import pandas as pd
-
-    labels = ROW_LABELS
 
     by_name = {r["name"]: r for r in result["rows"]}
     records = []
@@ -82,17 +100,20 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
         r = by_name.get(name)
         if r is None:
             records.append(
-                {"row": labels.get(name, name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""}
+                {"row": row_label(name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""}
             )
             continue
         ci = f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
         records.append(
             {
-                "row": labels.get(name, name),
+                "row": row_label(name),
                 "this run": f"{r['mean']:.1f}",
                 "95% CI": ci,
                 "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
                 "paper": "" if r["paper"] is None else f"{r['paper']:g}",
             }
         )
-    return pd.DataFrame.from_records(records).set_index("row")
+    units = {metric_label(r["metric"]) for r in result["rows"]}
+    table = pd.DataFrame.from_records(records).set_index("row")
+    table.index.name = units.pop() if len(units) == 1 else "setting"
+    return table

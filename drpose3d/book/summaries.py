@@ -4,6 +4,7 @@ cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
 from drpose3d import paper
+from drpose3d.book.results import metric_label
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
     FIG5A,
@@ -19,6 +20,7 @@ from drpose3d.paper import (
     RankingToDepth,
     Table1,
     fig4_row,
+    row_label,
     table2_row,
 )
 from drpose3d.pose.metrics import mean_ci95
@@ -316,3 +318,32 @@ def presets_table() -> str:
     for label, (value, paper_value) in rows.items():
         lines.append(f"| {label} | " + " | ".join(value(PRESETS[n]) for n in names) + f" | {paper_value} |")
     return "\n".join(lines)
+
+
+#: The row whose number a results page leads with.
+KEY_ROWS: dict[str, str] = {
+    "table1_upper_bound": Table1.GT_RANK_VS_NO_RANK,
+    "table2_protocols": table2_row(Arm.OURS, 1),
+    "fig5a_prcnn_ablation": Fig5a.PRCNN_RESNET34,
+    "fig5b_dpnet_ablation": Fig5b.FULL,
+    "fig6_pairwise_accuracy": Fig6.PAIR_SHOULDERS,
+    "fig4_per_joint": fig4_row("gain_pct", "RWrist"),
+    "ranking_to_depth": RankingToDepth.MPJPE_DEPTHNET,
+}
+
+
+def headline(result: dict) -> str:
+    """The page's one sentence: its key number with its interval, beside the paper's."""
+    by = {r["name"]: r for r in result["rows"]}
+    row = by.get(KEY_ROWS.get(result["notebook"], ""), result["rows"][0])
+    ci = f" (95 % CI {row['ci95'][0]:.2f} to {row['ci95'][1]:.2f})" if row["ci95"] else " (one seed)"
+    label = row_label(row["name"])
+    label = label if label.endswith(")") else f"{label}, {metric_label(row['metric'])}"
+    paper_words = (
+        f"the paper reports {row['paper']:g} on Human3.6M" if row["paper"] is not None else "the paper gives no number"
+    )
+    return (
+        f"**In one sentence:** {label}: "
+        f"**{row['mean']:.2f}**{ci} on {result['dataset']} ({result['preset']} preset, {len(result['seeds'])} seeds); "
+        f"{paper_words}."
+    )

@@ -78,6 +78,8 @@ def load_mocap(path: str | Path) -> Mocap:
     """Read and validate a generic-format file; every problem raises :class:`DataError`."""
     path = Path(path)
     where = f"{path}"
+    if path.is_dir():
+        raise DataError(f"{where}: is a folder, expected a generic mocap .npz file")
     if not path.is_file():
         raise DataError(f"{where}: no such file (expected a generic mocap .npz)")
     if not zipfile.is_zipfile(path):
