@@ -16,17 +16,26 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: book test test-quick lint lab clean
+.PHONY: book test test-quick lint lab check-pages clean
 book: $(VENV)/.installed
 	$(BIN)/drpose3d reproduce --preset $(PRESET) --out $(OUT)
 
-# everything CI runs: the linter, the formatter's check and every test
+# everything CI runs: the linter, the formatter's check, every test, and nbval re-running the committed
+# tiny-preset notebooks of tests/nbval/ against their outputs (refresh them: python tools/nbval_refresh.py)
+NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval tests/nbval --sanitize-with tests/nbval/sanitize.cfg
 test: lint
 	$(BIN)/python -m pytest -q
+	$(NBVAL)
 
 # the tests without the slow ones (end-to-end runs, DDP, the benchmark): seconds, while editing
 test-quick: lint
 	$(BIN)/python -m pytest -q -m "not slow"
+	$(NBVAL)
+
+# the tiny book opened page by page in headless Chromium (Debian: apt-get install chromium); screenshots beside it
+check-pages: $(VENV)/.installed
+	$(BIN)/drpose3d reproduce --preset tiny --out $(OUT)/tiny
+	$(BIN)/python tools/check_pages.py $(OUT)/tiny/book/_build/html
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -419,6 +419,23 @@ def recorded(root: Path | None = None) -> list[dict]:
     return sorted(runs, key=lambda r: r["created"], reverse=True)
 
 
+def figures(result: dict) -> dict[str, float]:
+    """One recorded run's headline figures, flat and named for a table (rates per second unless
+    the name says otherwise)."""
+    out: dict[str, float] = {}
+    for lift in result["lifting"]:
+        label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
+        out[f"lifting {label}: samples/s"] = lift["trainer_samples_s"]
+        out[f"lifting {label}: speed-up over per-sample loading (x)"] = lift["speedup"]
+    out["ranking + virtual cameras: poses/s"] = result["augmentation"]["poses_s"]
+    out["P-MPJPE: poses/s"] = result["p_mpjpe"]["poses_s"]
+    for k, v in result["renderer"].items():
+        out[f"renderer {k.replace('_images_s', '')}: images/s"] = v
+    for k, v in result["cnn_training"].items():
+        out[f"{k.replace('_images_s', '')} training: images/s"] = v
+    return out
+
+
 def committed_memory(root: Path | None = None) -> list[dict]:
     """Peak resident memory of each notebook's kernel in the committed reproduction runs
     (``runs/<run>/*.json``), largest first; runs from before the figure was recorded are skipped."""

@@ -3,6 +3,7 @@ book from the executed copies (the book never executes anything itself)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,20 @@ def build_book(out: Path, root: Path, executed_dir: Path | None = None) -> Path:
         shutil.copy(root / conf, book / conf)
     (book / "_static").mkdir()
     shutil.copy(plotly_js_path(), book / "_static" / "plotly.min.js")
+    shutil.copy(root / "book" / "style.css", book / "_static" / "drpose3d.css")
     exe = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(exe), "build", str(book), "--quiet"], check=True)
+    for page in (book / "_build" / "html").rglob("*.html"):
+        _drop_repeated_thebe_config(page)
     return book / "_build" / "html" / "index.html"
+
+
+def _drop_repeated_thebe_config(page: Path) -> None:
+    """sphinx-thebe (as jupyter-book 1 loads it) writes its ``const THEBE_JS_URL`` script twice
+    into notebook pages, and the second is a JavaScript SyntaxError in every browser; keep one.
+    The book does not use thebe, and tools/check_pages.py fails on any such error."""
+    html = page.read_text(encoding="utf-8")
+    script = re.search(r"<script>const THEBE_JS_URL = [^<]*</script>\n?", html)
+    if script and html.count(script.group(0)) > 1:
+        first = html.index(script.group(0)) + len(script.group(0))
+        page.write_text(html[:first] + html[first:].replace(script.group(0), ""), encoding="utf-8")

@@ -202,10 +202,11 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         rows=k,
         cols=2,
         column_widths=[0.3, 0.7],
-        subplot_titles=[t for title in titles for t in (title, "")],
+        subplot_titles=[t for title in titles for t in ("", title)],  # over the wide 3D view, not the crop
         specs=[[{"type": "xy"}, {"type": "scene"}] for _ in range(k)],
-        vertical_spacing=0.02,
+        vertical_spacing=0.04,
     )
+    fig.update_annotations(font_size=13)
     style = {"truth": ("black", "solid"), "baseline": ("#d62728", "dot"), "ours": (OURS_COLOUR, "solid")}
     for i in range(k):
         fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=i + 1, col=1)

@@ -1,0 +1,57 @@
+"""The real-browser check's verdicts, on pages as Chromium would hand them over (no browser needed)."""
+
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location("check_pages", Path(__file__).parents[1] / "tools" / "check_pages.py")
+check_pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_pages)
+
+_DRAWN = '<div class="plotly-graph-div js-plotly-plot"><div class="user-select-none svg-container"></div></div>'
+_EMPTY = '<div class="plotly-graph-div js-plotly-plot"></div>'
+
+
+def _log(message: str) -> str:
+    return f'[1:1:1201/121402.3:INFO:CONSOLE:63] "{message}", source: http://127.0.0.1:1/notebooks/x.html (63)\n'
+
+
+def test_a_clean_page_passes_and_each_kind_of_breakage_is_named(tmp_path):
+    root = tmp_path / "html"
+    (root / "_static").mkdir(parents=True)
+    (root / "_static" / "fig.png").write_bytes(b"png")
+    server, base = check_pages.serve(root)
+    try:
+        clean = _DRAWN + '<img src="/_static/fig.png"><img src="data:image/png;base64,AAAA">'
+        assert check_pages.problems(clean, _log("[PST]: Changed to auto mode"), base) == []
+        assert check_pages.problems(_DRAWN, _log("[.WebGL-0x1]GL Driver Message (OpenGL, Performance)"), base) == []
+        found = check_pages.problems(
+            _DRAWN + _EMPTY + '<img src="/_static/missing.png"><img src="https://cdn.example.org/x.png">',
+            _log("Uncaught SyntaxError: Identifier 'X' has already been declared")
+            + _log("Failed to load resource: the server responded with a status of 404 (File not found)"),
+            base,
+        )
+    finally:
+        server.shutdown()
+    assert any("Uncaught SyntaxError" in f for f in found) and any("Failed to load resource" in f for f in found)
+    assert "1 of 2 plot containers stayed empty" in found
+    assert any("missing.png does not load" in f for f in found) and any("outside the book" in f for f in found)
+
+
+def test_pages_are_the_index_the_prose_and_the_notebooks(tmp_path):
+    for rel in ("index.html", "book/intro.html", "notebooks/fig6.html", "_static/x.html", "genindex.html"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("<html></html>")
+    names = [p.relative_to(tmp_path).as_posix() for p in check_pages.pages(tmp_path)]
+    assert names == ["index.html", "book/intro.html", "notebooks/fig6.html"]
+
+
+def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
+    from drpose3d.book.notebooks import _drop_repeated_thebe_config
+
+    script = '<script>const THEBE_JS_URL = "https://unpkg.com/thebe"; const thebe_selector = ".cell"</script>\n'
+    page = tmp_path / "p.html"
+    page.write_text(f"<head>{script}<link>{script}</head><body>{_DRAWN}</body>")
+    _drop_repeated_thebe_config(page)
+    assert page.read_text().count("THEBE_JS_URL") == 1 and _DRAWN in page.read_text()
+    _drop_repeated_thebe_config(page)  # a page with one is left alone
+    assert page.read_text().count("THEBE_JS_URL") == 1
