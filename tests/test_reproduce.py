@@ -259,6 +259,22 @@ def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.npz", "afile"]  # nothing written
 
 
+def test_what_a_notebook_s_cache_healed_is_repeated_on_the_cli_s_stderr(tmp_path, capfd):
+    """Kernels' stderr stays inside the executed notebook; the cache's log is how the CLI learns."""
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("run_file = ''")
+    params.metadata["tags"] = ["parameters"]
+    heal = "from pathlib import Path\nlog = Path('../cache/healed.log')\nlog.parent.mkdir(exist_ok=True)\n"
+    heal += "log.open('a').write('cache entry /x/k.pt fails its checksum; removed, recomputing it\\n')"
+    nb.cells = [params, nbformat.v4.new_code_cell(heal)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "notebooks" / "healer.ipynb")
+    assert run_notebooks(["healer"], tmp_path / "run.json", tmp_path / "out", root) == []
+    assert "healer: cache entry /x/k.pt fails its checksum; removed, recomputing it" in capfd.readouterr().err
+
+
 def test_failing_notebook_names_itself_and_its_cell(tmp_path):
     root = tmp_path / "root"
     (root / "notebooks").mkdir(parents=True)
