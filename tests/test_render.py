@@ -1,7 +1,7 @@
 import torch
 
-from drpose3d.images.people import HAIR, NAMES, SKIN, frames, outfits
-from drpose3d.images.render import TILE, crop_boxes, rasterise, ray_capsules, render, surfaces, to_crop
+from drpose3d.images.people import HAIR, NAMES, SKIN, capsules, frames, outfits
+from drpose3d.images.render import TILE, crop_boxes, pixel_rays, rasterise, ray_capsules, render, surfaces, to_crop
 from drpose3d.pose.camera import Cameras, h36m_rig, project
 from drpose3d.pose.skeleton import flip_permutation
 from drpose3d.worlds.generated import generate_world
@@ -51,9 +51,6 @@ def test_tiled_rasterisation_equals_every_ray_against_every_part():
     worn = outfits(["S9"] * len(s), [0] * len(s))
     boxes = crop_boxes(projected_2d(s).float())
     seen = surfaces(pose, boxes, cams, worn, 32)
-    from drpose3d.images.people import capsules
-    from drpose3d.images.render import pixel_rays
-
     rays = pixel_rays(boxes, cams, 32).reshape(len(s), -1, 3)
     a, b, r, _ = capsules(pose, worn.girth)
     k = a.shape[1]

@@ -88,7 +88,9 @@ def ray_capsules(rd: torch.Tensor, a: torch.Tensor, b: torch.Tensor, r: torch.Te
     return torch.where(t > 0, t, inf)
 
 
-def _part_bounds(a, b, r, cameras: Cameras, boxes: torch.Tensor, resolution: int) -> torch.Tensor:
+def _part_bounds(
+    a: torch.Tensor, b: torch.Tensor, r: torch.Tensor, cameras: Cameras, boxes: torch.Tensor, resolution: int
+) -> torch.Tensor:
     """Crop-pixel bounds (N, K, 4) = x0, y0, x1, y1 that contain each capsule's image, with a
     margin for lens distortion across the radius."""
     n, k = a.shape[:2]
