@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,14 +59,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _writable_folder(path: Path, flag: str) -> None:
-    """Refuse, before any work, an output folder that is a file, lies under a file or cannot be made."""
+    """Refuse, before any work and without creating anything, an output folder that is a file,
+    lies under a file or could not be made for lack of permission."""
     for p in (path, *path.parents):
-        if p.exists() and not p.is_dir():
-            raise RunError(f"{flag} is {str(path)!r}, but {p} is a file, not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise RunError(f"{flag} is {str(path)!r}, which cannot be made ({err.strerror})") from err
+        if p.exists():
+            if not p.is_dir():
+                raise RunError(f"{flag} is {str(path)!r}, but {p} is a file, not a folder")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise RunError(f"{flag} is {str(path)!r}, but {p} is not writable")
+            return
 
 
 def _writable_file(path: Path, flag: str, suffix: str) -> None:

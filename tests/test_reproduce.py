@@ -231,6 +231,7 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
         (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
         (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
         (["reproduce", "--seeds", "0"], "--seeds is 0"),
+        (["reproduce", "--data", "synthetic?train=S1,S5,S9&test=S9"], "['S9'] would be in both train and test"),
         (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
     ],
 )
@@ -257,6 +258,20 @@ def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path,
         err = capsys.readouterr().err.strip()
         assert message in err and err.count("\n") == 0, (args, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.npz", "afile"]  # nothing written
+
+
+def test_a_file_with_one_absurd_joint_is_refused_before_any_notebook_runs(tmp_path, capsys):
+    from drpose3d.worlds.generated import generate_world
+    from drpose3d.worlds.mocap import save_mocap
+
+    world = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)
+    world.positions[4, 13, 2] = -1e9
+    save_mocap(world, tmp_path / "w.npz")
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--data", f"mocap:{tmp_path / 'w.npz'}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "frame 4, joint LWrist: z = -1e+09 mm" in err and err.count("\n") == 0
+    assert not out.exists()
 
 
 def test_what_a_notebook_s_cache_healed_is_repeated_on_the_cli_s_stderr(tmp_path, capfd):
