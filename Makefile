@@ -22,7 +22,9 @@ book: $(VENV)/.installed
 
 # everything CI runs: the linter, the formatter's check, every test, and nbval re-running the committed
 # tiny-preset notebooks of tests/nbval/ against their outputs (refresh them: python tools/nbval_refresh.py)
-NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval tests/nbval --sanitize-with tests/nbval/sanitize.cfg
+# (from an empty output folder, so that every path runs; progress bars off, they are timing, not results)
+NBVAL := rm -rf tests/nbval/_out && TQDM_DISABLE=1 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval tests/nbval \
+	--nbval-sanitize-with tests/nbval/sanitize.cfg
 test: lint
 	$(BIN)/python -m pytest -q
 	$(NBVAL)
