@@ -43,9 +43,13 @@ def section(run: Path) -> str:
     seeds = max(len(r["seeds"]) for r in results)
     datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
+    timed = sorted((r for r in results if r.get("wall_s")), key=lambda r: -r["wall_s"])
+    walls = ", ".join(f"{r['notebook']} {r['wall_s'] / 60:.1f}" for r in timed)
     head = (
         f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
-        f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}.\n"
+        f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}. "
+        f"Wall time of each notebook's experiment, minutes (2 cores unless the run says otherwise): {walls}; "
+        f"{sum(r['wall_s'] for r in timed) / 60:.0f} min in all.\n"
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
 
