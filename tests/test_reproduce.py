@@ -345,3 +345,25 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     for volatile in ("created", "wall_s", "peak_rss_mib"):  # the run's own time stamps and memory
         a.pop(volatile), b.pop(volatile)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_the_cli_log_summarises_what_the_progress_bars_ran():
+    from drpose3d.book.notebooks import progress_summary
+
+    def bar(desc: str, n: int, total: int, elapsed: str) -> str:
+        return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [{elapsed}<00:10, 1.2it/s, loss=0.1]"
+
+    hourglass = "".join(bar("hourglass", n, 3, f"00:{10 * n:02d}") for n in (0, 0, 1, 2, 3)) + "\r" + " " * 40 + "\r"
+    again = "".join(bar("hourglass", n, 3, f"00:{12 * n:02d}") for n in (0, 1, 2, 3))
+    lifters = (
+        bar("ours P1 seed 0", 2, 2, "01:05")
+        + "\n"
+        + bar("ours P1 seed 1", 0, 2, "00:00")
+        + bar("ours P1 seed 1", 2, 2, "01:10")
+    )
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in (hourglass, again, lifters)]
+    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=bar("not a bar", 1, 1, "09:00")))
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert progress_summary(nb) == "ours P1 x2 (2:15), hourglass x2 (1:06)"
+    assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""

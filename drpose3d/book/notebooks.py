@@ -74,7 +74,8 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
                 cwd=str(out / "notebooks"),
                 progress_bar=False,
             )
-            tqdm.write(f"  {name}: ran in {time.time() - started:.0f} s")
+            summary = progress_summary(nbformat.read(target, as_version=4))
+            tqdm.write(f"  {name}: ran in {time.time() - started:.0f} s" + (f"; {summary}" if summary else ""))
         except pm.PapermillExecutionError as err:
             failures.append(Failure(name, f"cell {err.exec_count}: {err.ename}: {err.evalue}"))
             tqdm.write(f"  {name}: FAILED in cell {err.exec_count}: {err.ename}: {err.evalue}")
@@ -84,6 +85,32 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
                 for line in log.read().splitlines():
                     tqdm.write(f"  {name}: {line}", file=sys.stderr)
     return failures
+
+
+_BAR = re.compile(r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)")
+
+
+def progress_summary(nb: nbformat.NotebookNode) -> str:
+    """What the progress bars of an executed notebook ran, for the CLI's log: each kind of bar
+    (seed numbers dropped), how many ran and their summed time, e.g. ``hourglass x2 (10:24)``.
+    The bars themselves stay in the notebook (JupyterLab shows them; the book removes them)."""
+    runs: dict[str, list[int]] = {}
+    for cell in nb.cells:
+        stream = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
+        latest: dict[str, tuple[int, int]] = {}  # the bars of this cell still open: name -> (n, seconds)
+        for segment in re.split(r"[\r\n]", stream):
+            m = _BAR.match(segment.strip())
+            if not m:
+                continue
+            name, n = re.sub(r" seed \d+$", "", m["desc"]), int(m["n"])
+            if name in latest and n < latest[name][0]:  # counting restarted: the previous bar ended
+                runs.setdefault(name, []).append(latest.pop(name)[1])
+            h, mi, se = ([0, 0] + [int(x) for x in m["elapsed"].split(":")])[-3:]
+            latest[name] = (n, 3600 * h + 60 * mi + se)
+        for name, (_, seconds) in latest.items():
+            runs.setdefault(name, []).append(seconds)
+    ranked = sorted(runs.items(), key=lambda r: -sum(r[1]))
+    return ", ".join(f"{name} x{len(t)} ({sum(t) // 60}:{sum(t) % 60:02d})" for name, t in ranked)
 
 
 def reader_copy(executed: Path) -> nbformat.NotebookNode:
