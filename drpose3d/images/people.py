@@ -49,7 +49,13 @@ NAMES = tuple(p[0] for p in _PRIMITIVES)
 KINDS = torch.tensor([p[4] for p in _PRIMITIVES])
 RADII = torch.tensor([p[3] for p in _PRIMITIVES], dtype=torch.float32)
 _INDEX = {name: k for k, name in enumerate(NAMES)}
-_JOINT_PAIRS = [(k, p[1], p[2]) for k, p in enumerate(_PRIMITIVES) if p[1] >= 0 and p[2] >= 0]
+#: The capsules that run from one joint to another: their indices, parent joints, child joints.
+_ON_JOINTS = tuple(
+    torch.tensor(c)
+    for c in zip(*[(k, p[1], p[2]) for k, p in enumerate(_PRIMITIVES) if p[1] >= 0 and p[2] >= 0], strict=True)
+)
+#: The capsules whose radius follows a person's girth (not the head, nose or feet).
+_BY_GIRTH = torch.tensor([kind not in (HEAD, FOOT) and name != "nose" for name, *_, kind in _PRIMITIVES])
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ def capsules(pose: torch.Tensor, girth: torch.Tensor) -> tuple[torch.Tensor, tor
     f = frames(pose)
     a = pose.new_zeros(n, len(NAMES), 3)
     b = pose.new_zeros(n, len(NAMES), 3)
-    k, parent, child = (torch.tensor(c) for c in zip(*_JOINT_PAIRS, strict=True))
+    k, parent, child = _ON_JOINTS
     a[:, k], b[:, k] = pose[:, parent], pose[:, child]
     centre = pose[:, 10] - 70 * f.head_up
     a[:, _INDEX["neck"]], b[:, _INDEX["neck"]] = pose[:, 8], centre - 60 * f.head_up
@@ -106,8 +112,7 @@ def capsules(pose: torch.Tensor, girth: torch.Tensor) -> tuple[torch.Tensor, tor
         toes = _unit(f.forward - (f.forward * shin).sum(-1, keepdim=True) * shin)
         a[:, _INDEX[f"{side}foot"]] = pose[:, ankle] + 40 * shin - 35 * toes
         b[:, _INDEX[f"{side}foot"]] = pose[:, ankle] + 55 * shin + 150 * toes
-    scaled = (KINDS != HEAD) & (KINDS != FOOT) & (torch.tensor([nm != "nose" for nm in NAMES]))
-    radii = RADII.to(pose.device) * torch.where(scaled.to(pose.device), girth[:, None], 1.0)
+    radii = RADII.to(pose.device) * torch.where(_BY_GIRTH.to(pose.device), girth[:, None], 1.0)
     return a, b, radii, f
 
 

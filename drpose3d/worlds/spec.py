@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from drpose3d.errors import DataError
@@ -148,7 +149,20 @@ def spec_fingerprint(spec: str) -> list[tuple[str, str]]:
         paths = [CMU_FILE]
     else:
         return []
-    return [(p.name, sha256_file(p)) for p in paths if p.exists()]  # read every time: a file may change in place
+    return [(p.name, _content_digest(p.resolve(), _identity(p))) for p in paths if p.exists()]
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    """What changes whenever a file's bytes may have: inode, size, mtime and ctime (a user can
+    set mtime back, not ctime; a file replaced under its name is a new inode)."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+@lru_cache(maxsize=64)
+def _content_digest(path: Path, identity: tuple[int, int, int, int]) -> str:
+    """sha256 of a file, read once per version of it in a process (Human3.6M's files are large)."""
+    return sha256_file(path)
 
 
 def data_digest(mocap: Mocap, samples: Samples) -> str:
