@@ -36,7 +36,7 @@ test-quick: lint
 
 # the tiny book opened page by page in headless Chromium (Debian: apt-get install chromium); screenshots beside it
 check-pages: $(VENV)/.installed
-	$(BIN)/drpose3d reproduce --preset tiny --out $(OUT)/tiny
+	$(BIN)/drpose3d reproduce --preset tiny --seeds 1 --out $(OUT)/tiny
 	$(BIN)/python tools/check_pages.py $(OUT)/tiny/book/_build/html
 
 lint: $(VENV)/.installed

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 FLAGS = [
@@ -81,24 +82,25 @@ def problems(dom: str, log: str, base: str) -> list[str]:
 def check(root: Path, shots: Path, browser: str) -> int:
     shots.mkdir(parents=True, exist_ok=True)
     server, base = serve(root)
-    failed = 0
+
+    def visit(page: Path) -> tuple[str, list[str]]:
+        rel = page.relative_to(root).as_posix()
+        shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
+        shot.unlink(missing_ok=True)
+        command = [browser, *FLAGS, "--window-size=1280,1800", f"--screenshot={shot}", "--dump-dom", f"{base}/{rel}"]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        found = problems(run.stdout, run.stderr, base) if run.returncode == 0 else [f"chromium exit {run.returncode}"]
+        return rel, found + ([] if shot.exists() else ["no screenshot"])
+
     try:
-        for page in pages(root):
-            rel = page.relative_to(root).as_posix()
-            url = f"{base}/{rel}"
-            shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
-            shot.unlink(missing_ok=True)
-            command = [browser, *FLAGS, "--window-size=1280,1800", f"--screenshot={shot}", "--dump-dom", url]
-            run = subprocess.run(command, capture_output=True, text=True, timeout=120)
-            found = (
-                problems(run.stdout, run.stderr, base) if run.returncode == 0 else [f"chromium exit {run.returncode}"]
-            )
-            found += [] if shot.exists() else ["no screenshot"]
-            print(f"{'FAIL' if found else 'ok  '} {rel}" + "".join(f"\n       {p}" for p in found))
-            failed += bool(found)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the browser mostly waits on its virtual time budget
+            verdicts = list(pool.map(visit, pages(root)))
     finally:
         server.shutdown()
-    print(f"{len(pages(root)) - failed} of {len(pages(root))} pages clean; screenshots in {shots}")
+    for rel, found in verdicts:
+        print(f"{'FAIL' if found else 'ok  '} {rel}" + "".join(f"\n       {p}" for p in found))
+    failed = sum(bool(found) for _, found in verdicts)
+    print(f"{len(verdicts) - failed} of {len(verdicts)} pages clean; screenshots in {shots}")
     return 1 if failed else 0
 
 

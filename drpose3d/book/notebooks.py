@@ -99,6 +99,10 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
         stream = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
         latest: dict[str, tuple[int, int]] = {}  # the bars of this cell still open: name -> (n, seconds)
         for segment in re.split(r"[\r\n]", stream):
+            if segment and not segment.strip():  # a bar cleared itself (leave=False): it ended
+                for name, (_, seconds) in latest.items():
+                    runs.setdefault(name, []).append(seconds)
+                latest.clear()
             m = _BAR.match(segment.strip())
             if not m:
                 continue
