@@ -2,7 +2,7 @@
 
 Reads the CMU BVH clips with bvhio (https://pypi.org/project/bvhio/, not a dependency of the
 package: ``pip install bvhio`` into the project's environment to run this) and with
-``drpose3d.worlds.bvh.read_bvh``, compares every joint's world position in every frame and times
+``drpose3d.formats.bvh.read_bvh``, compares every joint's world position in every frame and times
 both (best of 3 in one process): ``python bench/bvh_library.py [--out FILE.json]``; the last
 result is ``bench/bvh_library.json``.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drpose3d.worlds.bvh import read_bvh
+from drpose3d.formats.bvh import read_bvh
 
 CLIPS = sorted((Path(__file__).resolve().parents[2] / "shared" / "mocap" / "cmu" / "bvh").rglob("*.bvh"))
 

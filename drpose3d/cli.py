@@ -123,7 +123,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from drpose3d.worlds.importer import import_motion
+    from drpose3d.formats.importer import import_motion
 
     _writable_file(Path(args.out), "--out", ".npz")
     report = import_motion(args.paths, args.out, args.fps, args.unit, args.joints, args.amc_fps)
@@ -136,9 +136,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from drpose3d.formats.mocap import save_mocap
     from drpose3d.presets import get_preset
     from drpose3d.worlds.generated import generate_world
-    from drpose3d.worlds.mocap import save_mocap
 
     _writable_file(Path(args.out), "--out", ".npz")
     mocap = generate_world(**get_preset(args.preset).world)

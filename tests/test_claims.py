@@ -10,13 +10,10 @@ from drpose3d.book.claims import (
     NOT_REPRODUCED,
     NOT_RUN,
     REPRODUCED,
-    html_table,
     ledger,
-    markdown_rows,
-    markdown_table,
-    side_by_side,
     verdict,
 )
+from drpose3d.book.ledger_tables import html_table, markdown_rows, markdown_table, side_by_side
 from drpose3d.book.results import make_row, write_results
 from drpose3d.run import resolve
 

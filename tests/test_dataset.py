@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from drpose3d.errors import DataError
+from drpose3d.formats.mocap import Mocap
 from drpose3d.pose.camera import h36m_rig, project, world_to_camera
 from drpose3d.worlds.generated import generate_world
-from drpose3d.worlds.mocap import Mocap
 from drpose3d.worlds.samples import build_samples, protocol_split
 
 
@@ -56,8 +56,8 @@ def test_recentre_brings_far_mocap_into_view(mocap):
 
 
 def test_subject_split_chosen_in_the_data_spec(tmp_path):
+    from drpose3d.formats.mocap import save_mocap
     from drpose3d.presets import get_preset
-    from drpose3d.worlds.mocap import save_mocap
     from drpose3d.worlds.spec import load_world
 
     m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.4, fps=25)
@@ -111,8 +111,8 @@ def test_data_is_known_by_its_content_not_its_name_size_or_time(tmp_path):
     fingerprint in every cache key, and the world's digest that the results pages name."""
     import os
 
+    from drpose3d.formats.mocap import save_mocap
     from drpose3d.presets import get_preset
-    from drpose3d.worlds.mocap import save_mocap
     from drpose3d.worlds.spec import load_world, spec_fingerprint
 
     m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)

@@ -9,9 +9,9 @@ import torch
 from conftest import write_videopose3d
 
 from drpose3d.errors import DataError
+from drpose3d.formats.h36m import load_h36m, read_npz_safely
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.presets import get_preset
-from drpose3d.worlds.h36m import load_h36m, read_npz_safely
 from drpose3d.worlds.samples import build_samples
 from drpose3d.worlds.spec import load_world
 

@@ -11,13 +11,13 @@ import torch
 
 from drpose3d.cli import main
 from drpose3d.errors import DataError
+from drpose3d.formats.asfamc import read_amc, read_asf
+from drpose3d.formats.bvh import read_bvh
+from drpose3d.formats.importer import MAPS, import_motion, resample, split_glitches
+from drpose3d.formats.mocap import Mocap, load_mocap
 from drpose3d.pose.camera import world_to_camera
 from drpose3d.presets import get_preset
-from drpose3d.worlds.asfamc import read_amc, read_asf
-from drpose3d.worlds.bvh import read_bvh
 from drpose3d.worlds.generated import generate_world
-from drpose3d.worlds.importer import MAPS, import_motion, resample, split_glitches
-from drpose3d.worlds.mocap import Mocap, load_mocap
 from drpose3d.worlds.samples import build_samples, place_in_rig, rig_for
 from drpose3d.worlds.spec import CMU_FILE, load_world
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from drpose3d.errors import DataError
+from drpose3d.formats.mocap import load_mocap, save_mocap
 from drpose3d.worlds.generated import generate_world
-from drpose3d.worlds.mocap import load_mocap, save_mocap
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from drpose3d.pose.skeleton import bone_lengths
-from drpose3d.worlds.generated import (
-    ACTIONS,
-    ANKLE_HEIGHT_MM,
-    LIMITS,
-    SUBJECTS,
-    action_angles,
-    generate_world,
-    make_body,
-)
+from drpose3d.pose.skeleton import ANKLE_HEIGHT_MM, bone_lengths
+from drpose3d.worlds.actions import ACTIONS, action_angles
+from drpose3d.worlds.body import LIMITS, make_body
+from drpose3d.worlds.generated import SUBJECTS, generate_world
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from drpose3d.book.notebooks import run_notebooks
 from drpose3d.cli import main
-from drpose3d.worlds.mocap import load_mocap
+from drpose3d.formats.mocap import load_mocap
 
 
 def _snapshot(folder):
@@ -261,8 +261,8 @@ def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path,
 
 
 def test_a_file_with_one_absurd_joint_is_refused_before_any_notebook_runs(tmp_path, capsys):
+    from drpose3d.formats.mocap import save_mocap
     from drpose3d.worlds.generated import generate_world
-    from drpose3d.worlds.mocap import save_mocap
 
     world = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)
     world.positions[4, 13, 2] = -1e9

@@ -5,10 +5,10 @@ import torch
 
 from drpose3d.cache import HEALED_LOG, Cache, Checkpoints, config_key, from_plain, to_plain
 from drpose3d.fileio import sha256_file
+from drpose3d.formats.mocap import Mocap
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 from drpose3d.run import resolve_device
 from drpose3d.train import TrainConfig, fit
-from drpose3d.worlds.mocap import Mocap
 
 
 def _loss(model, b):

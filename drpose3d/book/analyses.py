@@ -10,9 +10,12 @@ from pathlib import Path
 
 import torch
 
-from drpose3d.book.claims import ledger, side_by_side
+from drpose3d.book.claims import ledger
 from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
+from drpose3d.book.ledger_tables import side_by_side
 from drpose3d.book.results import make_row, write_results
+from drpose3d.formats.importer import MAPS
+from drpose3d.formats.mocap import load_mocap
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
 from drpose3d.pose.camera import CAMERA_IDS, capture_centre
 from drpose3d.pose.metrics import mpjpe
@@ -29,8 +32,6 @@ from drpose3d.worlds.augment import (
     sample_virtual_cameras,
     statistical_flip,
 )
-from drpose3d.worlds.importer import MAPS
-from drpose3d.worlds.mocap import load_mocap
 from drpose3d.worlds.samples import HELD_OUT_CAMERA, place_in_rig, rig_for
 from drpose3d.worlds.spec import CMU_FILE, CMU_TEST
 

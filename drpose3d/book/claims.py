@@ -1,5 +1,5 @@
 """The claims ledger: each claim of the paper as a paired, per-seed effect read from the other
-notebooks' results JSON, judged by one rule on relative effects.
+notebooks' results JSON, judged by one rule on relative effects (its tables: :mod:`.ledger_tables`).
 
 Every claim compares two things per seed: an effect (say DRPose3D's error minus the baseline's)
 and its control (the baseline's error). Its relative effect is ``100 × effect / control``, so a
@@ -46,6 +46,7 @@ from drpose3d.paper import (
     table2_row,
 )
 from drpose3d.pose.metrics import mean_ci95
+from drpose3d.stages.pipeline import STAGES
 
 REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
     "reproduced",
@@ -349,96 +350,8 @@ def ledger(out: str | Path) -> list[dict]:
             "has_control": claim.control is not None,
             "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
             "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "info": info,
-            "seeded_stages": sorted(set.intersection(*stages), key=_STAGE_ORDER.index) if stages else [],
+            "seeded_stages": [s for s in STAGES if stages and all(s in st for st in stages)],
             "notebooks": list(claim.notebooks),
             "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
         })  # fmt: skip
     return rows
-
-
-_STAGE_ORDER = ["world", "images", "2D pose", "PRCNN", "DPNet"]
-
-
-def measured(r: dict) -> str:
-    """A claim row's relative effect with its interval, and the absolute one beside it."""
-    if r["effect_rel_pct"] is None:
-        return "—"
-    ci = r["effect_rel_ci95"]
-    interval = f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else " (one seed)"
-    if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
-        return f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
-    return f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
-
-
-def paper_words(r: dict) -> str:
-    if r["paper"] is None:
-        return "—"
-    rel = f"{r['paper_rel_pct']:+.1f} %"
-    return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
-
-
-def html_table(rows: list[dict], link: Callable[[str], str]) -> str:
-    """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs)."""
-    import pandas as pd
-
-    frame = pd.DataFrame([{
-        "claim": f"<b>{r['name']}</b> {r['statement']}",
-        "paper": paper_words(r),
-        "this run (95 % CI)": measured(r),
-        "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
-        "verdict": r["verdict"],
-        "seeds vary": ", ".join(r["seeded_stages"]) or "—",
-        "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
-        "chapter": ", ".join(f'<a href="{link(nb)}">{nb}</a>' for nb in r["notebooks"]),
-    } for r in rows])  # fmt: skip
-    return frame.to_html(escape=False, index=False)
-
-
-def markdown_table(rows: list[dict], link: Callable[[str], str] | None = None) -> str:
-    """The ledger as a Markdown table (the README); `link(notebook)` gives each row's chapter target."""
-    lines = [
-        "| claim | paper | this run (95 % CI) | per seed (%) | verdict | seeds vary | data, preset | chapter |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        where = f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—"
-        chapters = ", ".join(f"[{nb}]({link(nb)})" if link else nb for nb in r["notebooks"])
-        seeds = ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—"
-        lines.append(
-            f"| **{r['name']}** {r['statement']} | {paper_words(r)} | {measured(r)} | {seeds} | {r['verdict']} | "
-            f"{', '.join(r['seeded_stages']) or '—'} | {where} | {chapters} |"
-        )
-    return "\n".join(lines)
-
-
-def side_by_side(
-    ledgers: dict[str, list[dict]], link: Callable[[str], str] | None = None, html: bool = False
-) -> list[dict]:
-    """One row per claim, one column per run (say the generated world and the real motion): each
-    cell the relative effect, its interval and the verdict; Markdown or (`html`) HTML markup."""
-
-    def bold(s: str) -> str:
-        return f"<b>{s}</b>" if html else f"**{s}**"
-
-    def anchor(nb: str) -> str:
-        if not link:
-            return nb
-        return f'<a href="{link(nb)}">{nb}</a>' if html else f"[{nb}]({link(nb)})"
-
-    first = next(iter(ledgers.values()))
-    rows = []
-    for k, claim in enumerate(CLAIMS):
-        chapter = ", ".join(anchor(nb) for nb in claim.notebooks)
-        row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k])}
-        for name, ledger_rows in ledgers.items():
-            r = ledger_rows[k]
-            row[name] = f"{measured(r)}, {bold(r['verdict'])}" if r["effect_rel_pct"] is not None else r["verdict"]
-        rows.append(row)
-    return rows
-
-
-def markdown_rows(rows: list[dict]) -> str:
-    """Rows of equal keys as a Markdown table."""
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    return "\n".join(lines + ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows])

@@ -25,7 +25,7 @@ from drpose3d.paper import (
 )
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.presets import PRESETS, Preset
-from drpose3d.worlds.generated import ACTIONS
+from drpose3d.worlds.actions import ACTIONS
 
 
 def paired_difference(a: dict, b: dict) -> tuple[float, tuple[float, float] | None]:

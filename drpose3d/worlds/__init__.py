@@ -1,2 +1,3 @@
-"""Where motion comes from (the generated world, generic mocap files, Human3.6M files), the
-per-camera samples and protocol splits built from it, and the virtual cameras of Sec. 3.3."""
+"""The worlds a run is built on (the generated world, or motion read from files by
+:mod:`drpose3d.formats`), the per-camera samples and protocol splits built from them, and the
+virtual cameras of Sec. 3.3."""

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from drpose3d.errors import DataError
+from drpose3d.formats.mocap import Mocap
 from drpose3d.pose.camera import CAMERA_IDS, Cameras, capture_centre, h36m_rig, h36m_subjects, project, world_to_camera
 from drpose3d.pose.skeleton import ANKLE_HEIGHT_MM, LFOOT, RFOOT
-from drpose3d.worlds.mocap import Mocap
 
 PROTOCOL1_TRAIN: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
 PROTOCOL1_TEST: tuple[str, ...] = ("S9", "S11")

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from drpose3d.errors import DataError
 from drpose3d.fileio import sha256_file
+from drpose3d.formats.h36m import load_h36m
+from drpose3d.formats.mocap import Mocap, load_mocap
 from drpose3d.presets import Preset
 from drpose3d.worlds.generated import SUBJECTS, generate_world
-from drpose3d.worlds.h36m import load_h36m
-from drpose3d.worlds.mocap import Mocap, load_mocap
 from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
 
 

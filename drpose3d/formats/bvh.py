@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from drpose3d.errors import DataError
-from drpose3d.worlds.capture import Capture, axis_rotation, forward_kinematics, number, read_text
+from drpose3d.formats.capture import Capture, axis_rotation, forward_kinematics, number, read_text
 
 CHANNELS = ("xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation")
 

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from drpose3d.errors import DataError
+from drpose3d.formats.mocap import PLAUSIBLE_BONE_MM, Mocap
 from drpose3d.pose.camera import CAMERA_IDS, h36m_subjects
 from drpose3d.pose.skeleton import H36M32_TO_17, NUM_JOINTS, bone_lengths
-from drpose3d.worlds.mocap import PLAUSIBLE_BONE_MM, Mocap
 
 #: The community skips this clip: its video is damaged (VideoPose3D does the same).
 DAMAGED: frozenset[tuple[str, str]] = frozenset({("S11", "Directions")})

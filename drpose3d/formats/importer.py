@@ -24,11 +24,11 @@ from tqdm import tqdm
 
 from drpose3d.errors import DataError
 from drpose3d.fileio import atomic_path
+from drpose3d.formats.asfamc import AMC_FPS, read_amc, read_asf
+from drpose3d.formats.bvh import read_bvh
+from drpose3d.formats.capture import Capture
+from drpose3d.formats.mocap import Mocap, load_mocap, save_mocap
 from drpose3d.pose.skeleton import JOINT_NAMES, bone_lengths
-from drpose3d.worlds.asfamc import AMC_FPS, read_amc, read_asf
-from drpose3d.worlds.bvh import read_bvh
-from drpose3d.worlds.capture import Capture
-from drpose3d.worlds.mocap import Mocap, load_mocap, save_mocap
 
 UNITS_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4, "cmu": 25.4 / 0.45}
 #: A capture glitch, where a clip is split: some joint moves faster than MAX_JOINT_SPEED_MM_S between

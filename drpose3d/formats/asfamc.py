@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from drpose3d.errors import DataError
-from drpose3d.worlds.capture import Capture, euler, forward_kinematics, number, read_text
+from drpose3d.formats.capture import Capture, euler, forward_kinematics, number, read_text
 
 INCH_MM = 25.4
 #: AMC files are recorded at 120 frames per second (CMU) unless the importer is told otherwise.
