@@ -34,10 +34,13 @@ test-quick: lint
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(NBVAL)
 
-# the tiny book opened page by page in headless Chromium (Debian: apt-get install chromium); screenshots beside it
+# the book of a committed run (default runs/smoke: every page, real numbers) rendered without recomputing and
+# opened page by page in headless Chromium (Debian: apt-get install chromium); screenshots beside it
+FROM ?= runs/smoke
 check-pages: $(VENV)/.installed
-	$(BIN)/drpose3d reproduce --preset tiny --seeds 1 --out $(OUT)/tiny
-	$(BIN)/python tools/check_pages.py $(OUT)/tiny/book/_build/html
+	rm -rf $(OUT)/pages
+	$(BIN)/drpose3d book --from $(FROM) --out $(OUT)/pages
+	$(BIN)/python tools/check_pages.py $(OUT)/pages/book/_build/html
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -197,7 +197,10 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
     else:
         spec, label = f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}"
     out = tmp_path / "out"
-    no_book = [] if source == "h36m" else ["--no-book"]  # a new user's whole book, on Human3.6M-format files
+    # a new user's whole book on Human3.6M-format files (its own detections take other paths); the real motion
+    # through every notebook; an exported generated world is the default world read back: its loader is the news
+    no_book = [] if source == "h36m" else ["--no-book"]
+    only = ["--only", "data_world", "table1_upper_bound"] if source == "mocap" else []
     assert (
         main(
             [
@@ -213,6 +216,7 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
                 "--out",
                 str(out),
                 *no_book,
+                *only,
             ]
         )
         == 0
@@ -317,7 +321,7 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
         "--preset",
         "tiny",
         "--seeds",
-        "2",
+        "1",
         "--device",
         "cpu",
         "--only",
