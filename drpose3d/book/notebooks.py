@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +41,16 @@ NOTEBOOKS: tuple[str, ...] = (
 
 class IPCKernelManager(AsyncKernelManager):
     """Kernels on local IPC sockets: TCP is for remote kernels, and every TCP kernel prints an
-    'unencrypted transport' warning into the run's log."""
+    'unencrypted transport' warning into the run's log. The sockets live in the temp folder:
+    a killed run cannot clean them up, and they must not litter the run's output."""
 
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        return str(Path(tempfile.gettempdir()) / f"drpose3d-kernel-{uuid.uuid4().hex[:12]}")
 
 
 @dataclass
