@@ -31,7 +31,7 @@ class Preset:
     prcnn_width: int  # ResNet base width (the paper's ResNets: 64)
     prcnn_train: TrainConfig
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
-    aug_factor: int = 3  # Sec. 4.2: the augmented training set is three times the original
+    aug_factor: int = paper.AUG_FACTOR  # Sec. 4.2: the augmented training set is three times the original
     fixed_stages: tuple[str, ...] = ()  # stages seed k does not redraw at this preset (for cost); see pipeline
     cnn_stride: int = 1  # the hourglass and PRCNN learn from every cnn_stride-th training frame (all views), for cost
 
@@ -80,18 +80,19 @@ PRESETS: dict[str, Preset] = {
         repetitions=4,
         duration_s=8.0,
         fps=50.0,
-        stride=10,
+        stride=20,
         eps_mm=20.0,
         width=512,
-        lifter_train=TrainConfig(epochs=20, batch_size=64, lr=1e-3),
+        lifter_train=TrainConfig(epochs=8, batch_size=64, lr=1e-3),
         seeds=3,
         resolution=64,
         hourglass=HourglassConfig(stacks=2, channels=32, depth=3),
-        hourglass_train=TrainConfig(epochs=5, batch_size=32),
+        hourglass_train=TrainConfig(epochs=8, batch_size=32),
         prcnn_width=16,
-        prcnn_train=TrainConfig(epochs=6, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+        prcnn_train=TrainConfig(epochs=4, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
         cnn_stride=2,
-    ),  # 64 px: at 128 px the 2-stack hourglass costs 4x and did not converge in 4 epochs (bench/resolution.md)
+    ),  # sized for 3 h on 2 cores (bench/cpu_book.md): ~105 lifters and 21 CNNs over 3 whole-pipeline seeds;
+    # 64 px: at 128 px the 2-stack hourglass costs 4x and did not converge in 4 epochs (bench/resolution.md)
     "paper": Preset(
         "paper",
         repetitions=8,

@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from drpose3d.paper import DPNET_DROPOUT
+from drpose3d.paper import DPNET_DROPOUT, DPNET_WIDTH
 
 NUM_PAIRS = 16 * 15 // 2
 #: What PoseNet gets besides the 2D: nothing, DepthNet's O, the raw entries, or a fixed ordering's O.
@@ -30,7 +30,7 @@ RANKING_INPUTS = ("none", "depthnet", "concat", "topological", "borda")
 class LifterConfig:
     ranking: Literal["none", "depthnet", "concat", "topological", "borda"] = "depthnet"
     stages: int = 2
-    width: int = 1024
+    width: int = DPNET_WIDTH
     blocks: int = 2
     dropout: float = DPNET_DROPOUT  # Sec. 4.2; the baseline takes Martinez et al.'s (paper.MARTINEZ_DROPOUT)
     max_norm: float | None = None  # Martinez et al.: each weight matrix clipped to this norm (1)
