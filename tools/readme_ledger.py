@@ -81,7 +81,9 @@ def main() -> None:
     body = (
         f"{HEADING} (committed runs)\n\nEach verdict judges the paired per-seed relative effects (the effect as a "
         "percentage of its control) against the paper's, by the rule stated in the `claims` chapter; the absolute "
-        "effects stand beside them. Regenerate with `.venv/bin/python tools/readme_ledger.py`.\n\n"
+        "effects stand beside them. A finished run becomes a committed one with `.venv/bin/python "
+        "tools/commit_run.py OUT runs/NAME`; then regenerate this section with "
+        "`.venv/bin/python tools/readme_ledger.py`.\n\n"
         + "\n".join(side(p) for p in pairs)
         + "\n".join(section(r) for r in runs)
     )

@@ -1,0 +1,72 @@
+"""Committed runs (runs/*/) are what readers and `drpose3d book --from` get: each results JSON
+beside its reader copy, no papermill cell, no path of the machine that ran it."""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parents[1]
+_spec = importlib.util.spec_from_file_location("commit_run", ROOT / "tools" / "commit_run.py")
+commit_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(commit_run)
+
+_ABSOLUTE = re.compile(r"(?<![\w.])/(?:work|home|tmp|root|Users|var)/\w")
+
+
+def _executed(path: Path, out: Path) -> None:
+    """A notebook as papermill leaves it: an injected cell holding the run's absolute path."""
+    params = nbformat.v4.new_code_cell("run_file = ''", metadata={"tags": ["parameters"]})
+    injected = nbformat.v4.new_code_cell(f"run_file = '{out}/run.json'", metadata={"tags": ["injected-parameters"]})
+    resolve = nbformat.v4.new_code_cell("run")
+    resolve.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": "**Run:** preset cpu"})]
+    nb = nbformat.v4.new_notebook(cells=[params, injected, resolve])
+    nb.metadata["papermill"] = {"parameters": {"run_file": f"{out}/run.json"}, "input_path": str(out)}
+    nbformat.write(nb, path)
+
+
+def test_commit_run_replaces_the_committed_run_with_reader_copies(tmp_path):
+    out, target = tmp_path / "out", tmp_path / "runs" / "cpu"
+    (out / "results").mkdir(parents=True)
+    (out / "notebooks").mkdir()
+    (out / "results" / "table1_upper_bound.json").write_text(json.dumps({"rows": []}))
+    _executed(out / "notebooks" / "table1_upper_bound.ipynb", out)
+    _executed(out / "notebooks" / "performance.ipynb", out)  # a chapter without results JSON
+    (out / "notebooks" / "kernel-ipc-1").write_text("")  # litter that must not travel
+    (target / "notebooks").mkdir(parents=True)
+    (target / "fig6_pairwise_accuracy.json").write_text("{}")  # an older run's result: gone afterwards
+    assert commit_run.commit_run(out, target) == ["table1_upper_bound", "performance"]
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == [
+        "notebooks/performance.ipynb",
+        "notebooks/table1_upper_bound.ipynb",
+        "table1_upper_bound.json",
+    ]
+    text = (target / "notebooks" / "table1_upper_bound.ipynb").read_text()
+    assert str(out) not in text and "injected-parameters" not in text and "**Run:** preset cpu" in text
+
+
+def test_commit_run_refuses_a_run_without_a_notebook_for_each_result(tmp_path):
+    out = tmp_path / "out"
+    (out / "results").mkdir(parents=True)
+    (out / "results" / "claims.json").write_text("{}")
+    with pytest.raises(SystemExit, match="lacks claims"):
+        commit_run.commit_run(out, tmp_path / "runs" / "x")
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(SystemExit, match="no results JSON"):
+        commit_run.commit_run(tmp_path / "empty", tmp_path / "runs" / "x")
+
+
+@pytest.mark.parametrize("run", sorted(p.name for p in (ROOT / "runs").iterdir() if (p / "notebooks").is_dir()))
+def test_every_committed_run_is_clean(run):
+    folder = ROOT / "runs" / run
+    results = {p.stem for p in folder.glob("*.json")}
+    notebooks = {p.stem for p in (folder / "notebooks").glob("*.ipynb")}
+    assert results and results <= notebooks, f"runs/{run}: results without a notebook: {results - notebooks}"
+    for name in notebooks:
+        text = (folder / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert "injected-parameters" not in text, f"runs/{run}/notebooks/{name}.ipynb: papermill's cell"
+        found = _ABSOLUTE.search(text)
+        assert not found, f"runs/{run}/notebooks/{name}.ipynb: a machine path at {text[found.start() :][:60]!r}"
