@@ -17,23 +17,31 @@ _spec.loader.exec_module(commit_run)
 _ABSOLUTE = re.compile(r"(?<![\w.])/(?:work|home|tmp|root|Users|var)/\w")
 
 
-def _executed(path: Path, out: Path) -> None:
-    """A notebook as papermill leaves it: an injected cell holding the run's absolute path."""
+def _executed(path: Path, out: Path, done: bool = True) -> None:
+    """A notebook as papermill leaves it: an injected cell holding the run's absolute path, and
+    an end time once it has finished."""
     params = nbformat.v4.new_code_cell("run_file = ''", metadata={"tags": ["parameters"]})
     injected = nbformat.v4.new_code_cell(f"run_file = '{out}/run.json'", metadata={"tags": ["injected-parameters"]})
     resolve = nbformat.v4.new_code_cell("run")
     resolve.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": "**Run:** preset cpu"})]
     nb = nbformat.v4.new_notebook(cells=[params, injected, resolve])
-    nb.metadata["papermill"] = {"parameters": {"run_file": f"{out}/run.json"}, "input_path": str(out)}
+    nb.metadata["papermill"] = {
+        "parameters": {"run_file": f"{out}/run.json"},
+        "input_path": str(out),
+        "end_time": "2026-12-01T15:52:20+00:00" if done else None,
+        "exception": None,
+    }
     nbformat.write(nb, path)
 
 
-def test_commit_run_replaces_the_committed_run_with_reader_copies(tmp_path):
+def test_commit_run_replaces_the_committed_run_with_reader_copies_of_finished_notebooks(tmp_path):
     out, target = tmp_path / "out", tmp_path / "runs" / "cpu"
     (out / "results").mkdir(parents=True)
     (out / "notebooks").mkdir()
-    (out / "results" / "table1_upper_bound.json").write_text(json.dumps({"rows": []}))
+    for name in ("table1_upper_bound", "table2_protocols"):
+        (out / "results" / f"{name}.json").write_text(json.dumps({"rows": []}))
     _executed(out / "notebooks" / "table1_upper_bound.ipynb", out)
+    _executed(out / "notebooks" / "table2_protocols.ipynb", out, done=False)  # running: its JSON is an older run's
     _executed(out / "notebooks" / "performance.ipynb", out)  # a chapter without results JSON
     (out / "notebooks" / "kernel-ipc-1").write_text("")  # litter that must not travel
     (target / "notebooks").mkdir(parents=True)
@@ -48,15 +56,13 @@ def test_commit_run_replaces_the_committed_run_with_reader_copies(tmp_path):
     assert str(out) not in text and "injected-parameters" not in text and "**Run:** preset cpu" in text
 
 
-def test_commit_run_refuses_a_run_without_a_notebook_for_each_result(tmp_path):
+def test_commit_run_refuses_a_folder_without_a_finished_notebook(tmp_path):
     out = tmp_path / "out"
-    (out / "results").mkdir(parents=True)
-    (out / "results" / "claims.json").write_text("{}")
-    with pytest.raises(SystemExit, match="lacks claims"):
+    (out / "notebooks").mkdir(parents=True)
+    _executed(out / "notebooks" / "claims.ipynb", out, done=False)
+    with pytest.raises(SystemExit, match="no finished notebook"):
         commit_run.commit_run(out, tmp_path / "runs" / "x")
     assert not (tmp_path / "runs").exists()
-    with pytest.raises(SystemExit, match="no results JSON"):
-        commit_run.commit_run(tmp_path / "empty", tmp_path / "runs" / "x")
 
 
 @pytest.mark.parametrize("run", sorted(p.name for p in (ROOT / "runs").iterdir() if (p / "notebooks").is_dir()))

@@ -1,6 +1,6 @@
-"""Turn a finished run into a committed one: its results JSON and reader copies of its executed
-notebooks (no papermill cell, no path of the machine that ran it), replacing what the committed
-run held before, so that a committed run never mixes two runs.
+"""Turn a run into a committed one: reader copies of its finished notebooks (no papermill cell, no
+path of the machine that ran it) and their results JSON, replacing what the committed run held
+before, so that a committed run never mixes two runs.
 
     python tools/commit_run.py OUT runs/NAME
 
@@ -20,26 +20,31 @@ import nbformat
 from drpose3d.book.notebooks import NOTEBOOKS, reader_copy
 
 
+def finished(executed: Path) -> bool:
+    """Whether papermill ran the notebook to its end without an error (a run in progress has
+    written its first cells and nothing after)."""
+    meta = nbformat.read(executed, as_version=4).metadata.get("papermill", {})
+    return bool(meta.get("end_time")) and not meta.get("exception")
+
+
 def commit_run(out: Path, target: Path) -> list[str]:
-    """Copy `out`'s results and reader copies of its book's notebooks into `target`; returns the
-    notebooks (a chapter such as the performance appendix has a notebook and no results JSON)."""
-    results = sorted((out / "results").glob("*.json"))
-    if not results:
-        raise SystemExit(f"commit_run: {out}/results holds no results JSON (expected a finished run's folder)")
-    missing = [r.stem for r in results if not (out / "notebooks" / f"{r.stem}.ipynb").exists()]
-    if missing:
-        raise SystemExit(f"commit_run: {out}/notebooks lacks {', '.join(missing)} (expected one per results JSON)")
+    """Copy the finished notebooks of `out` (reader copies) and their results JSON into `target`,
+    which is replaced whole; returns the notebooks. A run still in progress can be committed: its
+    unfinished notebooks are left out, as their chapters then say."""
     names = [n for n in NOTEBOOKS if (out / "notebooks" / f"{n}.ipynb").exists()]
+    names = [n for n in names if finished(out / "notebooks" / f"{n}.ipynb")]
+    if not names:
+        raise SystemExit(f"commit_run: {out}/notebooks holds no finished notebook (expected a run's output folder)")
     copies = {n: nbformat.writes(reader_copy(out / "notebooks" / f"{n}.ipynb")) for n in names}
     leaked = [n for n, text in copies.items() if str(out.resolve()) in text]
     if leaked:
         raise SystemExit(f"commit_run: {', '.join(leaked)} still show the path {out.resolve()} (expected none)")
     shutil.rmtree(target, ignore_errors=True)
     (target / "notebooks").mkdir(parents=True)
-    for r in results:
-        shutil.copy(r, target / r.name)
     for n, text in copies.items():
         (target / "notebooks" / f"{n}.ipynb").write_text(text, encoding="utf-8")
+        if (out / "results" / f"{n}.json").exists():  # the performance appendix writes none
+            shutil.copy(out / "results" / f"{n}.json", target / f"{n}.json")
     return names
 
 
