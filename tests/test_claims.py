@@ -159,3 +159,21 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     }
     assert "GT ranking, 5 % of pairs flipped, MPJPE (mm): **50.00** (one seed)" in headline(noise)
     assert "the paper gives no number" in headline(noise)
+
+
+def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
+    from drpose3d.book.summaries import fig5a_summary
+    from drpose3d.paper import Fig5a
+
+    values = {
+        Fig5a.PRCNN_RESNET34: [74.0, 73.0, 75.0],
+        Fig5a.PRCNN_RESNET34_NO_HEATMAPS: [72.0, 71.0, 72.0],
+        Fig5a.PRCNN_RESNET18: [75.0, 74.0, 75.0],
+        Fig5a.PRCNN_RESNET50: [73.0, 72.0, 73.0],
+        Fig5a.FLOOR_2D_ONLY: [87.0, 86.0, 88.0],
+        Fig5a.FLOOR_2D_ONLY_DETECTED: [71.0, 70.5, 71.5],
+    }
+    rows = [make_row(name, "pairwise_acc", v, None) for name, v in values.items()]
+    text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu"})
+    assert "what its pixels add is PRCNN minus the detected-2D floor: +3.00 points (95 % CI +1.76 to +4.24" in text
+    assert "against the ground-truth-2D floor, a pose PRCNN never sees: -13.00 points" in text

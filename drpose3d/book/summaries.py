@@ -93,14 +93,16 @@ def fig5a_summary(result: dict) -> str:
     heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
     r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
     r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
-    floors = [by[f] for f in (Fig5a.FLOOR_2D_ONLY, Fig5a.FLOOR_2D_ONLY_DETECTED) if f in by]
     floor = ""
-    if floors:
-        above = interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], floors[0]), "points")
-        detected = f" and {floors[1]['mean']:.2f} % (detected 2D)" if len(floors) > 1 else ""
+    if Fig5a.FLOOR_2D_ONLY in by and Fig5a.FLOOR_2D_ONLY_DETECTED in by:
+        gt, found = by[Fig5a.FLOOR_2D_ONLY], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
+        above = {k: interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for k, f in
+                 (("gt", gt), ("detected", found))}  # fmt: skip
         floor = (
-            f" A ranker that sees only the 2D pose reaches {floors[0]['mean']:.2f} % (ground-truth 2D){detected}; "
-            f"PRCNN minus the ground-truth-2D floor: {above}."
+            f" A ranker that sees only the 2D pose reaches {gt['mean']:.2f} % on ground-truth 2D and "
+            f"{found['mean']:.2f} % on the hourglass' detections. PRCNN works from the image and those detections' "
+            f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above['detected']}; "
+            f"against the ground-truth-2D floor, a pose PRCNN never sees: {above['gt']}."
         )
     swap = result.get("hourglass_2d", {}).get("test", {}).get("lr_swap_rate")
     hourglass = (
