@@ -22,7 +22,9 @@ import inspect
 import io
 import json
 import sys
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +38,28 @@ T = TypeVar("T")
 _RECORD, _ARRAY = "__dataclass__", "__ndarray__"
 #: Where a cache writes what it healed, so that the CLI can repeat it (notebooks hide stderr).
 HEALED_LOG = "healed.log"
+
+
+@dataclass
+class StageTimes:
+    """What a stage's results cost the experiment that first computed them. A resumed run loads
+    them back in seconds, so an experiment's wall time alone would hide its real cost; each
+    entry's compute time is kept beside it and credited again when the same notebook loads it
+    (a training resumed from a checkpoint counts from the resume)."""
+
+    notebook: str
+    replayed_s: float = 0.0  # compute time, recorded earlier, of this notebook's entries loaded back
+    untimed_loads: int = 0  # entries loaded back that carry no time (written before times were kept)
+
+    def loaded(self, record: dict | None) -> None:
+        if record is None:
+            self.untimed_loads += 1
+        elif record.get("notebook") == self.notebook:
+            self.replayed_s += float(record.get("seconds", 0.0))
+
+
+#: The experiment now running (set by ``book.experiments.experiment``); None outside one.
+STAGE_TIMES: ContextVar[StageTimes | None] = ContextVar("drpose3d_stage_times", default=None)
 
 
 def config_key(*parts: Any) -> str:
@@ -84,7 +108,8 @@ def from_plain(obj: Any) -> Any:
 
 
 class Cache:
-    """Entries live under ``root/<kind>/<key>.pt`` beside a ``.sha256`` of their bytes."""
+    """Entries live under ``root/<kind>/<key>.pt`` beside a ``.sha256`` of their bytes and a
+    ``.time.json`` of what computing them cost (see :class:`StageTimes`)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -130,6 +155,7 @@ class Cache:
         path = self.path(kind, key)
         path.unlink(missing_ok=True)
         path.with_suffix(".sha256").unlink(missing_ok=True)
+        path.with_suffix(".time.json").unlink(missing_ok=True)
 
     def sweep(self) -> int:
         """Remove the temp files that a killed run left behind; call it only when no other run
@@ -145,15 +171,30 @@ class Cache:
         When `fn` takes a ``checkpoints`` argument it gets a handle whose per-epoch saves
         survive a crash, so calling this again continues the training where it stopped."""
         key = config_key(kind, key_parts)
+        times = STAGE_TIMES.get()
         hit = self.load(kind, key)
         if hit is not None:
+            if times is not None:
+                times.loaded(self._time_record(kind, key))
             return hit
         if "checkpoints" in inspect.signature(fn).parameters:
             kwargs["checkpoints"] = Checkpoints(self, key)
+        started = time.perf_counter()
         result = fn(*args, **kwargs)
+        record = {"seconds": round(time.perf_counter() - started, 1), "notebook": times.notebook if times else None}
+        write_text_atomic(self.path(kind, key).with_suffix(".time.json"), json.dumps(record))  # first: an entry has one
         self.save(kind, key, result)
         self.drop("checkpoints", key)
         return result
+
+    def _time_record(self, kind: str, key: str) -> dict | None:
+        """The entry's compute time and notebook, or None when none was kept or it is unreadable
+        (a time is a statistic: a damaged one is not worth healing the entry for)."""
+        try:
+            record = json.loads(self.path(kind, key).with_suffix(".time.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) else None
 
 
 @dataclass(frozen=True)

@@ -351,7 +351,9 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     clean = tmp_path / "clean"
     assert _cli(*args, "--out", str(clean)).returncode == 0
     a, b = (json.loads((d / "results" / "table1_upper_bound.json").read_text()) for d in (killed, clean))
-    for volatile in ("created", "wall_s", "peak_rss_mib"):  # the run's own time stamps and memory
+    assert a["replayed_s"] > 0 and b["replayed_s"] == 0  # the resumed run is credited what the killed one trained
+    assert a["untimed_cache_loads"] == b["untimed_cache_loads"] == 0
+    for volatile in ("created", "wall_s", "peak_rss_mib", "replayed_s"):  # the run's own times and memory
         a.pop(volatile), b.pop(volatile)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 

@@ -1,9 +1,11 @@
+import json
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from drpose3d.cache import HEALED_LOG, Cache, Checkpoints, config_key, from_plain, to_plain
+from drpose3d.cache import HEALED_LOG, STAGE_TIMES, Cache, Checkpoints, StageTimes, config_key, from_plain, to_plain
 from drpose3d.fileio import sha256_file
 from drpose3d.formats.mocap import Mocap
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
@@ -134,6 +136,33 @@ def test_a_stage_runs_once_then_loads_and_resumes_through_its_checkpoints(tmp_pa
     assert cache.stage("demo", ("cfg", 1), stage, 5) == [5, 1] and len(calls) == 2  # then loaded, not rerun
     assert not list((tmp_path / "checkpoints").glob("*.pt"))
     assert cache.stage("demo", ("cfg", 2), lambda n: n * 2, 5) == 10  # another key, another entry; no checkpoints
+
+
+def test_a_resumed_notebook_is_credited_its_own_stages_compute_time_and_no_other(tmp_path):
+    """A resumed run loads in seconds what took minutes: the notebook that computed an entry gets
+    its recorded compute time back when it loads it, another notebook sharing the entry does not,
+    and an entry from before times were kept is counted as untimed."""
+    cache = Cache(tmp_path)
+
+    def under(notebook: str, kind: str) -> StageTimes:
+        times = StageTimes(notebook)
+        token = STAGE_TIMES.set(times)
+        try:
+            cache.stage(kind, (1,), lambda: [time.sleep(0.3), 2][1])
+        finally:
+            STAGE_TIMES.reset(token)
+        return times
+
+    first = under("fig5a", "demo")
+    assert first.replayed_s == 0 and first.untimed_loads == 0  # computed, not loaded
+    record = json.loads(cache.path("demo", config_key("demo", (1,))).with_suffix(".time.json").read_text())
+    assert record["notebook"] == "fig5a" and record["seconds"] >= 0.3
+    assert under("fig5a", "demo").replayed_s == record["seconds"]
+    assert under("table2", "demo").replayed_s == 0
+    cache.save("old", config_key("old", (1,)), 2)  # an entry written without its time
+    assert under("fig5a", "old").untimed_loads == 1
+    cache.drop("demo", config_key("demo", (1,)))
+    assert not list((tmp_path / "demo").iterdir())
 
 
 def test_config_key_is_stable_and_sensitive():

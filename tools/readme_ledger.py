@@ -44,13 +44,22 @@ def section(run: Path) -> str:
     seeds = max(len(r["seeds"]) for r in results)
     datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
-    timed = sorted((r for r in results if r.get("wall_s")), key=lambda r: -r["wall_s"])
-    walls = ", ".join(f"{r['notebook']} {r['wall_s'] / 60:.1f}" for r in timed)
+    cost = {r["notebook"]: r["wall_s"] + r.get("replayed_s", 0.0) for r in results if r.get("wall_s")}
+    untimed = {r["notebook"] for r in results if r.get("untimed_cache_loads")}
+    ranked = sorted(cost.items(), key=lambda c: -c[1])
+    walls = ", ".join(f"{nb} {s / 60:.1f}{'*' * (nb in untimed)}" for nb, s in ranked)
+    footnote = (
+        " (* resumed from a cache that kept no compute times: the time of that execution only, "
+        "a lower bound; [bench/cpu_book.md](bench/cpu_book.md) has the first execution's)"
+        if untimed
+        else ""
+    )
     head = (
         f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
         f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}. "
-        f"Wall time of each notebook's experiment, minutes (2 cores unless the run says otherwise): {walls}; "
-        f"{sum(r['wall_s'] for r in timed) / 60:.0f} min in all.\n"
+        "Compute time of each notebook's experiment, minutes, on 2 cores unless the run says otherwise "
+        f"(a resumed run is credited what it loaded back from its own earlier execution){footnote}: {walls}; "
+        f"{'at least ' * bool(untimed)}{sum(cost.values()) / 60:.0f} min in all.\n"
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
 

@@ -12,6 +12,7 @@ from functools import wraps
 import torch
 
 from drpose3d.book.results import make_row, write_results
+from drpose3d.cache import STAGE_TIMES, StageTimes
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -57,15 +58,19 @@ class Findings:
 
 
 def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]:
-    """Open one whole pipeline per seed of the run, time the work, write the results JSON under
-    the function's name (which is the notebook's) with the stages the seeds vary, and return it
-    with the figures' tensors."""
+    """Open one whole pipeline per seed of the run, time the work (with what a resumed run loaded
+    back, see :class:`StageTimes`), write the results JSON under the function's name (which is the
+    notebook's) with the stages the seeds vary, and return it with the figures' tensors."""
 
     @wraps(fn)
     def run_experiment(run: Run) -> dict:
-        started = time.time()
-        contexts = [open_context(run, s) for s in run.seeds]
-        found = fn(contexts)
+        started, times = time.time(), StageTimes(fn.__name__)
+        token = STAGE_TIMES.set(times)
+        try:
+            contexts = [open_context(run, s) for s in run.seeds]
+            found = fn(contexts)
+        finally:
+            STAGE_TIMES.reset(token)
         result = write_results(
             run,
             fn.__name__,
@@ -75,6 +80,8 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             found.seeds,
             seeded_stages=list(seeded_stages(run)),
             data_digest=contexts[0].world.digest,
+            replayed_s=round(times.replayed_s, 1),
+            untimed_cache_loads=times.untimed_loads,
             **found.extra,
         )
         return {**result, **found.figures}
