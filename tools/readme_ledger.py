@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Claims ledger"
 PRESETS_BEGIN, PRESETS_END = "<!-- presets:begin -->", "<!-- presets:end -->"
 INTRO = {
-    "cpu": "the reduced reproduction (`make book PRESET=cpu`), run notebook by notebook on 2 CPU cores; "
-    'claims whose notebooks have not been run on it yet say so ("not run").',
+    "cpu": "the reduced reproduction (`make book PRESET=cpu`) on 2 CPU cores.",
     "smoke": "the minutes-long first look (`make book` in a clean clone). With 2 seeds a Student-t interval is "
     "12.7 standard errors wide, so few claims can pass.",
     "smoke-cmu": "the minutes-long first look on the real motion (`drpose3d reproduce --preset smoke --data cmu`).",
@@ -45,21 +44,21 @@ def section(run: Path) -> str:
     datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
     cost = {r["notebook"]: r["wall_s"] + r.get("replayed_s", 0.0) for r in results if r.get("wall_s")}
-    untimed = {r["notebook"] for r in results if r.get("untimed_cache_loads")}
-    ranked = sorted(cost.items(), key=lambda c: -c[1])
-    walls = ", ".join(f"{nb} {s / 60:.1f}{'*' * (nb in untimed)}" for nb, s in ranked)
-    footnote = (
-        " (* resumed from a cache that kept no compute times: the time of that execution only, "
-        "a lower bound; [bench/cpu_book.md](bench/cpu_book.md) has the first execution's)"
-        if untimed
-        else ""
-    )
+    if any(r.get("untimed_cache_loads") for r in results):
+        times = (
+            "Compute times: not in its results, because it was resumed from a cache that kept none "
+            "(the resume took seconds); [bench/](bench/) has what each notebook took when it was computed.\n"
+        )
+    else:
+        ranked = ", ".join(f"{nb} {s / 60:.1f}" for nb, s in sorted(cost.items(), key=lambda c: -c[1]))
+        times = (
+            "Compute time of each notebook's experiment, minutes, on 2 cores unless the run says otherwise "
+            f"(a resumed run is credited what it loaded back from its own earlier execution): {ranked}; "
+            f"{sum(cost.values()) / 60:.0f} min in all.\n"
+        )
     head = (
         f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
-        f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}. "
-        "Compute time of each notebook's experiment, minutes, on 2 cores unless the run says otherwise "
-        f"(a resumed run is credited what it loaded back from its own earlier execution){footnote}: {walls}; "
-        f"{'at least ' * bool(untimed)}{sum(cost.values()) / 60:.0f} min in all.\n"
+        f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}. " + times
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
 
