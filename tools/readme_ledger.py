@@ -70,7 +70,7 @@ def side(preset: str) -> str:
         f"real motion, CMU ({preset})": run_ledger(ROOT / "runs" / f"{preset}-cmu"),
     }
     rows = side_by_side(ledgers, link=lambda nb: f"notebooks/{nb}.ipynb")
-    return f"### The generated world and the real motion, preset {preset}\n\n" + markdown_rows(rows) + "\n\n"
+    return f"### The generated world and the real motion, preset {preset}\n\n" + markdown_rows(rows) + "\n"
 
 
 def write_presets(path: Path) -> None:
@@ -92,8 +92,7 @@ def main() -> None:
         "effects stand beside them. A finished run becomes a committed one with `.venv/bin/python "
         "tools/commit_run.py OUT runs/NAME`; then regenerate this section with "
         "`.venv/bin/python tools/readme_ledger.py`.\n\n"
-        + "\n".join(side(p) for p in pairs)
-        + "\n".join(section(r) for r in runs)
+        + "\n".join([*(side(p) for p in pairs), *(section(r) for r in runs)])
     )
     after = text.find("\n## ", start + len(HEADING))  # the sections after the ledger stay
     readme.write_text(text[:start] + body + ("" if after < 0 else "\n" + text[after + 1 :]))
