@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,8 +50,16 @@ class StageTimes:
     notebook: str
     replayed_s: float = 0.0  # compute time, recorded earlier, of this notebook's entries loaded back
     untimed_loads: int = 0  # entries loaded back that carry no time (written before times were kept)
+    counted: set[str] = field(default_factory=set)  # keys computed or credited in this execution
 
-    def loaded(self, record: dict | None) -> None:
+    def computed(self, key: str) -> None:
+        self.counted.add(key)
+
+    def loaded(self, key: str, record: dict | None) -> None:
+        """Credit an entry loaded back once, and only if an earlier execution of this notebook made it."""
+        if key in self.counted:
+            return
+        self.counted.add(key)
         if record is None:
             self.untimed_loads += 1
         elif record.get("notebook") == self.notebook:
@@ -175,12 +183,14 @@ class Cache:
         hit = self.load(kind, key)
         if hit is not None:
             if times is not None:
-                times.loaded(self._time_record(kind, key))
+                times.loaded(key, self._time_record(kind, key))
             return hit
         if "checkpoints" in inspect.signature(fn).parameters:
             kwargs["checkpoints"] = Checkpoints(self, key)
         started = time.perf_counter()
         result = fn(*args, **kwargs)
+        if times is not None:
+            times.computed(key)
         record = {"seconds": round(time.perf_counter() - started, 1), "notebook": times.notebook if times else None}
         write_text_atomic(self.path(kind, key).with_suffix(".time.json"), json.dumps(record))  # first: an entry has one
         self.save(kind, key, result)

@@ -144,20 +144,21 @@ def test_a_resumed_notebook_is_credited_its_own_stages_compute_time_and_no_other
     and an entry from before times were kept is counted as untimed."""
     cache = Cache(tmp_path)
 
-    def under(notebook: str, kind: str) -> StageTimes:
+    def under(notebook: str, kind: str, calls: int = 1) -> StageTimes:
         times = StageTimes(notebook)
         token = STAGE_TIMES.set(times)
         try:
-            cache.stage(kind, (1,), lambda: [time.sleep(0.3), 2][1])
+            for _ in range(calls):
+                cache.stage(kind, (1,), lambda: [time.sleep(0.3), 2][1])
         finally:
             STAGE_TIMES.reset(token)
         return times
 
-    first = under("fig5a", "demo")
-    assert first.replayed_s == 0 and first.untimed_loads == 0  # computed, not loaded
+    first = under("fig5a", "demo", calls=2)
+    assert first.replayed_s == 0 and first.untimed_loads == 0  # computed, then loaded back: not credited
     record = json.loads(cache.path("demo", config_key("demo", (1,))).with_suffix(".time.json").read_text())
     assert record["notebook"] == "fig5a" and record["seconds"] >= 0.3
-    assert under("fig5a", "demo").replayed_s == record["seconds"]
+    assert under("fig5a", "demo", calls=2).replayed_s == record["seconds"]  # credited once
     assert under("table2", "demo").replayed_s == 0
     cache.save("old", config_key("old", (1,)), 2)  # an entry written without its time
     assert under("fig5a", "old").untimed_loads == 1
