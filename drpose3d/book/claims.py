@@ -106,6 +106,11 @@ def _per_seed(fn: Callable[..., float], *parts: PerSeed) -> PerSeed:
     return lambda r: [fn(*v) for v in zip(*(p(r) for p in parts), strict=True)]
 
 
+def _pct(value: PerSeed, reference: PerSeed) -> PerSeed:
+    """Per seed, `value`'s change against `reference` in % of `reference`."""
+    return _per_seed(lambda v, ref: 100 * (v - ref) / ref, value, reference)
+
+
 T1, F5A, F5B, T2, F6, R2D, F4 = (
     "table1_upper_bound",
     "fig5a_prcnn_ablation",
@@ -134,11 +139,12 @@ _gaps = {arm: _paper_t2(arm, 3) - _paper_t2(arm, 1) for arm in (Arm.BASELINE, Ar
 _ours_vs_base = {k: change_pct(_paper_t2(Arm.BASELINE, k), _paper_t2(Arm.OURS, k)) for k in (1, 2, 3)}
 _t1, _f5a, _f5b = TABLE1, FIG5A, FIG5B
 _wrist, _thorax = (FIG4_EXAMPLES_MM[j] for j in ("RWrist", "Thorax"))
+_OTHER_RESNETS = (Fig5a.PRCNN_RESNET18, Fig5a.PRCNN_RESNET50)
 
 
 def _rel(arm: Arm, protocol: int) -> PerSeed:
     """DRPose3D's relative change against the baseline under a protocol (%), per seed."""
-    return _per_seed(lambda o, b: 100 * (o - b) / b, _t2(arm, protocol), _t2(Arm.BASELINE, protocol))
+    return _pct(_t2(arm, protocol), _t2(Arm.BASELINE, protocol))
 
 
 #: C2's control, per seed: the better of the constant-ranking DPNet and the cascade without ranking
@@ -174,11 +180,7 @@ CLAIMS: tuple[Claim, ...] = (
         _t1[Table1.GT2D_NO_RANK],
         info={
             "against the baseline (%)": _row(T1, Table1.PRED_RANK_VS_NO_RANK),
-            "against the constant ranking (%)": _per_seed(
-                lambda pred, const: 100 * (pred - const) / const,
-                _row(T1, Table1.GT2D_PRED_RANK),
-                _row(T1, Table1.GT2D_CONST_RANK),
-            ),
+            "against the constant ranking (%)": _pct(_row(T1, Table1.GT2D_PRED_RANK), _row(T1, Table1.GT2D_CONST_RANK)),
         },
     ),
     Claim(
@@ -199,13 +201,7 @@ CLAIMS: tuple[Claim, ...] = (
         1,
         "%",
         (F5A,),
-        _per_seed(
-            min,
-            *(
-                _per_seed(lambda a, b: 100 * (a - b) / b, _row(F5A, Fig5a.PRCNN_RESNET34), _row(F5A, o))
-                for o in (Fig5a.PRCNN_RESNET18, Fig5a.PRCNN_RESNET50)
-            ),
-        ),
+        _per_seed(min, *(_pct(_row(F5A, Fig5a.PRCNN_RESNET34), _row(F5A, o)) for o in _OTHER_RESNETS)),
         None,
     ),
     Claim(
