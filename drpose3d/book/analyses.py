@@ -185,8 +185,8 @@ def ranking_noise(contexts: list[Context]) -> Findings:
 def committed_side_by_side(preset: str) -> list[dict] | None:
     """The committed runs ``runs/<preset>`` (generated world) and ``runs/<preset>-cmu`` (real
     motion) judged side by side, one row per claim (HTML cells), or None if either is missing."""
-    folders = {"generated world": project_root() / "runs" / preset, "real motion (CMU)": project_root() / "runs" /
-               f"{preset}-cmu"}  # fmt: skip
+    runs = project_root() / "runs"
+    folders = {"generated world": runs / preset, "real motion (CMU)": runs / f"{preset}-cmu"}
     if not all(any(f.glob("*.json")) for f in folders.values()):
         return None
     ledgers = {}
