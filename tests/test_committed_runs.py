@@ -76,3 +76,17 @@ def test_every_committed_run_is_clean(run):
         assert "injected-parameters" not in text, f"runs/{run}/notebooks/{name}.ipynb: papermill's cell"
         found = _ABSOLUTE.search(text)
         assert not found, f"runs/{run}/notebooks/{name}.ipynb: a machine path at {text[found.start() :][:60]!r}"
+
+
+def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():
+    """Issue 18's side-by-side ledger as the claims chapter draws it: every claim, both worlds, a
+    verdict in each cell; a preset without a real-motion run gets None (the chapter says so)."""
+    from drpose3d.book.analyses import committed_side_by_side
+    from drpose3d.book.claims import CLAIMS
+
+    rows = committed_side_by_side("cpu")
+    assert [r["claim"].split("</b>")[0].removeprefix("<b>") for r in rows] == [c.id for c in CLAIMS]
+    for row in rows:
+        for world in ("generated world, cpu", "real motion (CMU), cpu"):
+            assert re.search(r"<b>(reproduced|reproduced in direction only|not reproduced|not run)</b>", row[world])
+    assert committed_side_by_side("tiny") is None
