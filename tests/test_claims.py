@@ -4,16 +4,19 @@ import time
 
 import pytest
 
-from drpose3d.book.claims import (
-    CLAIMS,
+from drpose3d.book.claims import CLAIMS
+from drpose3d.book.ledger import (
     DIRECTION,
     NOT_REPRODUCED,
     NOT_RUN,
     REPRODUCED,
+    html_table,
     ledger,
+    markdown_rows,
+    markdown_table,
+    side_by_side,
     verdict,
 )
-from drpose3d.book.ledger_tables import html_table, markdown_rows, markdown_table, side_by_side
 from drpose3d.book.results import make_row, write_results
 from drpose3d.run import resolve
 

@@ -11,8 +11,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from drpose3d.book.claims import ledger
-from drpose3d.book.ledger_tables import markdown_rows, markdown_table, side_by_side
+from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
 from drpose3d.book.summaries import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]

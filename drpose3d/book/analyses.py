@@ -10,9 +10,8 @@ from pathlib import Path
 
 import torch
 
-from drpose3d.book.claims import ledger
 from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
-from drpose3d.book.ledger_tables import side_by_side
+from drpose3d.book.ledger import ledger, side_by_side
 from drpose3d.book.results import make_row, write_results
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
@@ -199,8 +198,8 @@ def committed_side_by_side(preset: str) -> list[dict] | None:
 
 def claims(run: Run) -> dict:
     """The ledger (trains nothing, opens no world): every claim of :mod:`drpose3d.book.claims`
-    judged from the other notebooks' results in the run's folder; each row names the dataset and
-    preset its numbers came from."""
+    judged by :mod:`drpose3d.book.ledger` from the other notebooks' results in the run's folder;
+    each row names the dataset and preset its numbers came from."""
     started = time.time()
     return write_results(run, "claims", run.data, ledger(run.out), started)
 

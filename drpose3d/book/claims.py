@@ -1,33 +1,11 @@
-"""The claims ledger: each claim of the paper as a paired, per-seed effect read from the other
-notebooks' results JSON, judged by one rule on relative effects (its tables: :mod:`.ledger_tables`).
-
-Every claim compares two things per seed: an effect (say DRPose3D's error minus the baseline's)
-and its control (the baseline's error). Its relative effect is ``100 × effect / control``, so a
-world whose errors are twice Human3.6M's is compared with the paper on the same scale. The rule,
-the same for every claim:
-
-* ``reproduced``: the 95 % Student-t interval of the per-seed relative effects excludes zero on
-  the paper's side, and the mean reaches at least half the paper's relative effect (claims whose
-  paper gives no size need only the first);
-* ``reproduced in direction only``: the interval excludes zero on the paper's side, the size falls
-  short;
-* ``not reproduced``: the interval includes zero or lies on the other side, or there is one seed
-  (no interval);
-* ``not run``: a result it needs is absent.
-
-For example C1, where the paper's ground-truth ranking cuts the baseline's error by a third: a run
-whose per-seed changes are -20.1, -22.4 and -18.2 % has the interval [-25.4, -15.0] %, below zero,
-and a mean of -20.2 %, more than half of the paper's: reproduced. Had the mean been -15 %, it would
-be reproduced in direction only.
-"""
+"""The paper's claims, each a paired per-seed effect and its control read from the other notebooks'
+results tables; :mod:`drpose3d.book.ledger` judges them and draws the ledger."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from drpose3d.book.results import load_results
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG5A,
@@ -45,17 +23,6 @@ from drpose3d.paper import (
     change_pct,
     table2_row,
 )
-from drpose3d.pose.metrics import mean_ci95
-from drpose3d.stages.pipeline import STAGES
-
-REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
-    "reproduced",
-    "reproduced in direction only",
-    "not reproduced",
-    "not run",
-)
-#: The share of the paper's relative effect a run must reach to reproduce it (beyond its sign).
-SIZE_SHARE = 0.5
 
 Tables = dict[str, dict[str, dict]]  # {notebook: {row name: row}}
 PerSeed = Callable[[Tables], list[float]]
@@ -299,69 +266,3 @@ CLAIMS: tuple[Claim, ...] = (
         None,
     ),
 )
-
-
-def verdict(
-    rel_values: list[float], sign: int, paper_rel: float | None
-) -> tuple[str, float | None, tuple[float, float] | None]:
-    """The rule of the module docstring on per-seed relative effects: (verdict, mean, interval)."""
-    if not rel_values:
-        return NOT_RUN, None, None
-    mean, ci = mean_ci95(rel_values)
-    if ci is None:
-        return NOT_REPRODUCED, mean, None
-    lo, hi = ci
-    if not (hi < 0 if sign < 0 else lo > 0):
-        return NOT_REPRODUCED, mean, ci
-    if paper_rel is None or sign * mean >= SIZE_SHARE * abs(paper_rel):
-        return REPRODUCED, mean, ci
-    return DIRECTION, mean, ci
-
-
-def _rounded(values: list[float]) -> list[float]:
-    return [round(v, 4) for v in values]
-
-
-def _interval(values: list[float]) -> dict:
-    mean, ci = mean_ci95(values) if values else (None, None)
-    return {
-        "values": _rounded(values),
-        "mean": None if mean is None else round(mean, 4),
-        "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
-    }
-
-
-def ledger(out: str | Path) -> list[dict]:
-    """One results-schema row per claim from ``out/results`` (name = claim id, metric = the unit of
-    its absolute effect): per-seed absolute and relative effects, intervals, the verdict, the
-    stages its seeds vary, and the dataset and preset its numbers came from."""
-    rows = []
-    for claim in CLAIMS:
-        results = {}
-        for nb in claim.notebooks:
-            try:
-                results[nb] = load_results(out, nb)
-            except FileNotFoundError:
-                pass
-        tables = {nb: {r["name"]: r for r in res["rows"]} for nb, res in results.items()}
-        try:
-            values, rel = claim.relative(tables) if len(tables) == len(claim.notebooks) else ([], [])
-            info = {k: _interval(fn(tables)) for k, fn in (claim.info or {}).items()} if values else {}
-        except KeyError:  # a row the claim needs was not run
-            values, rel, info = [], [], {}
-        decision, _, _ = verdict(rel, claim.sign, claim.paper_rel_pct)
-        first = next(iter(results.values()), None)
-        stages = [set(r.get("seeded_stages", [])) for r in results.values()]
-        rel_part = _interval(rel)
-        rows.append({
-            "name": claim.id, "metric": claim.unit, "statement": claim.statement,
-            "paper": claim.paper, "paper_rel_pct": None if claim.paper is None else round(claim.paper_rel_pct, 2),
-            **_interval(values),
-            "has_control": claim.control is not None,
-            "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
-            "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "info": info,
-            "seeded_stages": [s for s in STAGES if stages and all(s in st for st in stages)],
-            "notebooks": list(claim.notebooks),
-            "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
-        })  # fmt: skip
-    return rows
