@@ -96,13 +96,14 @@ def fig5a_summary(result: dict) -> str:
     floor = ""
     if Fig5a.FLOOR_2D_ONLY in by and Fig5a.FLOOR_2D_ONLY_DETECTED in by:
         gt, found = by[Fig5a.FLOOR_2D_ONLY], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
-        above = {k: interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for k, f in
-                 (("gt", gt), ("detected", found))}  # fmt: skip
+        above_gt, above_found = (
+            interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for f in (gt, found)
+        )
         floor = (
             f" A ranker that sees only the 2D pose reaches {gt['mean']:.2f} % on ground-truth 2D and "
             f"{found['mean']:.2f} % on the hourglass' detections. PRCNN works from the image and those detections' "
-            f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above['detected']}; "
-            f"against the ground-truth-2D floor, a pose PRCNN never sees: {above['gt']}."
+            f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
+            f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
         )
     swap = result.get("hourglass_2d", {}).get("test", {}).get("lr_swap_rate")
     hourglass = (
