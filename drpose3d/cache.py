@@ -1,4 +1,4 @@
-"""Content-addressed artefacts keyed by configuration, and the one wrapper that makes a stage
+"""Content-addressed artefacts under keys derived by :mod:`drpose3d.keys`, and the one wrapper that makes a stage
 cached and resumable.
 
 Stage functions (``drpose3d.stages``) never see the cache: :meth:`Cache.stage` looks their
@@ -16,7 +16,6 @@ and recomputed rather than trusted or fatal.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib
 import inspect
 import io
@@ -68,12 +67,6 @@ class StageTimes:
 
 #: The experiment now running (set by ``book.experiments.experiment``); None outside one.
 STAGE_TIMES: ContextVar[StageTimes | None] = ContextVar("drpose3d_stage_times", default=None)
-
-
-def config_key(*parts: Any) -> str:
-    """A stable 20-hex-digit key for any JSON-able description (dataclasses via __dict__)."""
-    text = json.dumps(parts, sort_keys=True, default=lambda o: getattr(o, "__dict__", str(o)))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def to_plain(obj: Any) -> Any:
@@ -173,12 +166,12 @@ class Cache:
             tmp.unlink(missing_ok=True)
         return len(orphans)
 
-    def stage(self, kind: str, key_parts: tuple, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`fn(*args, **kwargs)` cached under `kind` by `key_parts`: computed once, then loaded.
+    def stage(self, kind: str, key: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)` cached under `kind` and `key` (a :mod:`drpose3d.keys` key):
+        computed once, then loaded.
 
         When `fn` takes a ``checkpoints`` argument it gets a handle whose per-epoch saves
         survive a crash, so calling this again continues the training where it stopped."""
-        key = config_key(kind, key_parts)
         times = STAGE_TIMES.get()
         hit = self.load(kind, key)
         if hit is not None:

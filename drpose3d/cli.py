@@ -15,13 +15,14 @@ from drpose3d.errors import DataError, RunError
 def _parser() -> argparse.ArgumentParser:
     from drpose3d.book.notebooks import NOTEBOOKS
     from drpose3d.presets import PRESETS
+    from drpose3d.worlds.spec import GRAMMAR
 
     ap = argparse.ArgumentParser(prog="drpose3d", description="Reproduce DRPose3D (IJCAI 2018).")
     ap.add_argument("--version", action="version", version=f"drpose3d {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill and build the book")
     rep.add_argument("--preset", default="smoke", choices=list(PRESETS))
-    rep.add_argument("--data", default="synthetic", help="synthetic | cmu | mocap:FILE | h36m:DIR[:KEYPOINTS]")
+    rep.add_argument("--data", default="synthetic", help=GRAMMAR.replace("%", "%%"))
     rep.add_argument(
         "--only", nargs="+", choices=list(NOTEBOOKS), metavar="NOTEBOOK", help=f"any of {', '.join(NOTEBOOKS)}"
     )

@@ -32,7 +32,6 @@ class Preset:
     prcnn_train: TrainConfig
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
     aug_factor: int = paper.AUG_FACTOR  # Sec. 4.2: the augmented training set is three times the original
-    fixed_stages: tuple[str, ...] = ()  # stages seed k does not redraw at this preset (for cost); see pipeline
     cnn_stride: int = 1  # the hourglass and PRCNN learn from every cnn_stride-th training frame (all views), for cost
 
     @property

@@ -22,6 +22,7 @@ from drpose3d import __version__
 from drpose3d.errors import RunError
 from drpose3d.fileio import write_text_atomic
 from drpose3d.presets import Preset, get_preset
+from drpose3d.worlds.spec import DataSpec, parse_spec
 
 RUN_FILE = "run.json"
 
@@ -29,7 +30,7 @@ RUN_FILE = "run.json"
 #: `drpose3d reproduce` sets only `run_file`; by hand, set `preset` (and anything else).
 PARAMETER_CELL = """\
 preset: str = "smoke"  # tiny | smoke (minutes) | cpu (reduced, hours on 2 cores) | paper (GPU): drpose3d/presets.py
-data: str = "synthetic"  # synthetic | cmu | mocap:FILE.npz | h36m:DIR[:KEYPOINTS] (+ a ?train/test split)
+data: str = "synthetic"  # a data spec: drpose3d.worlds.spec.GRAMMAR lists them (synthetic is the default world)
 seeds: int = 0  # number of seeds; 0: the preset's
 device: str = "auto"  # auto (CUDA if present) | cpu | cuda
 out: str = ""  # output folder for results/, cache/ and run.json; "": _out/ in the project root
@@ -83,7 +84,7 @@ class Run:
     """Everything a notebook needs to know about the run it belongs to."""
 
     preset: Preset
-    data: str
+    data: DataSpec
     seeds: tuple[int, ...]
     device: str  # resolved: "cpu" or "cuda"
     out: Path
@@ -97,7 +98,7 @@ class Run:
     def to_json(self) -> dict[str, Any]:
         return {
             "preset": dataclasses.asdict(self.preset),
-            "data": self.data,
+            "data": str(self.data),
             "seeds": list(self.seeds),
             "device": self.device,
             "out": str(self.out),
@@ -109,7 +110,7 @@ class Run:
     def from_json(cls, payload: dict[str, Any]) -> Run:
         return cls(
             _dataclass_from(Preset, payload["preset"]),
-            payload["data"],
+            parse_spec(payload["data"]),
             tuple(int(s) for s in payload["seeds"]),
             payload["device"],
             Path(payload["out"]),
@@ -125,7 +126,7 @@ class Run:
             out = Path(self.out.name)
         seeds = ", ".join(map(str, self.seeds))
         return (
-            f"**Run:** preset `{self.preset.name}` · data `{self.data}` · seeds {seeds} · device {self.device} · "
+            f"**Run:** preset `{self.preset.name}` · data `{self.data.label}` · seeds {seeds} · device {self.device} · "
             f"output `{out}` · drpose3d {self.package_version}"
         )
 
@@ -165,15 +166,16 @@ _NESTED = _nested_types()
 def resolve(
     preset: str = "smoke", data: str = "synthetic", seeds: int = 0, device: str = "auto", out: str | Path = ""
 ) -> Run:
-    """The one place plain parameters become a run: seeds 0 means the preset's count, out ""
-    means ``_out/`` in the project root (wherever papermill or JupyterLab was started)."""
+    """The one place plain parameters become a run: the data spec parsed (its paths made absolute
+    against the working folder), seeds 0 means the preset's count, out "" means ``_out/`` in the
+    project root (wherever papermill or JupyterLab was started)."""
     p = get_preset(preset)
     if seeds < 0:
         raise RunError(f"seeds is {seeds}, expected a count >= 1 (or 0 for the preset's {p.seeds})")
     folder = Path(out).expanduser() if out else project_root() / "_out"
     return Run(
         p,
-        data,
+        parse_spec(data),
         tuple(range(seeds or p.seeds)),
         resolve_device(device).type,
         folder.resolve(),

@@ -87,7 +87,7 @@ def test_spec_check_validates_the_synthetic_split_without_generating_the_world(m
 
     monkeypatch.setattr(sources, "generate_world", generate)
     paper = get_preset("paper")
-    sources.check_spec("synthetic?train=S1,S5&test=S11", paper)
+    sources.check_spec(sources.parse_spec("synthetic?train=S1,S5&test=S11"), paper)
     for bad, message in (
         ("synthetic?test=S99", r"unknown subject\(s\) \['S99'\]"),
         ("synthetic?train=S1&test=S1", "disjoint"),
@@ -103,7 +103,7 @@ def test_spec_check_validates_the_synthetic_split_without_generating_the_world(m
         ("kinect", "data is 'kinect'"),
     ):
         with pytest.raises(DataError, match=message):
-            sources.check_spec(bad, paper)
+            sources.check_spec(sources.parse_spec(bad), paper)
 
 
 def test_data_is_known_by_its_content_not_its_name_size_or_time(tmp_path):
@@ -113,12 +113,12 @@ def test_data_is_known_by_its_content_not_its_name_size_or_time(tmp_path):
 
     from drpose3d.formats.mocap import save_mocap
     from drpose3d.presets import get_preset
-    from drpose3d.worlds.spec import load_world, spec_fingerprint
+    from drpose3d.worlds.spec import load_world, parse_spec, spec_fingerprint
 
     m = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)
     path = tmp_path / "w.npz"
     save_mocap(m, path)
-    spec, tiny = f"mocap:{path}", get_preset("tiny")
+    spec, tiny = parse_spec(f"mocap:{path}"), get_preset("tiny")
     before, world = spec_fingerprint(spec), load_world(spec, tiny)
     stat, size = path.stat(), path.stat().st_size
     m.positions[3, 5, 2] += 1.0  # one joint of one frame moved by a millimetre
@@ -129,3 +129,17 @@ def test_data_is_known_by_its_content_not_its_name_size_or_time(tmp_path):
     assert before != after and before[0][0] == after[0][0] == "w.npz"
     assert world.digest != changed_world.digest and len(world.digest) == 16
     assert load_world(spec, tiny).digest == changed_world.digest  # the same content, the same digest
+
+
+def test_a_data_spec_is_parsed_once_into_absolute_paths_and_prints_back_to_itself(tmp_path):
+    from drpose3d.worlds.spec import DataSpec, parse_spec
+
+    spec = parse_spec("mocap:walks/w.npz?test=anna&train=ben,cleo", cwd=tmp_path)
+    assert spec == DataSpec("mocap", tmp_path / "walks" / "w.npz", "", ("ben", "cleo"), ("anna",))
+    assert parse_spec(str(spec)) == spec  # run.json's form reads back from any folder
+    assert spec.label == "mocap:w.npz?train=ben,cleo&test=anna"  # no path on a results page
+    assert parse_spec(f"h36m:{tmp_path}:cpn").keypoints == "cpn" and parse_spec("cmu").files()
+    assert not parse_spec("synthetic").recorded and parse_spec("cmu").recorded
+    for bad in ("mocap", "synthetic:x", "cmu:x", "h36m", "kinect:x"):
+        with pytest.raises(DataError, match="expected synthetic"):
+            parse_spec(bad)

@@ -58,7 +58,26 @@ def test_tiled_rasterisation_equals_every_ray_against_every_part():
     brute = t.reshape(len(s), k, -1).min(1)
     expected = torch.where(brute.values.isfinite(), brute.indices, -1).reshape(seen.hit.shape)
     assert (expected >= 0).float().mean() > 0.1  # the people fill part of each crop
-    assert torch.equal(seen.hit, expected)
+    # The two paths multiply rays by different batch shapes, and BLAS (MKL on AVX-512 in particular)
+    # rounds those differently: a ray that grazes a capsule may hit in one and miss in the other.
+    # So they may disagree only on a grazing ray, which lies on an edge of the brute-force label map
+    # (a 4-neighbour shows another part or the background), and on at most 1 pixel in 10,000; a
+    # disagreement inside a part, or more of them, is a tiling bug.
+    differ = seen.hit != expected
+    assert differ.float().mean() <= 1e-4, f"{int(differ.sum())} of {differ.numel()} pixels differ"
+    assert not (differ & ~_label_edges(expected)).any(), "the tiled and brute-force hits differ inside a part"
+
+
+def _label_edges(labels: torch.Tensor) -> torch.Tensor:
+    """Pixels of an (..., H, W) label map that have a 4-neighbour with another label."""
+    edge = torch.zeros_like(labels, dtype=torch.bool)
+    across = labels[..., :, 1:] != labels[..., :, :-1]
+    down = labels[..., 1:, :] != labels[..., :-1, :]
+    edge[..., :, 1:] |= across
+    edge[..., :, :-1] |= across
+    edge[..., 1:, :] |= down
+    edge[..., :-1, :] |= down
+    return edge
 
 
 def test_same_sample_same_image_and_ids_vary_light_and_background():

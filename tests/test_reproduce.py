@@ -186,12 +186,13 @@ def test_second_run_reuses_the_cache(synthetic_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["mocap", "h36m", "cmu"])
-def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
-    if source == "mocap":
+def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source, monkeypatch):
+    if source == "mocap":  # typed as most users first will: a path relative to where they are
         world = tmp_path / "world.npz"
         assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
         assert len(load_mocap(world)) > 0
-        spec, label = f"mocap:{world}", "mocap:world.npz"
+        monkeypatch.chdir(tmp_path)
+        spec, label = "mocap:world.npz", "mocap:world.npz"
     elif source == "cmu":
         spec, label = "cmu", "cmu"  # the real motion shipped with the package
     else:
@@ -225,6 +226,8 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
         )
         == 0
     )
+    if source == "mocap":  # resolved where it was typed, before the kernels (which run elsewhere) read it
+        assert json.loads((out / "run.json").read_text())["data"] == f"mocap:{world}"
     for notebook in ("data_world", "table1_upper_bound"):
         res = json.loads((out / "results" / f"{notebook}.json").read_text())
         assert res["dataset"] == label and res["rows"][0]["values"]

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from drpose3d.cache import HEALED_LOG, STAGE_TIMES, Cache, Checkpoints, StageTimes, config_key, from_plain, to_plain
+from drpose3d.cache import HEALED_LOG, STAGE_TIMES, Cache, Checkpoints, StageTimes, from_plain, to_plain
 from drpose3d.fileio import sha256_file
 from drpose3d.formats.mocap import Mocap
+from drpose3d.keys import config_key
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 from drpose3d.run import resolve_device
 from drpose3d.train import TrainConfig, fit
@@ -74,7 +75,7 @@ def test_a_damaged_entry_is_reported_removed_and_recomputed(tmp_path, capsys, da
     assert cache.load("t", "k") is None
     assert not path.exists() and not path.with_suffix(".sha256").exists()
     assert why in capsys.readouterr().err and str(path) in (tmp_path / HEALED_LOG).read_text()
-    assert cache.stage("t", ("k",), lambda: [1, 2]) == [1, 2]  # and the next run recomputes it
+    assert cache.stage("t", "k", lambda: [1, 2]) == [1, 2]  # and the next run recomputes it
 
 
 class _Payload:
@@ -85,13 +86,12 @@ class _Payload:
 def test_a_crafted_pickle_in_the_cache_runs_nothing_and_is_recomputed(tmp_path, capsys):
     """Whoever can write a cache file can write its checksum: loading must not unpickle code."""
     cache = Cache(tmp_path)
-    key = config_key("t", ("k",))
-    path = cache.path("t", key)
+    path = cache.path("t", "k")
     path.parent.mkdir(parents=True)
     _Payload.target = str(tmp_path / "pwned")
     torch.save({"x": _Payload()}, path)
     path.with_suffix(".sha256").write_text(sha256_file(path))
-    assert cache.stage("t", ("k",), lambda: {"x": 1}) == {"x": 1}
+    assert cache.stage("t", "k", lambda: {"x": 1}) == {"x": 1}
     assert not (tmp_path / "pwned").exists()
     assert "holds something other than tensors and records" in capsys.readouterr().err
 
@@ -131,11 +131,11 @@ def test_a_stage_runs_once_then_loads_and_resumes_through_its_checkpoints(tmp_pa
         return [n, state["done"]]
 
     with pytest.raises(KeyboardInterrupt):
-        cache.stage("demo", ("cfg", 1), stage, 5)
-    assert cache.stage("demo", ("cfg", 1), stage, 5) == [5, 1]  # resumed from the checkpoint
-    assert cache.stage("demo", ("cfg", 1), stage, 5) == [5, 1] and len(calls) == 2  # then loaded, not rerun
+        cache.stage("demo", "cfg1", stage, 5)
+    assert cache.stage("demo", "cfg1", stage, 5) == [5, 1]  # resumed from the checkpoint
+    assert cache.stage("demo", "cfg1", stage, 5) == [5, 1] and len(calls) == 2  # then loaded, not rerun
     assert not list((tmp_path / "checkpoints").glob("*.pt"))
-    assert cache.stage("demo", ("cfg", 2), lambda n: n * 2, 5) == 10  # another key, another entry; no checkpoints
+    assert cache.stage("demo", "cfg2", lambda n: n * 2, 5) == 10  # another key, another entry; no checkpoints
 
 
 def test_a_resumed_notebook_is_credited_its_own_stages_compute_time_and_no_other(tmp_path):
@@ -149,20 +149,20 @@ def test_a_resumed_notebook_is_credited_its_own_stages_compute_time_and_no_other
         token = STAGE_TIMES.set(times)
         try:
             for _ in range(calls):
-                cache.stage(kind, (1,), lambda: [time.sleep(0.3), 2][1])
+                cache.stage(kind, "k1", lambda: [time.sleep(0.3), 2][1])
         finally:
             STAGE_TIMES.reset(token)
         return times
 
     first = under("fig5a", "demo", calls=2)
     assert first.replayed_s == 0 and first.untimed_loads == 0  # computed, then loaded back: not credited
-    record = json.loads(cache.path("demo", config_key("demo", (1,))).with_suffix(".time.json").read_text())
+    record = json.loads(cache.path("demo", "k1").with_suffix(".time.json").read_text())
     assert record["notebook"] == "fig5a" and record["seconds"] >= 0.3
     assert under("fig5a", "demo", calls=2).replayed_s == record["seconds"]  # credited once
     assert under("table2", "demo").replayed_s == 0
-    cache.save("old", config_key("old", (1,)), 2)  # an entry written without its time
+    cache.save("old", "k1", 2)  # an entry written without its time
     assert under("fig5a", "old").untimed_loads == 1
-    cache.drop("demo", config_key("demo", (1,)))
+    cache.drop("demo", "k1")
     assert not list((tmp_path / "demo").iterdir())
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from drpose3d.book.experiments import Findings, experiment, gt_splits, splits
+from drpose3d.book.experiments import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
 from drpose3d.book.results import make_row, write_results
 from drpose3d.formats.importer import MAPS
@@ -107,7 +107,7 @@ def ranking_to_depth(contexts: list[Context]) -> Findings:
         runs = []
         for ctx in contexts:
             ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
-            runs.append(ctx.gt2d_lifter(dpnet_config(p.width, method), splits(ranks), ranks.key, method))
+            runs.append(ctx.gt2d_lifter(dpnet_config(p.width, method), ranks, method))
         rows.append(make_row(error_row, "mpjpe_mm", [r["mpjpe"] for r in runs], None))
         rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
     test = contexts[0].test
@@ -136,8 +136,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             g = torch.Generator().manual_seed(1000 + ctx.seed)
             keep = torch.full((16, 16), 1 - rate)
             ranks = truth if rate == 0 else tuple(statistical_flip(t, keep, g) for t in truth)
-            source = "gt_rank" if rate == 0 else ("flipped_gt_rank", rate)
-            runs.append(ctx.gt2d_lifter(dpnet, ranks, source, f"flip {rate:.2f}"))
+            runs.append(ctx.gt2d_lifter(dpnet, ranks, f"flip {rate:.2f}"))
             acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
         paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
         rows.append(
@@ -147,8 +146,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
         runs, ties = [], []
         for ctx in contexts:
             ranks = tuple(ranking_matrix(s.pose3d[:, _HG, 2], eps) for s in (ctx.train, ctx.test))
-            inputs = (ctx.train, ctx.test, ranks)
-            runs.append(ctx.lifter(dpnet, lambda i=inputs: i, (eps, "gt2d", "gt_rank"), f"eps {eps:g}"))
+            runs.append(ctx.gt2d_lifter(dpnet, ranks, f"eps {eps:g}"))
             ties.append(tie_rate(ranks[1]))
         rows.append(
             make_row(
@@ -157,10 +155,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
         )
     for threshold in THRESHOLD_SWEEP:
         ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, threshold) for ctx in contexts]
-        runs = [
-            ctx.gt2d_lifter(dpnet, splits(r), r.key, f"threshold {threshold:g}")
-            for ctx, r in zip(contexts, ranked, strict=True)
-        ]
+        runs = [ctx.gt2d_lifter(dpnet, r, f"threshold {threshold:g}") for ctx, r in zip(contexts, ranked, strict=True)]
         rows.append(
             make_row(
                 noise_row("threshold", threshold),
@@ -201,7 +196,7 @@ def claims(run: Run) -> dict:
     judged by :mod:`drpose3d.book.ledger` from the other notebooks' results in the run's folder;
     each row names the dataset and preset its numbers came from."""
     started = time.time()
-    return write_results(run, "claims", run.data, ledger(run.out), started)
+    return write_results(run, "claims", run.data.label, ledger(run.out), started)
 
 
 def example_frame(run: Run, fraction: float = 0.37) -> dict:

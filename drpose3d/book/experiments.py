@@ -115,15 +115,15 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
         width = ctx.run.preset.width
         gt, predicted = gt_splits(ctx), ctx.rankings(Fig5a.PRCNN_RESNET34)
         ties = tuple(torch.full_like(g, 0.5) for g in gt)
-        configs = {  # row: (lifter, rankings, what the rankings are)
-            Table1.GT2D_NO_RANK: (baseline(width), gt, "gt_rank"),
-            Table1.GT2D_NO_RANK_CASCADE: (dpnet_config(width, "none"), gt, "gt_rank"),
-            Table1.GT2D_CONST_RANK: (dpnet_config(width), ties, "constant_rank"),
-            Table1.GT2D_PRED_RANK: (dpnet_config(width), splits(predicted), predicted.key),
-            Table1.GT2D_GT_RANK: (dpnet_config(width), gt, "gt_rank"),
+        configs = {  # row: (lifter, rankings)
+            Table1.GT2D_NO_RANK: (baseline(width), gt),
+            Table1.GT2D_NO_RANK_CASCADE: (dpnet_config(width, "none"), gt),
+            Table1.GT2D_CONST_RANK: (dpnet_config(width), ties),
+            Table1.GT2D_PRED_RANK: (dpnet_config(width), predicted),
+            Table1.GT2D_GT_RANK: (dpnet_config(width), gt),
         }
-        for name, (cfg, ranks, source) in configs.items():
-            runs[name].append(ctx.gt2d_lifter(cfg, ranks, source, str(name)))
+        for name, (cfg, ranks) in configs.items():
+            runs[name].append(ctx.gt2d_lifter(cfg, ranks, str(name)))
     rows = [
         make_row(
             name,
@@ -229,8 +229,7 @@ def table2_protocols(contexts: list[Context]) -> Findings:
     # how much detected 2D costs: the baseline on detections over the same network on ground truth
     detected = [r["mpjpe"] for r in protocol1[Arm.BASELINE]]
     truth = [
-        c.gt2d_lifter(baseline(c.run.preset.width), gt_splits(c), "gt_rank", str(Table1.GT2D_NO_RANK))["mpjpe"]
-        for c in contexts
+        c.gt2d_lifter(baseline(c.run.preset.width), gt_splits(c), str(Table1.GT2D_NO_RANK))["mpjpe"] for c in contexts
     ]
     ratios = [d / t for d, t in zip(detected, truth, strict=True)]
     paper_ratio = TABLE2[table2_row(Arm.BASELINE, 1)] / TABLE1[Table1.GT2D_NO_RANK]

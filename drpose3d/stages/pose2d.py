@@ -112,8 +112,3 @@ def pose2d(
         heat, joints = detect(model, imgs, device)
         found[split] = Detections(heat, joints, errors_2d(joints, truth[split], imgs.boxes))
     return found
-
-
-def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Hourglass heatmaps upsampled to the crop, clamped to [0, 1]: PRCNN's 16 extra channels."""
-    return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)

@@ -7,13 +7,18 @@ import argparse
 import os
 
 import torch
+import torch.nn.functional as F
 
 from drpose3d.cache import Checkpoints
 from drpose3d.images.sets import ImageSet
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.prcnn import PRCNN, PoseRanker, PRCNNConfig, rank_probability, ranknet_loss
-from drpose3d.stages.pose2d import heatmap_channels
 from drpose3d.train import TrainConfig, fit, predict
+
+
+def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Hourglass heatmaps upsampled to the crop, clamped to [0, 1]: PRCNN's 16 extra channels."""
+    return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)
 
 
 def _inputs(batch: dict[str, torch.Tensor], use_heatmaps: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -64,7 +69,7 @@ def predict_rankings(
 
 def prcnn(
     images: dict[str, ImageSet],
-    heatmaps: dict[str, torch.Tensor],
+    heatmaps: dict[str, torch.Tensor] | None,
     train_ranking: torch.Tensor,
     cfg: PRCNNConfig,
     train_cfg: TrainConfig,
@@ -74,15 +79,17 @@ def prcnn(
     train_on: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The PRCNN stage: train on ``images["train"]`` (the rows of the mask `train_on`, if given)
-    with its hourglass heatmaps and Eq. (1) rankings, then the ranking probabilities P (Eq. 4)
-    of every split, as float16."""
+    with its hourglass heatmaps (None for a design without them) and Eq. (1) rankings, then the
+    ranking probabilities P (Eq. 4) of every split, as float16."""
     rows = slice(None) if train_on is None else train_on
     train = images["train"]
-    tensors = {"images": train.images[rows], "joints": train.joints[rows], "ranking": train_ranking[rows],
-               "heatmaps": heatmaps["train"][rows]}  # fmt: skip
+    tensors = {"images": train.images[rows], "joints": train.joints[rows], "ranking": train_ranking[rows]}
+    if heatmaps is not None:
+        tensors["heatmaps"] = heatmaps["train"][rows]
     model = train_prcnn(tensors, cfg, train_cfg, seed, device, checkpoints)
     return {
-        split: predict_rankings(model, imgs.images, heatmaps[split], device).half() for split, imgs in images.items()
+        split: predict_rankings(model, imgs.images, None if heatmaps is None else heatmaps[split], device).half()
+        for split, imgs in images.items()
     }
 
 

@@ -1,25 +1,114 @@
-"""Where the motion comes from: the generated world, or a user's generic mocap file.
+"""Where the motion comes from: the data spec, parsed once, and the world it loads.
 
-A data spec is ``synthetic``, ``cmu`` (real motion capture shipped with the package, see
-``drpose3d/data/README.md``), ``mocap:FILE`` or ``h36m:DIR[:KEYPOINTS]`` (VideoPose3D files;
-KEYPOINTS picks ``data_2d_h36m_<KEYPOINTS>.npz``, default ``gt``). The dataset label written
-beside every result names it.
+:data:`GRAMMAR` is the one description of a data spec; the CLI's help, the notebooks' parameter
+cell and the book point here. :func:`parse_spec` is the one parser: a run holds a
+:class:`DataSpec`, never the string, and a file path in it is made absolute against the folder
+the user typed it in, before ``run.json`` is written (a notebook kernel runs elsewhere).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drpose3d.errors import DataError
 from drpose3d.fileio import sha256_file
 from drpose3d.formats.h36m import load_h36m
 from drpose3d.formats.mocap import Mocap, load_mocap
-from drpose3d.presets import Preset
 from drpose3d.worlds.generated import SUBJECTS, generate_world
 from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
+
+if TYPE_CHECKING:  # only annotations: a world does not depend on the presets' code (see drpose3d.keys)
+    from drpose3d.presets import Preset
+
+#: The grammar of a data spec, in one place.
+GRAMMAR = (
+    "synthetic (the generated world) | cmu (the embedded CMU motion, drpose3d/data/README.md) | "
+    "mocap:FILE.npz (`drpose3d data export|import` writes one) | h36m:DIR[:KEYPOINTS] (VideoPose3D's files; "
+    "KEYPOINTS picks data_2d_h36m_<KEYPOINTS>.npz, default gt); any of them may end in ?train=A,B&test=C "
+    "to choose the subjects"
+)
+KINDS = ("synthetic", "cmu", "mocap", "h36m")
+SYNTHETIC = KINDS[0]
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A parsed data spec: which motion, from which file (absolute), and which subjects train and
+    test (empty: the data's default split)."""
+
+    kind: str
+    path: Path | None = None
+    keypoints: str = ""
+    train: tuple[str, ...] = ()
+    test: tuple[str, ...] = ()
+
+    @property
+    def options(self) -> str:
+        given = (("train", self.train), ("test", self.test))
+        return "&".join(f"{k}={','.join(v)}" for k, v in given if v)
+
+    def __str__(self) -> str:
+        """The spec as `run.json` keeps it (absolute paths), parsed back to itself."""
+        body = self.kind if self.path is None else f"{self.kind}:{self.path}"
+        body += f":{self.keypoints}" if self.keypoints else ""
+        return body + (f"?{self.options}" if self.options else "")
+
+    @property
+    def label(self) -> str:
+        """The dataset's name beside every result: the file's or folder's name, never a path."""
+        body = self.kind if self.path is None else f"{self.kind}:{self.path.name}"
+        body += f":{self.keypoints}" if self.keypoints else ""
+        return body + (f"?{self.options}" if self.options else "")
+
+    @property
+    def recorded(self) -> bool:
+        """Motion read from files (not sampled, so a seed does not redraw it)."""
+        return self.kind != SYNTHETIC
+
+    def files(self) -> list[Path]:
+        """The files this spec reads (none for the generated world)."""
+        if self.kind == "h36m":
+            return sorted(self.path.glob("data_*_h36m*.npz"))
+        if self.kind == "cmu":
+            return [CMU_FILE]
+        return [self.path] if self.path is not None else []
+
+
+def parse_spec(text: str, cwd: str | Path | None = None) -> DataSpec:
+    """The one parser of a data spec (:data:`GRAMMAR`); a relative path is taken from `cwd`
+    (default: the working folder). Checks the syntax only: subjects are checked against the data
+    when it is loaded (:func:`choose_split`)."""
+    text = str(text)
+    body, sep, options = text.partition("?")
+    kind, _, arg = body.partition(":")
+    if kind not in KINDS or (kind in ("synthetic", "cmu")) == bool(arg):
+        raise DataError(f"data is {text!r}, expected {GRAMMAR}")
+    if sep and not options:
+        raise DataError(f"data {text!r}: nothing after '?'; expected train=A,B and/or test=C,D")
+    given: dict[str, tuple[str, ...]] = {}
+    for item in options.split("&") if options else ():
+        key, _, value = item.partition("=")
+        names = tuple(value.split(","))
+        if key not in ("train", "test") or not value or "" in names:
+            raise DataError(f"data {text!r}: option {item!r} is not train=A,B or test=C,D")
+        if key in given:
+            raise DataError(f"data {text!r}: {key}= is given twice")
+        if len(set(names)) != len(names):
+            raise DataError(f"data {text!r}: {key}= names a subject twice")
+        given[key] = names
+    keypoints = ""
+    if kind == "h36m":
+        arg, _, keypoints = arg.partition(":")
+    path = None
+    if arg:
+        path = Path(os.path.expanduser(arg))
+        path = Path(os.path.abspath(path if path.is_absolute() else Path(cwd or Path.cwd()) / path))
+    return DataSpec(kind, path, keypoints, given.get("train", ()), given.get("test", ()))
 
 
 @dataclass
@@ -54,102 +143,65 @@ def default_split(subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(subjects[:-2]), tuple(subjects[-2:])
 
 
-def choose_split(subjects: list[str], options: str, spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Train/test subjects from ``train=A,B&test=C``, else the default split. A side left out
-    takes its default; the two sides must not overlap, whichever was given. Nothing is rewritten:
-    an empty option, a repeated or unknown key, an unknown subject or an overlap is refused."""
-    if "?" in spec and not options:
-        raise DataError(f"data {spec!r}: nothing after '?'; expected train=A,B and/or test=C,D")
-    if not options:
+def choose_split(subjects: list[str], spec: DataSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Train/test subjects from the spec's ``train=A,B&test=C``, else the default split. A side left
+    out takes its default; the two sides must not overlap, whichever was given. Nothing is
+    rewritten: an unknown subject or an overlap is refused."""
+    if not (spec.train or spec.test):
         return default_split(subjects)
-    given: dict[str, tuple[str, ...]] = {}
-    for item in options.split("&"):
-        key, _, value = item.partition("=")
-        names = tuple(value.split(","))
-        if key not in ("train", "test") or not value or "" in names:
-            raise DataError(f"data {spec!r}: option {item!r} is not train=A,B or test=C,D")
-        if key in given:
-            raise DataError(f"data {spec!r}: {key}= is given twice")
-        if len(set(names)) != len(names):
-            raise DataError(f"data {spec!r}: {key}= names a subject twice")
+    for names in (spec.train, spec.test):
         unknown = sorted(set(names) - set(subjects))
         if unknown:
-            raise DataError(f"data {spec!r}: unknown subject(s) {unknown}; the data has {subjects}")
-        given[key] = names
+            raise DataError(f"data {spec.label!r}: unknown subject(s) {unknown}; the data has {subjects}")
     default_train, default_test = default_split(subjects) if len(subjects) >= 3 else ((), ())
-    train, test = given.get("train", default_train), given.get("test", default_test)
+    train, test = spec.train or default_train, spec.test or default_test
     shared = sorted(set(train) & set(test))
     if shared:
-        implied = [k for k in ("train", "test") if k not in given]
+        implied = [k for k, given in (("train", spec.train), ("test", spec.test)) if not given]
         why = f" ({implied[0]} takes its default {list(train if implied[0] == 'train' else test)})" if implied else ""
-        raise DataError(f"data {spec!r}: {shared} would be in both train and test{why}; the sides must be disjoint")
+        raise DataError(
+            f"data {spec.label!r}: {shared} would be in both train and test{why}; the sides must be disjoint"
+        )
     if not train or not test:
-        raise DataError(f"data {spec!r}: train {list(train)} and test {list(test)} must both be non-empty")
+        raise DataError(f"data {spec.label!r}: train {list(train)} and test {list(test)} must both be non-empty")
     return train, test
 
 
-def load_world(spec: str, preset: Preset, seed: int = 0) -> World:
-    """Parse a data spec and build per-camera samples at the preset's stride.
-
-    Any spec may end in ``?train=A,B&test=C`` to choose the subjects; without it Human3.6M's
-    protocol split is used when those subjects exist, else the last two subjects are tested.
-    """
-    body, _, options = spec.partition("?")
-    kind, _, arg = body.partition(":")
-    if kind == "synthetic" and not arg:
+def load_world(spec: DataSpec | str, preset: Preset, seed: int = 0) -> World:
+    """Build per-camera samples of the spec's motion at the preset's stride (a string is parsed
+    first); without a chosen split Human3.6M's protocol split is used when those subjects exist,
+    else :func:`default_split`'s."""
+    spec = spec if isinstance(spec, DataSpec) else parse_spec(spec)
+    if spec.kind == SYNTHETIC:
         mocap = generate_world(**preset.world, seed=seed)
-        label, samples = "synthetic", build_samples(mocap, preset.stride)
-    elif kind == "mocap" and arg:
-        mocap = load_mocap(arg)
-        label, samples = f"mocap:{Path(arg).name}", build_samples(mocap, preset.stride, recentre=True)
-    elif kind == "cmu" and not arg:
-        mocap = load_mocap(CMU_FILE)
-        label, samples = "cmu", build_samples(mocap, preset.stride, recentre=True)
-    elif kind == "h36m" and arg:
-        directory, _, keypoints = arg.partition(":")
-        mocap, views = load_h36m(directory, keypoints or "gt")
-        label, samples = (
-            f"h36m:{Path(directory).name}" + (f":{keypoints}" if keypoints else ""),
-            build_samples(mocap, preset.stride, pose2d=views),
-        )
+        samples = build_samples(mocap, preset.stride)
+    elif spec.kind == "h36m":
+        mocap, views = load_h36m(spec.path, spec.keypoints or "gt")
+        samples = build_samples(mocap, preset.stride, pose2d=views)
     else:
-        raise DataError(
-            f"data is {spec!r}, expected 'synthetic', 'cmu', 'mocap:FILE' or 'h36m:DIR[:KEYPOINTS]', "
-            "optionally ?train=..&test=.."
-        )
-    train, test = choose_split(mocap.subjects, options, spec)
-    detected = kind == "h36m" and (keypoints or "gt") != "gt"
-    label += f"?{options}" if options else ""
-    return World(label, mocap, samples, train, test, detected, data_digest(mocap, samples))
+        mocap = load_mocap(spec.files()[0])
+        samples = build_samples(mocap, preset.stride, recentre=True)
+    train, test = choose_split(mocap.subjects, spec)
+    detected = spec.kind == "h36m" and (spec.keypoints or "gt") != "gt"
+    return World(spec.label, mocap, samples, train, test, detected, data_digest(mocap, samples))
 
 
-def check_spec(spec: str, preset: Preset) -> None:
+def check_spec(spec: DataSpec, preset: Preset) -> None:
     """Fail fast on a bad data spec before any notebook starts.
 
     A file spec is loaded (that is the check of its format); the synthetic world is not generated,
     because that takes minutes at the larger presets, only its split is checked against its subjects.
     """
-    body, _, options = spec.partition("?")
-    if body == "synthetic":
-        choose_split(list(SUBJECTS), options, spec)
+    if spec.kind == SYNTHETIC:
+        choose_split(list(SUBJECTS), spec)
     else:
         load_world(spec, preset)
 
 
-def spec_fingerprint(spec: str) -> list[tuple[str, str]]:
+def spec_fingerprint(spec: DataSpec) -> list[tuple[str, str]]:
     """Name and sha256 of the content of each file a data spec reads (none for the generated
     world): cached stages are recomputed when a file changes, even under the same name and time."""
-    body = spec.partition("?")[0]
-    kind, _, arg = body.partition(":")
-    if kind == "mocap":
-        paths = [Path(arg)]
-    elif kind == "h36m":
-        paths = sorted(Path(arg.partition(":")[0]).glob("data_*_h36m*.npz"))
-    elif kind == "cmu":
-        paths = [CMU_FILE]
-    else:
-        return []
-    return [(p.name, _content_digest(p.resolve(), _identity(p))) for p in paths if p.exists()]
+    return [(p.name, _content_digest(p.resolve(), _identity(p))) for p in spec.files() if p.exists()]
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:

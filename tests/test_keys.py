@@ -1,0 +1,78 @@
+"""Cache keys are derived from what made an entry: the content of its inputs and the source of the
+code that computed it, so neither a mislabelled input nor an edited network can serve an old result."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+
+from drpose3d.keys import code_digest, module_closure, tensor_digest
+from drpose3d.stages.dpnet import dpnet
+from drpose3d.stages.pose2d import pose2d
+from drpose3d.stages.prcnn import prcnn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_tensor_is_keyed_by_its_content_dtype_and_shape():
+    t = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    assert tensor_digest(t) == tensor_digest(t.clone()) == tensor_digest(t.t().contiguous().t())
+    assert tensor_digest(t) != tensor_digest(t.reshape(4, 3))  # same bytes, another shape
+    assert tensor_digest(t) != tensor_digest(t.double())
+    moved = t.clone()
+    moved[2, 3] += 1e-3
+    assert tensor_digest(t) != tensor_digest(moved)
+    assert tensor_digest(t, None) != tensor_digest(t) and tensor_digest(torch.ones(2, dtype=torch.bool))
+
+
+def test_each_stage_is_keyed_by_the_code_it_runs_and_no_other():
+    """The hourglass is code of the 2D pose stage only; the lifter's network of DPNet only."""
+    assert "drpose3d.models.hourglass" in module_closure("drpose3d.stages.pose2d")
+    assert "drpose3d.models.hourglass" not in module_closure("drpose3d.stages.prcnn")
+    assert "drpose3d.models.dpnet" in module_closure("drpose3d.stages.dpnet")
+    assert "drpose3d.models.dpnet" not in module_closure("drpose3d.stages.pose2d")
+    assert "drpose3d.presets" not in module_closure("drpose3d.worlds.spec")  # imported for annotations only
+    assert len({code_digest(pose2d), code_digest(prcnn), code_digest(dpnet)}) == 3
+    with pytest.raises(ValueError, match="outside the drpose3d package"):
+        code_digest(test_each_stage_is_keyed_by_the_code_it_runs_and_no_other)
+
+
+_TABLE1 = """
+from drpose3d.book.experiments import table1_upper_bound
+from drpose3d.run import resolve
+table1_upper_bound(resolve("tiny", "synthetic", 1, "cpu", {out!r}))
+"""
+
+
+def _entries(out: Path) -> set[Path]:
+    return {p.relative_to(out / "cache") for p in (out / "cache").rglob("*.pt") if p.parent.name != "checkpoints"}
+
+
+@pytest.mark.slow
+def test_an_edited_model_file_recomputes_exactly_the_stages_that_run_it(tmp_path):
+    """Table 1 on a copy of the package: a comment added to the hourglass retrains the hourglass,
+    the PRCNN fed its heatmaps and the one lifter fed PRCNN's rankings; the world, the crops and
+    the four lifters on ground-truth rankings are loaded. A comment in the lifter's network retrains
+    the five lifters and nothing upstream."""
+    shutil.copytree(ROOT / "drpose3d", tmp_path / "drpose3d", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "TQDM_DISABLE": "1"}
+
+    def run() -> Counter:
+        before = _entries(out) if out.exists() else set()
+        subprocess.run([sys.executable, "-c", _TABLE1.format(out=str(out))], env=env, cwd=tmp_path, check=True)
+        return Counter(p.parts[0] for p in _entries(out) - before)
+
+    assert run() == {"world": 1, "images": 2, "pose2d": 1, "prcnn": 1, "dpnet": 5}
+    assert run() == {}  # nothing edited: everything loaded
+    with open(tmp_path / "drpose3d" / "models" / "hourglass.py", "a") as f:
+        f.write("# an edit that changes no number\n")
+    assert run() == {"pose2d": 1, "prcnn": 1, "dpnet": 1}
+    with open(tmp_path / "drpose3d" / "models" / "dpnet.py", "a") as f:
+        f.write("# another\n")
+    assert run() == {"dpnet": 5}
