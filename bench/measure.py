@@ -28,11 +28,13 @@ from torch.utils.data import DataLoader, Dataset
 
 from drpose3d.fileio import write_text_atomic
 from drpose3d.models.dpnet import Lifter, LifterConfig
+from drpose3d.paper import Arm
 from drpose3d.pose.camera import project, world_to_camera
 from drpose3d.pose.metrics import p_mpjpe
 from drpose3d.pose.ranking import ranking_matrix
 from drpose3d.run import resolve_device
 from drpose3d.stages.dpnet import batch_loss
+from drpose3d.stages.pipeline import Stage
 from drpose3d.train import TrainConfig, fit
 from drpose3d.worlds.augment import CameraPrior, camera_prior, rig_cameras, sample_virtual_cameras
 
@@ -355,6 +357,12 @@ GOALS = {
 }
 
 
+def _lifter_label(lift: dict) -> str:
+    """DPNet's lifter or the baseline's, by width and batch."""
+    name = Stage.DPNET if lift["ranking"] == "depthnet" else Arm.BASELINE
+    return f"{name} w{lift['width']} b{lift['batch']}"
+
+
 def report(result: dict) -> str:
     """The figures as a plain-text table, each beside its goal with met / not met."""
     gpu = result["machine"]["device"].startswith("cuda")
@@ -364,7 +372,7 @@ def report(result: dict) -> str:
         return lines.append(f"{name:<58} {value:>16}   goal {goal:<12} {'met' if ok else 'NOT met'}")
 
     for lift in result["lifting"]:
-        label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
+        label = _lifter_label(lift)
         speed = f"{lift['speedup']:.2f}x ({lift['trainer_samples_s']:.0f}/{lift['reference_samples_s']:.0f})"
         if lift["batch"] == 64:  # the goal is set at the usual batch; at 1024 both are compute-bound
             speed_goal = GOALS["gpu_speedup_b64" if gpu else "cpu_speedup_b64"]
@@ -424,7 +432,7 @@ def figures(result: dict) -> dict[str, float]:
     the name says otherwise)."""
     out: dict[str, float] = {}
     for lift in result["lifting"]:
-        label = f"{'DPNet' if lift['ranking'] == 'depthnet' else 'baseline'} w{lift['width']} b{lift['batch']}"
+        label = _lifter_label(lift)
         out[f"lifting {label}: samples/s"] = lift["trainer_samples_s"]
         out[f"lifting {label}: speed-up over per-sample loading (x)"] = lift["speedup"]
     out["ranking + virtual cameras: poses/s"] = result["augmentation"]["poses_s"]

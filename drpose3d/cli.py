@@ -13,7 +13,7 @@ from drpose3d.errors import DataError, RunError
 
 
 def _parser() -> argparse.ArgumentParser:
-    from drpose3d.book.notebooks import NOTEBOOKS
+    from drpose3d.chapters import NOTEBOOKS
     from drpose3d.presets import PRESETS
     from drpose3d.worlds.spec import GRAMMAR
 
@@ -81,8 +81,9 @@ def _writable_file(path: Path, flag: str, suffix: str) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from drpose3d.book.notebooks import NOTEBOOKS, build_book, run_notebooks
+    from drpose3d.book.notebooks import build_book, run_notebooks
     from drpose3d.cache import Cache
+    from drpose3d.chapters import NOTEBOOKS
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from drpose3d.chapters import Notebook
+
 
 @dataclass(frozen=True)
 class Reported:
@@ -220,6 +222,21 @@ def noise_row(kind: str, value: float) -> str:
     return {"flip": f"flip_{value:.2f}", "eps": f"eps_{value:g}mm", "threshold": f"threshold_{value:g}"}[kind]
 
 
+def parse_noise_row(name: str) -> tuple[str, float] | None:
+    """The one decoder of :func:`noise_row`'s names: (kind, value), or None for any other row."""
+    kind, _, text = name.partition("_")
+    try:
+        value = float(text.removesuffix("mm"))
+    except ValueError:
+        return None
+    return (kind, value) if kind in ("flip", "eps", "threshold") and noise_row(kind, value) == name else None
+
+
+def noise_rows(rows: list[dict], kind: str) -> list[dict]:
+    """The ranking-noise rows of one kind ("flip", "eps", "threshold"), in the order given."""
+    return [r for r in rows if (parse_noise_row(r["name"]) or ("",))[0] == kind]
+
+
 #: Human-readable labels of every fixed row, the one mapping tables and figures use.
 ROW_LABELS: dict[str, str] = {
     Table1.GT2D_NO_RANK: "GT 2D, no ranking (baseline)",
@@ -292,13 +309,13 @@ def chapter_claim(notebook: str) -> str:
     t1, t2, f5b = TABLE1, TABLE2, FIG5B
     wrist, thorax = FIG4_EXAMPLES_MM["RWrist"], FIG4_EXAMPLES_MM["Thorax"]
     texts = {
-        "table1_upper_bound": (
+        Notebook.TABLE1_UPPER_BOUND: (
             f"**The paper's claim ({t1.where}).** With ground-truth 2D poses under protocol #1, DPNet reaches "
             f"{t1[Table1.GT2D_NO_RANK]} mm MPJPE without ranking, {t1[Table1.GT2D_PRED_RANK]} mm with PRCNN-predicted "
             f"ranking and {t1[Table1.GT2D_GT_RANK]} mm with ground-truth ranking: exact depth order cuts the error by "
             f"{-TABLE1_CHANGE_PCT[Table1.GT_RANK_VS_NO_RANK]} %."
         ),
-        "fig5a_prcnn_ablation": (
+        Notebook.FIG5A_PRCNN_ABLATION: (
             f"**The paper's claim ({FIG5A.where}).** PRCNN with a ResNet-34 backbone on image + 16 hourglass heatmaps "
             f"reaches {FIG5A[Fig5a.PRCNN_RESNET34]} % pairwise ranking accuracy under protocol #1; without heatmaps "
             f"(image only) {FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS]} %, i.e. the heatmaps add "
@@ -306,12 +323,12 @@ def chapter_claim(notebook: str) -> str:
             "ResNet-50 do not beat ResNet-34 (their numbers are only drawn in the figure, so no paper value stands "
             "beside them here)."
         ),
-        "fig6_pairwise_accuracy": (
+        Notebook.FIG6_PAIRWISE_ACCURACY: (
             f"**The paper's claim ({FIG6.where}).** Pairs inside the torso (e.g. right hip vs spine) are the least "
             f"accurate, because their depths are too close to tell; pairs like the two shoulders "
             f"({FIG6[Fig6.PAIR_SHOULDERS]} %) are easy and reveal which way the person faces."
         ),
-        "table2_protocols": (
+        Notebook.TABLE2_PROTOCOLS: (
             f"**The paper's claim ({t2.where}).** On Human3.6M, with stacked-hourglass 2D detections and PRCNN "
             "rankings, DRPose3D beats Martinez et al.'s baseline under every protocol: "
             + "; ".join(
@@ -321,14 +338,14 @@ def chapter_claim(notebook: str) -> str:
             + f"; without augmentation DRPose3D reaches {t2[table2_row(Arm.OURS_NO_AUG, 3)]} mm on protocol #3, so "
             "depth ranking alone already makes the lifter less camera-specific."
         ),
-        "fig5b_dpnet_ablation": (
+        Notebook.FIG5B_DPNET_ABLATION: (
             f"**The paper's claim ({f5b.where}).** Under protocol #3 the full model reaches {f5b[Fig5b.FULL]} mm; "
             f"without depth ranking {f5b[Fig5b.NO_RANK]}; without DepthNet (the raw ranking matrix concatenated to "
             f"the 2D input) {f5b[Fig5b.NO_DEPTHNET]}; with augmentation from ground-truth rankings and clean 2D only "
             f"(no GMM noise, no statistical flip) {f5b[Fig5b.AUG_GT_ONLY]}; without augmentation {f5b[Fig5b.NO_AUG]}; "
             f"without ranking and augmentation {f5b[Fig5b.NO_RANK_NO_AUG]}."
         ),
-        "fig4_per_joint": (
+        Notebook.FIG4_PER_JOINT: (
             f"**The paper's claim (Sec. 4.3, Fig. 4).** Joints with a large reachable workspace (wrists, elbows and "
             f'feet) gain most from depth ranking; "the right wrist achieves {FIG4_GAIN_PCT["RWrist"]}% '
             f"({wrist[0]:.2f}mm → {wrist[1]:.2f}mm) errors drop while thorax only achieves "
@@ -344,11 +361,11 @@ def row_label(name: str) -> str:
     """A row's human-readable label: :data:`ROW_LABELS`, or the ranking-noise rows spelled out."""
     if name in ROW_LABELS:
         return ROW_LABELS[name]
-    kind, _, value = name.partition("_")
+    kind, value = parse_noise_row(name) or ("", 0.0)
     if kind == "flip":
-        return f"GT ranking, {100 * float(value):g} % of pairs flipped"
+        return f"GT ranking, {100 * value:g} % of pairs flipped"
     if kind == "eps":
-        return f"Eq. (1) with ε = {value.removesuffix('mm')} mm"
+        return f"Eq. (1) with ε = {value:g} mm"
     if kind == "threshold":
-        return f"predicted ranking discretised at {value}"
+        return f"predicted ranking discretised at {value:g}"
     return name.replace("_", " ")

@@ -144,3 +144,90 @@ def test_the_presets_table_in_readme_and_book_is_the_presets_own():
         between = text[text.index("<!-- presets:begin -->") + 22 : text.index("<!-- presets:end -->")]
         assert between.strip() == table, f"{path.name}: run tools/readme_ledger.py"
         assert "faithful" not in text
+
+
+#: Names that are also ordinary words of the code, with why a literal of them is not the name:
+#: `"images"` is the crops' field in batches and figure dicts; `"full"` is scikit-learn's covariance type.
+_ORDINARY_WORDS = {"images", "full"}
+
+
+def _code_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text()
+    cells = nbformat.read(path, as_version=4).cells
+    return "\n".join(c.source for c in cells if c.cell_type == "code")
+
+
+def test_no_stage_notebook_or_row_name_is_typed_outside_its_defining_module():
+    """A mistyped name silently reads seed 0, an empty page or a missing row; an enum member fails
+    at import. Checked: every string literal (not f-string parts) of the package, the notebooks,
+    tools/ and bench/."""
+    from enum import Enum
+
+    from drpose3d import paper
+    from drpose3d.chapters import Notebook
+    from drpose3d.stages.pipeline import Stage
+
+    enums = [v for v in vars(paper).values() if isinstance(v, type) and issubclass(v, Enum) and v is not Enum]
+    names = {str(m): f"{e.__name__}.{m.name}" for e in [*enums, Notebook, Stage] for m in e}
+    assert {"2D pose", "claims", "gt2d_no_rank", "baseline"} <= names.keys()
+    defining = {ROOT / "drpose3d" / "chapters.py", ROOT / "drpose3d" / "stages" / "pipeline.py"}  # and paper.py
+    files = [*_sources(), *(ROOT / "tools").glob("*.py"), *(ROOT / "bench").glob("*.py")]  # _sources skips paper.py
+    found = []
+    for path in sorted(set(files) - defining):
+        tree = ast.parse(_code_of(path))
+        in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings:
+                if node.value in names and node.value not in _ORDINARY_WORDS:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}, use {names[node.value]}")
+    assert not found, found
+    stage = ROOT / "drpose3d" / "stages" / "pipeline.py"  # and the defining module types each name once
+    literals = [n.value for n in ast.walk(ast.parse(stage.read_text())) if isinstance(n, ast.Constant)]
+    assert all(literals.count(str(s)) == 1 for s in Stage if str(s) not in _ORDINARY_WORDS)
+
+
+def _documented(obj_path: str) -> object:
+    """`Context.rankings`, `pipeline.stage_key`, `drpose3d.run.resolve`, `keys.code_digest`: the
+    object a dotted name in the architecture page names, searched in every package module."""
+    import importlib
+    import pkgutil
+
+    import drpose3d
+
+    head, *rest = obj_path.removeprefix("drpose3d.").split(".")
+    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(drpose3d.__path__, "drpose3d.")]
+    for module in modules:
+        if module.__name__.rsplit(".", 1)[-1] == head and rest:
+            found = module
+            for part in rest:
+                found = getattr(found, part)
+            return found
+        if getattr(getattr(module, head, None), "__module__", None) == module.__name__:
+            found = getattr(module, head)
+            for part in rest:
+                found = getattr(found, part)
+            return found
+    raise AssertionError(f"book/architecture.md names {obj_path}, which the package does not have")
+
+
+def test_the_architecture_page_matches_the_code():
+    """Every call written out in book/architecture.md names a function of the package with exactly
+    those parameters, and every function its tables place in a file is defined there."""
+    import inspect
+
+    text = (ROOT / "book" / "architecture.md").read_text()
+    calls = re.findall(r"`([A-Za-z_][\w.]*)\(([^`)]*)\)`", text)
+    assert len(calls) >= 8
+    for name, args in calls:
+        stars = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+        signature = inspect.signature(_documented(name)).parameters.values()
+        params = [stars.get(p.kind, "") + p.name for p in signature if p.name != "self"]
+        written = [a.strip() for a in args.split(",") if a.strip()]
+        assert written == params, f"architecture.md: {name}({args}), the code: {name}({', '.join(params)})"
+    placed = re.findall(r"`(?:drpose3d/)?([\w/]+)\.py` \| `(\w+)`|`([\w/]+)\.py` `(\w+)`", text)
+    assert len(placed) >= 15
+    for file_a, name_a, file_b, name_b in placed:
+        module, name = "drpose3d." + (file_a or file_b).replace("/", "."), name_a or name_b
+        source = (ROOT / "drpose3d" / f"{(file_a or file_b)}.py").read_text()
+        assert re.search(rf"^(def|class) {name}\b|^{name}\b.*=", source, re.M), f"{name} is not defined in {module}"

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from drpose3d.book.notebooks import NOTEBOOKS, reader_copy
+from drpose3d.book.notebooks import reader_copy
+from drpose3d.chapters import NOTEBOOKS
 
 
 def finished(executed: Path) -> bool:

@@ -20,9 +20,10 @@ import nbformat
 import papermill as pm
 
 from drpose3d.book.notebooks import IPCKernelManager
+from drpose3d.chapters import Notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ("data_world", "real_motion")
+NOTEBOOKS = (Notebook.DATA_WORLD, Notebook.REAL_MOTION)
 PARAMETERS = {"preset": "tiny", "seeds": 1, "device": "cpu", "out": "_out/nbval"}
 #: What the sanitiser (tests/nbval/sanitize.cfg) blanks anyway, blanked in the stored copy too.
 _MACHINE = re.compile(r"PosixPath\('[^']*'\)|commit='[^']*'")

@@ -13,6 +13,7 @@ import torch
 from drpose3d.book.experiments import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
 from drpose3d.book.results import make_row, write_results
+from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
@@ -196,7 +197,7 @@ def claims(run: Run) -> dict:
     judged by :mod:`drpose3d.book.ledger` from the other notebooks' results in the run's folder;
     each row names the dataset and preset its numbers came from."""
     started = time.time()
-    return write_results(run, "claims", run.data.label, ledger(run.out), started)
+    return write_results(run, Notebook.CLAIMS, run.data.label, ledger(run.out), started)
 
 
 def example_frame(run: Run, fraction: float = 0.37) -> dict:
@@ -276,7 +277,7 @@ def real_motion(run: Run, clips: tuple[str, ...] = ("02_01", "03_01", "131_01", 
     ]
     result = write_results(
         run,
-        "real_motion",
+        Notebook.REAL_MOTION,
         "cmu",
         rows,
         started,

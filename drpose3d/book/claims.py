@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drpose3d.chapters import Notebook
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG5A,
@@ -79,13 +80,13 @@ def _pct(value: PerSeed, reference: PerSeed) -> PerSeed:
 
 
 T1, F5A, F5B, T2, F6, R2D, F4 = (
-    "table1_upper_bound",
-    "fig5a_prcnn_ablation",
-    "fig5b_dpnet_ablation",
-    "table2_protocols",
-    "fig6_pairwise_accuracy",
-    "ranking_to_depth",
-    "fig4_per_joint",
+    Notebook.TABLE1_UPPER_BOUND,
+    Notebook.FIG5A_PRCNN_ABLATION,
+    Notebook.FIG5B_DPNET_ABLATION,
+    Notebook.TABLE2_PROTOCOLS,
+    Notebook.FIG6_PAIRWISE_ACCURACY,
+    Notebook.RANKING_TO_DEPTH,
+    Notebook.FIG4_PER_JOINT,
 )
 
 

@@ -13,6 +13,7 @@ import torch
 
 from drpose3d.book.results import make_row, write_results
 from drpose3d.cache import STAGE_TIMES, StageTimes
+from drpose3d.chapters import Notebook
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -62,9 +63,11 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
     back, see :class:`StageTimes`), write the results JSON under the function's name (which is the
     notebook's) with the stages the seeds vary, and return it with the figures' tensors."""
 
+    notebook = Notebook(fn.__name__)  # an experiment is named as its chapter, or fails at import
+
     @wraps(fn)
     def run_experiment(run: Run) -> dict:
-        started, times = time.time(), StageTimes(fn.__name__)
+        started, times = time.time(), StageTimes(notebook)
         token = STAGE_TIMES.set(times)
         try:
             contexts = [open_context(run, s) for s in run.seeds]
@@ -73,7 +76,7 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             STAGE_TIMES.reset(token)
         result = write_results(
             run,
-            fn.__name__,
+            notebook,
             contexts[0].world.label,
             found.rows,
             started,
@@ -340,8 +343,8 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
     figures = {
         "poses": {
             "truth": truth[idx],
-            "baseline": runs[Arm.BASELINE]["predictions"][idx],
-            "ours": runs[Arm.OURS]["predictions"][idx],
+            Arm.BASELINE: runs[Arm.BASELINE]["predictions"][idx],
+            Arm.OURS: runs[Arm.OURS]["predictions"][idx],
         },
         "images": ctx.images()["test"].images[idx],
     }

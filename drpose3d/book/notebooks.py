@@ -20,23 +20,7 @@ from traitlets import default
 
 from drpose3d.book.plots import plotly_js_path
 from drpose3d.cache import HEALED_LOG
-
-#: Notebooks in book order; each is one table or figure of the paper.
-NOTEBOOKS: tuple[str, ...] = (
-    "data_world",
-    "real_motion",
-    "fig5a_prcnn_ablation",
-    "fig6_pairwise_accuracy",
-    "table1_upper_bound",
-    "table2_protocols",
-    "fig5b_dpnet_ablation",
-    "fig4_per_joint",
-    "fig7_qualitative",
-    "ranking_to_depth",
-    "ranking_noise",
-    "claims",
-    "performance",
-)
+from drpose3d.chapters import NOTEBOOKS
 
 
 class IPCKernelManager(AsyncKernelManager):

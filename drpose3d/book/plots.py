@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
-from drpose3d.paper import row_label
+from drpose3d.paper import Arm, fig4_row, row_label
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 
@@ -83,10 +83,10 @@ def per_joint(result: dict) -> go.Figure:
     by = {r["name"]: r for r in result["rows"]}
     fig = go.Figure()
     for arm, label, colour in (
-        ("baseline", "baseline (Martinez et al.)", "#d62728"),
-        ("ours", "DRPose3D", OURS_COLOUR),
+        (Arm.BASELINE, "baseline (Martinez et al.)", "#d62728"),
+        (Arm.OURS, "DRPose3D", OURS_COLOUR),
     ):
-        rows = [by[f"{arm}_{j}"] for j in result["joints"]]
+        rows = [by[fig4_row(arm, j)] for j in result["joints"]]
         fig.add_trace(
             go.Bar(
                 name=label,

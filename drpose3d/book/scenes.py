@@ -9,6 +9,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from drpose3d.book.plots import OURS_COLOUR
+from drpose3d.paper import Arm
 from drpose3d.pose.camera import CAMERA_IDS, Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
 from drpose3d.worlds.augment import ELEVATION_MARGIN_DEG, CameraPrior
@@ -207,7 +208,7 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         vertical_spacing=0.04,
     )
     fig.update_annotations(font_size=13)
-    style = {"truth": ("black", "solid"), "baseline": ("#d62728", "dot"), "ours": (OURS_COLOUR, "solid")}
+    style = {"truth": ("black", "solid"), Arm.BASELINE: ("#d62728", "dot"), Arm.OURS: (OURS_COLOUR, "solid")}
     for i in range(k):
         fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=i + 1, col=1)
         for name, pose in poses.items():

@@ -4,7 +4,9 @@ cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
 from drpose3d import paper
+from drpose3d.book.ledger import verdict as ledger_verdict
 from drpose3d.book.results import metric_label
+from drpose3d.chapters import Notebook
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
     FIG5A,
@@ -20,6 +22,8 @@ from drpose3d.paper import (
     RankingToDepth,
     Table1,
     fig4_row,
+    noise_rows,
+    parse_noise_row,
     row_label,
     table2_row,
 )
@@ -59,11 +63,7 @@ def table1_summary(result: dict) -> str:
     drop = by[Table1.GT_RANK_VS_NO_RANK]
     ci = drop["ci95"]
     sign = "lowers" if drop["mean"] < 0 else "raises"
-    verdict = (
-        "the whole interval is below zero, so the direction of the paper's claim holds here"
-        if ci and ci[1] < 0
-        else "the interval does not exclude zero, so this run does not support the claim"
-    )
+    verdict = f"the ledger's rule judges C1 {ledger_verdict(drop['values'], -1, drop['paper'])[0]}"
     cascade = by.get(Table1.GT2D_NO_RANK_CASCADE)
     extra = (
         f" Control: the two-stage PoseNet without ranking reaches {cascade['mean']:.1f} mm against "
@@ -262,8 +262,7 @@ def ranking_to_depth_summary(result: dict) -> str:
 
 
 def ranking_noise_summary(result: dict) -> str:
-    flips = [r for r in result["rows"] if r["name"].startswith("flip_")]
-    eps = [r for r in result["rows"] if r["name"].startswith("eps_")]
+    flips, eps = (noise_rows(result["rows"], kind) for kind in ("flip", "eps"))
     clean, worst = flips[0], flips[-1]
     mean, ci = paired_difference(worst, clean)
     lo, hi = min(eps, key=lambda r: r["mean"]), max(eps, key=lambda r: r["mean"])
@@ -272,22 +271,26 @@ def ranking_noise_summary(result: dict) -> str:
         f"{clean['mean']:.1f} mm; at {_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
         "(half the entries flipped) "
         f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
-        f"{eps[0]['name'][4:]} to {eps[-1]['name'][4:]}, MPJPE ranges from {lo['mean']:.1f} mm ({lo['name'][4:]}) to "
-        f"{hi['mean']:.1f} mm ({hi['name'][4:]}); the preset uses ε = {result['eps_mm']:g} mm."
-        + _threshold_words(result)
+        f"{_eps(eps[0])} to {_eps(eps[-1])}, MPJPE ranges from {lo['mean']:.1f} mm ({_eps(lo)}) to "
+        f"{hi['mean']:.1f} mm ({_eps(hi)}); the preset uses ε = {result['eps_mm']:g} mm." + _threshold_words(result)
     )
 
 
+def _eps(row: dict) -> str:
+    return f"{parse_noise_row(row['name'])[1]:g} mm"
+
+
 def _threshold_words(result: dict) -> str:
-    rows = [r for r in result["rows"] if r["name"].startswith("threshold_")]
+    rows = noise_rows(result["rows"], "threshold")
     if not rows:
         return ""
     best, worst = min(rows, key=lambda r: r["mean"]), max(rows, key=lambda r: r["mean"])
+    t = {id(r): f"{parse_noise_row(r['name'])[1]:g}" for r in (rows[0], rows[-1], best, worst)}
     return (
-        f" Discretising PRCNN's P at thresholds {rows[0]['name'][10:]} to {rows[-1]['name'][10:]} moves its pairwise "
+        f" Discretising PRCNN's P at thresholds {t[id(rows[0])]} to {t[id(rows[-1])]} moves its pairwise "
         f"accuracy from {_mean(rows[0]['ranking_accuracy']):.1f} % to {_mean(rows[-1]['ranking_accuracy']):.1f} % "
-        f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {best['name'][10:]}) and {worst['mean']:.1f} mm "
-        f"(t = {worst['name'][10:]}); the preset uses t = {result['rank_threshold']:g}."
+        f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {t[id(best)]}) and {worst['mean']:.1f} mm "
+        f"(t = {t[id(worst)]}); the preset uses t = {result['rank_threshold']:g}."
     )
 
 
@@ -325,13 +328,13 @@ def presets_table() -> str:
 
 #: The row whose number a results page leads with.
 KEY_ROWS: dict[str, str] = {
-    "table1_upper_bound": Table1.GT_RANK_VS_NO_RANK,
-    "table2_protocols": table2_row(Arm.OURS, 1),
-    "fig5a_prcnn_ablation": Fig5a.PRCNN_RESNET34,
-    "fig5b_dpnet_ablation": Fig5b.FULL,
-    "fig6_pairwise_accuracy": Fig6.PAIR_SHOULDERS,
-    "fig4_per_joint": fig4_row("gain_pct", "RWrist"),
-    "ranking_to_depth": RankingToDepth.MPJPE_DEPTHNET,
+    Notebook.TABLE1_UPPER_BOUND: Table1.GT_RANK_VS_NO_RANK,
+    Notebook.TABLE2_PROTOCOLS: table2_row(Arm.OURS, 1),
+    Notebook.FIG5A_PRCNN_ABLATION: Fig5a.PRCNN_RESNET34,
+    Notebook.FIG5B_DPNET_ABLATION: Fig5b.FULL,
+    Notebook.FIG6_PAIRWISE_ACCURACY: Fig6.PAIR_SHOULDERS,
+    Notebook.FIG4_PER_JOINT: fig4_row("gain_pct", "RWrist"),
+    Notebook.RANKING_TO_DEPTH: RankingToDepth.MPJPE_DEPTHNET,
 }
 
 
