@@ -6,7 +6,9 @@ import sys
 import time
 
 import torch
-from measure import GOALS, _timed_side_by_side, _wall, matmul_pass, multiply_adds, report, run
+from lifting import matmul_pass, multiply_adds
+from measure import GOALS, report, run
+from timing import timed_side_by_side, wall
 from torch import nn
 
 from drpose3d.cli import main
@@ -28,7 +30,7 @@ def test_side_by_side_timing_interleaves_rounds_and_keeps_each_best():
     def fast():
         return calls.append("fast")
 
-    best_slow, best_fast = _timed_side_by_side([slow, fast], torch.device("cpu"), repeat=2)
+    best_slow, best_fast = timed_side_by_side([slow, fast], torch.device("cpu"), repeat=2)
     assert calls == ["slow", "fast"] * 3  # one warm-up round, then two timed rounds in turn
     assert 0.1 <= best_slow < 0.2 and best_fast < best_slow  # the best round (0.1 s), not the first or the mean
 
@@ -68,8 +70,8 @@ def test_bench_command_prints_the_table(tmp_path, capsys):
 
 
 def test_a_failing_timed_command_keeps_its_exit_code_and_output(tmp_path):
-    ok = _wall([sys.executable, "-c", "print('fine')"], tmp_path)
-    failed = _wall([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], tmp_path)
+    ok = wall([sys.executable, "-c", "print('fine')"], tmp_path)
+    failed = wall([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], tmp_path)
     assert ok["exit_code"] == 0 and "output_tail" not in ok
     assert failed["exit_code"] == 3 and "boom" in failed["output_tail"] and failed["seconds"] > 0
 
