@@ -6,6 +6,8 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from drpose3d import __version__
@@ -71,6 +73,57 @@ def _writable_folder(path: Path, flag: str) -> None:
             return
 
 
+#: What a run reads from the checkout and must never write into: an output folder that is, holds or
+#: lies inside one of them is refused (``--out .`` would overwrite the source notebooks).
+SOURCES = ("drpose3d", "notebooks", "book", "tests", "runs")
+LOCK = ".drpose3d.lock"
+
+
+def _apart(out: Path, reads: list[Path]) -> None:
+    """Refuse, before any work, an output folder that overlaps a folder the command reads."""
+    for folder in reads:
+        folder = folder.resolve()
+        if out == folder or folder.is_relative_to(out) or out.is_relative_to(folder):
+            raise RunError(f"--out is {str(out)!r}, which overlaps {folder}, which this command reads; choose another")
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """One run at a time in an output folder: a second is refused with one line (its start-up sweep
+    would delete the first one's temp files); a lock left by a killed run is taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            text = lock.read_text(encoding="utf-8", errors="replace").strip()
+            pid = int(text) if text.isdigit() else 0
+            if pid and _alive(pid):
+                message = f"{out}: another drpose3d run (pid {pid}) writes here; wait for it or choose another --out"
+                raise RunError(message) from None
+            lock.unlink(missing_ok=True)  # stale: its run was killed
+    else:
+        raise RunError(f"{out}: cannot take the lock {lock}")
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _writable_file(path: Path, flag: str, suffix: str) -> None:
     """Refuse an output file that is a folder, lies under a file or has the wrong suffix."""
     if path.suffix != suffix:
@@ -89,18 +142,21 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     if args.seeds is not None and args.seeds < 1:
         raise RunError(f"--seeds is {args.seeds}, expected >= 1")
-    _writable_folder(Path(args.out).expanduser().resolve(), "--out")
+    root = project_root()
+    out = Path(args.out).expanduser().resolve()
+    _writable_folder(out, "--out")
+    _apart(out, [root / name for name in SOURCES])
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
-    swept = Cache(run.out / "cache").sweep()
-    if swept:
-        print(f"drpose3d: removed {swept} temp file(s) that an interrupted run left in {run.out / 'cache'}")
-    root = project_root()
-    names = [n for n in NOTEBOOKS if not args.only or n in args.only]
-    failures = run_notebooks(names, run.save(), run.out, root)
-    if not args.no_book:
-        index = build_book(run.out, root)
-        print(f"book: {index}")
+    with _locked(run.out):
+        swept = Cache(run.out / "cache").sweep()
+        if swept:
+            print(f"drpose3d: removed {swept} temp file(s) that an interrupted run left in {run.out / 'cache'}")
+        names = [n for n in NOTEBOOKS if not args.only or n in args.only]
+        failures = run_notebooks(names, run.save(), run.out, root)
+        if not args.no_book:
+            index = build_book(run.out, root)
+            print(f"book: {index}")
     for f in failures:
         print(f"error: notebook {f.notebook} failed in {f.message}", file=sys.stderr)
     return 1 if failures else 0
@@ -114,9 +170,12 @@ def _book(args: argparse.Namespace) -> int:
     executed = source / "notebooks"
     if not executed.is_dir() or not list(executed.glob("*.ipynb")):
         raise FileNotFoundError(f"{source}: no executed notebooks in {executed} (a run folder holds notebooks/*.ipynb)")
-    out = Path(args.out or project_root() / "_out" / f"book-{source.name}").resolve()
+    root = project_root()
+    out = Path(args.out or root / "_out" / f"book-{source.name}").resolve()
     _writable_folder(out, "--out")
-    print(f"book: {build_book(out, project_root(), executed)}")
+    _apart(out, [source, *(root / name for name in SOURCES if not source.is_relative_to(root / name))])
+    with _locked(out):
+        print(f"book: {build_book(out, root, executed)}")
     return 0
 
 
@@ -172,6 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     except subprocess.CalledProcessError as err:
         print(f"drpose3d: error: book build failed ({err})", file=sys.stderr)
         return 1
+    except OSError as err:  # a full disk or an unwritable folder met mid-run: what, where, why
+        where = f"cannot write {err.filename}" if err.filename else "input/output failed"
+        print(f"drpose3d: error: {where}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("drpose3d: interrupted; the same command resumes from the cache", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

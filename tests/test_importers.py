@@ -199,6 +199,29 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     asf, amc = write_asf_amc(tmp_path / "bad" / "dof_count")
     amc.write_text(amc.read_text().replace("lower 90", "lower 90 10", 1))
     cases["dof_count"] = (amc, "bone 'lower' has 2 values, its dof needs 1")
+    # issue 33: each a CMU-like file with one change that used to escape as a Python exception
+    frame_time = next(line for line in lines if line.startswith("Frame Time:"))
+    for name, value, message in (
+        ("frame_time_nan", "nan", "found 'nan', expected a finite number (the frame time"),
+        ("frame_time_inf", "inf", "found 'inf', expected a finite number (the frame time"),
+        ("frame_time_zero", "0", "Frame Time 0 must be > 0"),
+        ("frame_time_tiny", "1e-300", "Frame Time 1e-300 is below"),
+    ):
+        bvh(name, good.replace(frame_time, f"Frame Time: {value}"), message)
+    bvh("channel_inf", "\n".join(lines[:-1] + [lines[-1].replace("0.0000", "inf", 1)]) + "\n", "found 'inf'")
+    bvh("offset_inf", good.replace("OFFSET 9.0 -5.0 0.0", "OFFSET 9.0 -5.0 inf", 1), "found 'inf'")
+    bvh("offset_huge", good.replace("OFFSET 9.0 -5.0 0.0", "OFFSET 9.0 -5.0 1e308", 1), "out of range")
+    bvh("duplicate_joint", good.replace("JOINT RightKnee", "JOINT LeftKnee", 1), "joint name 'LeftKnee' twice")
+    asf, amc = write_asf_amc(tmp_path / "bad" / "bone_nan")
+    asf.write_text(asf.read_text().replace("length 10", "length nan", 1))
+    cases["bone_nan"] = (asf.parent, "tiny.asf:17: found 'nan'")  # the folder imported, the ASF at fault
+    asf, amc = write_asf_amc(tmp_path / "bad" / "loop")
+    asf.write_text(
+        asf.read_text().replace(
+            "    root upper\n    upper lower\n", "    root upper\n    upper lower\n    lower upper\n"
+        )
+    )
+    cases["loop"] = (asf.parent, "attaches bone 'upper' twice")
     return cases
 
 
@@ -333,3 +356,38 @@ def test_the_cmu_world_is_split_by_performer():
         load_world("cmu?test=03", tiny)  # the default train side holds 03: refused, not rewritten
     with pytest.raises(DataError, match="unknown subject"):
         load_world("cmu?test=S9", tiny)
+
+
+@pytest.mark.parametrize(
+    "option,message",
+    [
+        (["--fps", "0"], "--fps is 0"),
+        (["--fps", "-5"], "--fps is -5"),
+        (["--fps", "nan"], "--fps is nan"),
+        (["--fps", "inf"], "--fps is inf"),
+        (["--fps", "1e12"], "--fps is 1e+12"),
+        (["--amc-fps", "-5"], "--amc-fps is -5"),
+        (["--amc-fps", "0"], "--amc-fps is 0"),
+    ],
+)
+def test_an_option_out_of_range_is_one_line_before_any_file_is_read(tmp_path, capsys, option, message):
+    clip, out = write_bvh(tmp_path / "walk.bvh"), tmp_path / "x.npz"
+    assert main(["data", "import", str(clip), "--out", str(out), *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0 and not out.exists(), err
+
+
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        (None, "'RWrist' maps to None, expected a joint name"),
+        ({"mid": "Hips"}, "'Spine' maps to {'mid': 'Hips'}, expected a joint name, {'mid': [a, b]}"),
+    ],
+)
+def test_a_mistyped_joint_map_is_one_line(tmp_path, capsys, entry, message):
+    clip, out = write_bvh(tmp_path / "walk.bvh"), tmp_path / "x.npz"
+    key = "RWrist" if entry is None else "Spine"
+    (tmp_path / "map.json").write_text(json.dumps(dict(MAPS["cmu-bvh"], **{key: entry})))
+    assert main(["data", "import", str(clip), "--out", str(out), "--joints", str(tmp_path / "map.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0 and not out.exists(), err

@@ -1,7 +1,9 @@
 """End to end: the CLI runs the notebooks with papermill and builds the book (tiny preset)."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -381,3 +383,65 @@ def test_the_cli_log_summarises_what_the_progress_bars_ran():
     nb = nbformat.v4.new_notebook(cells=[cell])
     assert progress_summary(nb) == "ours P1 x2 (2:15), hourglass x2 (1:06)"
     assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""
+
+
+def test_an_out_that_overlaps_what_the_command_reads_is_refused_and_nothing_changes(tmp_path, capsys, monkeypatch):
+    """`--out .` in the checkout would overwrite the source notebooks; `book --from D/book --out D`
+    would delete the executed notebooks it reads."""
+    from drpose3d.run import project_root
+
+    root = project_root()
+    monkeypatch.chdir(root)
+    before = {p: p.stat().st_mtime_ns for p in (root / "notebooks").glob("*.ipynb")}
+    shutil.copytree(root / "runs" / "smoke" / "notebooks", tmp_path / "D" / "book" / "notebooks")
+    executed = sorted((tmp_path / "D" / "book" / "notebooks").iterdir())
+    for args in (
+        ["reproduce", "--preset", "tiny", "--out", "."],
+        ["reproduce", "--preset", "tiny", "--out", "notebooks"],
+        ["book", "--from", str(tmp_path / "D" / "book"), "--out", str(tmp_path / "D")],
+        ["book", "--from", str(tmp_path / "D" / "book"), "--out", str(tmp_path / "D" / "book" / "notebooks")],
+        ["book", "--from", "runs/smoke", "--out", "runs"],
+    ):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert "overlaps" in err and err.count("\n") == 0, err
+    assert {p: p.stat().st_mtime_ns for p in (root / "notebooks").glob("*.ipynb")} == before
+    assert sorted((tmp_path / "D" / "book" / "notebooks").iterdir()) == executed and not (root / "run.json").exists()
+
+
+@pytest.mark.slow
+def test_a_second_run_into_the_same_out_is_refused_and_a_killed_runs_lock_is_taken_over(tmp_path, capsys):
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(["sleep", "30"])  # a live process holds the lock
+    try:
+        (out / ".drpose3d.lock").write_text(str(holder.pid))
+        assert main(["reproduce", "--preset", "tiny", "--only", "data_world", "--no-book", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"another drpose3d run (pid {holder.pid}) writes here" in err and err.count("\n") == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    # its process gone, the lock is stale: the next run takes it over and removes it when done
+    assert main(["reproduce", "--preset", "tiny", "--seeds", "1", "--only", "data_world", "--no-book",
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert not (out / ".drpose3d.lock").exists()
+
+
+def test_a_write_that_fails_mid_run_is_one_line_naming_the_path(tmp_path, capsys, monkeypatch):
+    """A full disk, injected where the run writes its run.json: one line, the path and the cause."""
+    import errno
+
+    import drpose3d.run
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(drpose3d.run, "write_text_atomic", full)
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--only", "data_world", "--no-book", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"drpose3d: error: cannot write {out / 'run.json'}: No space left on device"
+    assert not (out / ".drpose3d.lock").exists()

@@ -120,6 +120,8 @@ def read_asf(path: str | Path) -> Skeleton:
         for p, c, n in placed:
             if c not in bones:
                 raise DataError(f"{path}:{n}: hierarchy names bone {c!r}, which :bonedata does not define")
+            if c in order:
+                raise DataError(f"{path}:{n}: hierarchy attaches bone {c!r} twice (a loop?), expected a tree")
             order.append(c)
             parents.append(order.index(p))
         pending = [link for link in pending if link not in placed]

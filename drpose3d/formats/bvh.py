@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from drpose3d.errors import DataError
-from drpose3d.formats.capture import Capture, axis_rotation, forward_kinematics, number, read_text
+from drpose3d.formats.capture import MAX_CAPTURE_FPS, Capture, axis_rotation, forward_kinematics, number, read_text
 
 CHANNELS = ("xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation")
 
@@ -53,6 +53,8 @@ def _hierarchy(path: Path, lines: list[str]) -> tuple[list[_Joint], int]:
                 raise DataError(f"{path}:{n}: found {words[0]!r} outside a joint, expected ROOT first")
             if key == "ROOT" or key == "JOINT":
                 name = " ".join(words[1:]) or f"joint{len(joints)}"
+                if any(j.name == name for j in joints):
+                    raise DataError(f"{path}:{n}: found joint name {name!r} twice, expected each joint named once")
             else:
                 name = f"{joints[stack[-1]].name}.End"
             pending = _Joint(name, stack[-1] if stack else -1)
@@ -120,6 +122,11 @@ def _motion(path: Path, lines: list[str], start: int, channels: int) -> tuple[to
     frame_time = number(header["frame time"][0], path, header["frame time"][1], "the frame time in seconds")
     if frames != int(frames) or frames < 1 or frame_time <= 0:
         raise DataError(f"{path}:{header['frames'][1]}: Frames {frames:g} and Frame Time {frame_time:g} must be > 0")
+    if frame_time < 1 / MAX_CAPTURE_FPS:
+        raise DataError(
+            f"{path}:{header['frame time'][1]}: Frame Time {frame_time:g} is below {1 / MAX_CAPTURE_FPS:g} s "
+            f"({MAX_CAPTURE_FPS:g} fps), expected a capture's frame time in seconds"
+        )
     rows = []
     for k, raw in enumerate(lines[n:], start=n + 1):
         words = raw.split()

@@ -7,6 +7,7 @@ a batched matrix product over the frames.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,9 +99,22 @@ def read_text(path: Path, kind: str) -> list[str]:
         raise DataError(f"{path}: not text (byte {err.start} is not UTF-8), expected a {kind} file") from None
 
 
+#: The fastest capture (or output) frame rate accepted: optical systems record at most a few kHz.
+MAX_CAPTURE_FPS = 10_000.0
+#: The largest magnitude a number of a motion file may have: far beyond any length (in any unit) or
+#: angle a capture holds, and small enough that forward kinematics stays finite.
+LARGEST = 1e9
+
+
 def number(token: str, path: Path, line: int, what: str) -> float:
-    """`token` as a float, or a one-line error naming the file, line and what was expected."""
+    """`token` as a finite float of magnitude at most :data:`LARGEST`, or a one-line error naming
+    the file, line and what was expected (NaN or infinity would escape later as a Python error)."""
     try:
-        return float(token)
+        value = float(token)
     except ValueError:
         raise DataError(f"{path}:{line}: found {token!r}, expected a number ({what})") from None
+    if not math.isfinite(value):
+        raise DataError(f"{path}:{line}: found {token!r}, expected a finite number ({what})")
+    if abs(value) > LARGEST:
+        raise DataError(f"{path}:{line}: found {token!r}, out of range (at most {LARGEST:g} in size) for {what}")
+    return value

@@ -14,6 +14,7 @@ the head by the head's own rotation ``c`` (the rest pose faces ``forward``, +z f
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from drpose3d.errors import DataError
 from drpose3d.fileio import atomic_path
 from drpose3d.formats.asfamc import AMC_FPS, read_amc, read_asf
 from drpose3d.formats.bvh import read_bvh
-from drpose3d.formats.capture import Capture
+from drpose3d.formats.capture import MAX_CAPTURE_FPS, Capture
 from drpose3d.formats.mocap import Mocap, load_mocap, save_mocap
 from drpose3d.pose.skeleton import JOINT_NAMES, bone_lengths
 
@@ -149,6 +150,25 @@ def _sources(mapping: dict) -> list[str]:
     return names
 
 
+def _is_rule(spec: object) -> bool:
+    """A joint name, ``{"mid": [a, b]}`` or ``{"nose": {"base": a, "top": b, "rotation": c}}``, every
+    name a string: a string where a list belongs would be read letter by letter."""
+    if isinstance(spec, str):
+        return True
+    if not isinstance(spec, dict) or len(spec) != 1:
+        return False
+    ((rule, value),) = spec.items()
+    if rule == "mid":
+        return isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
+    parts = ("base", "top", "rotation")
+    return (
+        rule == "nose"
+        and isinstance(value, dict)
+        and sorted(value) == sorted(parts)
+        and all(isinstance(value[k], str) for k in parts)
+    )
+
+
 def load_joint_map(path: str | Path) -> dict:
     """A user's joint map (JSON): every one of the 17 joints, each a name or a rule."""
     path = Path(path)
@@ -165,8 +185,7 @@ def load_joint_map(path: str | Path) -> dict:
     for joint, spec in mapping.items():
         if joint == "forward":
             continue
-        ok = isinstance(spec, str) or (isinstance(spec, dict) and ("mid" in spec or "nose" in spec))
-        if not ok:
+        if not _is_rule(spec):
             rules = "a joint name, {'mid': [a, b]} or {'nose': {'base': a, 'top': b, 'rotation': c}}"
             raise DataError(f"{path}: {joint!r} maps to {spec!r}, expected {rules}")
     return {j: s for j, s in mapping.items() if j != "forward"}
@@ -247,6 +266,9 @@ def import_motion(
         raise DataError(f"--out is {str(out)!r}, expected a path ending in .npz")
     if unit is not None and unit not in UNITS_MM:
         raise DataError(f"--unit is {unit!r}, expected one of {', '.join(UNITS_MM)}")
+    for flag, rate in (("--fps", fps), ("--amc-fps", source_fps)):
+        if rate is not None and not (math.isfinite(rate) and 0 < rate <= MAX_CAPTURE_FPS):
+            raise DataError(f"{flag} is {rate:g}, expected a frame rate above 0 and at most {MAX_CAPTURE_FPS:g} fps")
     user_map = load_joint_map(joint_map) if joint_map else None
     files = find_files(paths)
     base = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
