@@ -190,9 +190,36 @@ def load_run(path: str | Path) -> Run:
     if not path.is_file():
         raise RunError(f"{path}: no such run file; `drpose3d reproduce` writes OUT/{RUN_FILE}")
     try:
-        return Run.from_json(json.loads(path.read_text()))
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise RunError(f"{path}: not a run file ({type(err).__name__}: {err})") from err
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RunError(f"{path}: not a run file ({type(err).__name__}: {err})") from None
+    _check_run_json(path, payload)
+    try:
+        return Run.from_json(payload)
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunError(f"{path}: not a run file ({type(err).__name__}: {err})") from None
+
+
+def _check_run_json(path: Path, payload: object) -> None:
+    """A hand-edited run.json is checked key by key, with one line naming the key at fault."""
+    if not isinstance(payload, dict):
+        raise RunError(f"{path}: not a run file (expected a JSON object)")
+    checks = {
+        "preset": (lambda v: isinstance(v, dict), "an object of preset fields"),
+        "data": (lambda v: isinstance(v, str), "a data spec string"),
+        "seeds": (
+            lambda v: isinstance(v, list) and v and all(isinstance(s, int) and 0 <= s < 2**31 for s in v),
+            "a non-empty list of seeds (integers >= 0)",
+        ),
+        "device": (lambda v: v in ("cpu", "cuda"), "'cpu' or 'cuda'"),
+        "out": (lambda v: isinstance(v, str) and v, "a folder path"),
+        "package_version": (lambda v: isinstance(v, str), "a version string"),
+    }
+    for key, (ok, expected) in checks.items():
+        if key not in payload:
+            raise RunError(f"{path}: key {key!r} is missing, expected {expected}")
+        if not ok(payload[key]):
+            raise RunError(f"{path}: key {key!r} is {payload[key]!r}, expected {expected}")
 
 
 def notebook_run(preset: str, data: str, seeds: int, device: str, out: str, run_file: str) -> Run:

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from drpose3d.errors import RunError
+from drpose3d.errors import DataError, RunError
 from drpose3d.presets import get_preset
 from drpose3d.run import PARAMETER_CELL, RESOLVE_CELL, Run, load_run, notebook_run, project_root, resolve
 
@@ -96,6 +96,20 @@ def test_run_json_round_trips_and_bad_files_get_one_line_errors(tmp_path):
         assert "\n" not in str(err.value)
     with pytest.raises(RunError, match="seeds is -1"):
         resolve("tiny", seeds=-1)
+    good = json.loads(run.save().read_text())
+    for key, value, message in (
+        ("seeds", [0, -1], "key 'seeds' is [0, -1], expected a non-empty list of seeds"),
+        ("seeds", "3", "key 'seeds' is '3'"),
+        ("device", "tpu", "key 'device' is 'tpu', expected 'cpu' or 'cuda'"),
+        ("data", 7, "key 'data' is 7, expected a data spec string"),
+        ("data", "kinect", "data is 'kinect', expected synthetic"),
+        ("preset", {"name": "smoke", "width": "wide", "bogus": 1}, "has no field 'bogus'"),
+        ("out", None, "key 'out' is None"),
+    ):
+        (tmp_path / "edited.json").write_text(json.dumps({**good, key: value}))
+        with pytest.raises((RunError, DataError), match=re.escape(message)) as err:
+            load_run(tmp_path / "edited.json")
+        assert "\n" not in str(err.value)
 
 
 def _calls_on(tree: ast.AST, name: str) -> set[str]:
