@@ -43,7 +43,7 @@ from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking, root_relative
-from drpose3d.stages.pipeline import Context, Rankings, baseline, dpnet_config, open_context, seeded_stages
+from drpose3d.stages.pipeline import Context, baseline, dpnet_config, open_context, seeded_stages
 from drpose3d.worlds.samples import HELD_OUT_CAMERA
 
 
@@ -96,10 +96,6 @@ def gt_splits(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. (1) on the protocol #1 train and test samples."""
     eps = ctx.run.preset.eps_mm
     return gt_ranking(ctx.train, eps), gt_ranking(ctx.test, eps)
-
-
-def splits(ranks: Rankings) -> tuple[torch.Tensor, torch.Tensor]:
-    return ranks.matrices["train"], ranks.matrices["test"]
 
 
 def sizes(ctx: Context) -> dict:

@@ -52,18 +52,19 @@ class DataSpec:
         given = (("train", self.train), ("test", self.test))
         return "&".join(f"{k}={','.join(v)}" for k, v in given if v)
 
-    def __str__(self) -> str:
-        """The spec as `run.json` keeps it (absolute paths), parsed back to itself."""
-        body = self.kind if self.path is None else f"{self.kind}:{self.path}"
+    def _text(self, path: str | None) -> str:
+        body = self.kind if path is None else f"{self.kind}:{path}"
         body += f":{self.keypoints}" if self.keypoints else ""
         return body + (f"?{self.options}" if self.options else "")
+
+    def __str__(self) -> str:
+        """The spec as `run.json` keeps it (absolute paths), parsed back to itself."""
+        return self._text(None if self.path is None else str(self.path))
 
     @property
     def label(self) -> str:
         """The dataset's name beside every result: the file's or folder's name, never a path."""
-        body = self.kind if self.path is None else f"{self.kind}:{self.path.name}"
-        body += f":{self.keypoints}" if self.keypoints else ""
-        return body + (f"?{self.options}" if self.options else "")
+        return self._text(None if self.path is None else self.path.name)
 
     @property
     def recorded(self) -> bool:
@@ -104,10 +105,9 @@ def parse_spec(text: str, cwd: str | Path | None = None) -> DataSpec:
     keypoints = ""
     if kind == "h36m":
         arg, _, keypoints = arg.partition(":")
-    path = None
-    if arg:
-        path = Path(os.path.expanduser(arg))
-        path = Path(os.path.abspath(path if path.is_absolute() else Path(cwd or Path.cwd()) / path))
+    # absolute against `cwd` (joining keeps an absolute path as it is); abspath, not resolve: the
+    # path the user typed, symbolic links and all
+    path = Path(os.path.abspath(Path(cwd or Path.cwd()) / Path(arg).expanduser())) if arg else None
     return DataSpec(kind, path, keypoints, given.get("train", ()), given.get("test", ()))
 
 
