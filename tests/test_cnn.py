@@ -131,3 +131,38 @@ def test_prcnn_trains_under_torchrun_ddp_gloo(tmp_path):
     torch.manual_seed(0)
     init = PRCNN(depth=18, heatmaps=True, width=8).state_dict()
     assert not torch.equal(init["backbone.fc.weight"], a["backbone.fc.weight"])  # and it trained
+
+
+def test_the_subsampled_projection_is_the_strided_1x1_convolution():
+    """ResNet's stride-2 shortcut, written as subsampling then a 1x1 convolution (models/resnet.py)."""
+    from torch import nn
+
+    from drpose3d.models.resnet import _projection
+
+    torch.manual_seed(0)
+    proj = _projection(8, 16, 2).eval()
+    strided = nn.Conv2d(8, 16, 1, 2, bias=False)
+    strided.weight.data.copy_(proj[1].weight.data)
+    x = torch.rand(5, 8, 15, 15)  # odd sizes: both keep pixels 0, 2, ..., 14
+    # the same products summed in the same order by two kernels: float32 rounding only
+    torch.testing.assert_close(proj[1](proj[0](x)), strided(x), rtol=1e-5, atol=1e-6)
+    assert proj(x).shape == (5, 16, 8, 8)
+
+
+_ODD_BATCH = """
+import torch
+from drpose3d.models.prcnn import PRCNN
+from drpose3d.train import _place
+for depth in (18, 34, 50):
+    model = PRCNN(depth, True, width=8)
+    _place(model, torch.device("cpu"))  # channels-last, as the trainer places it
+    for n in (3, 13):
+        model(torch.rand(n, 19, 64, 64)).sum().backward()
+"""
+
+
+def test_channels_last_resnets_train_on_an_odd_batch_without_crashing_the_process():
+    """An epoch's last batch is often odd: on AVX-512 CPUs a strided 1x1 convolution's backward pass
+    corrupted the heap there and killed the notebook's kernel (a subprocess, so a crash fails the test)."""
+    done = subprocess.run([sys.executable, "-c", _ODD_BATCH], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

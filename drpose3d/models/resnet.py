@@ -50,10 +50,26 @@ class Bottleneck(nn.Module):
         return self.relu(self.body(x) + self.skip(x))
 
 
+class Subsample(nn.Module):
+    """Every `stride`-th pixel in each direction. Followed by a 1x1 convolution it computes exactly
+    the strided 1x1 projection of the paper's ResNets, without oneDNN's backward pass of a strided
+    1x1 convolution on channels-last tensors, which corrupts the heap on AVX-512 CPUs whenever the
+    batch size is odd (torch 2.13, oneDNN 3.12: the last batch of an epoch crashed `make book`;
+    tests/test_cnn.py runs that case in a subprocess)."""
+
+    def __init__(self, stride: int):
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x):
+        return x[:, :, :: self.stride, :: self.stride]
+
+
 def _projection(c_in: int, c_out: int, stride: int) -> nn.Module:
     if stride == 1 and c_in == c_out:
         return nn.Identity()
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+    conv = nn.Conv2d(c_in, c_out, 1, bias=False)
+    return nn.Sequential(*([Subsample(stride)] if stride > 1 else []), conv, nn.BatchNorm2d(c_out))
 
 
 ARCHITECTURES = {18: (BasicBlock, (2, 2, 2, 2)), 34: (BasicBlock, (3, 4, 6, 3)), 50: (Bottleneck, (3, 4, 6, 3))}
