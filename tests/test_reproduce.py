@@ -315,6 +315,10 @@ def test_failing_notebook_names_itself_and_its_cell(tmp_path):
     failures = run_notebooks(["broken"], tmp_path / "run.json", tmp_path / "out", root)
     assert len(failures) == 1 and failures[0].notebook == "broken"
     assert "RuntimeError: boom" in failures[0].message and "cell" in failures[0].message
+    nb.cells[2] = nbformat.v4.new_code_cell("import os\nos.abort()")  # a native crash: no Python error
+    nbformat.write(nb, root / "notebooks" / "crashed.ipynb")
+    failures = run_notebooks(["crashed"], tmp_path / "run.json", tmp_path / "out", root)
+    assert [f.notebook for f in failures] == ["crashed"] and "the kernel died" in failures[0].message
 
 
 @pytest.mark.slow

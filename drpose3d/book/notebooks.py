@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 from traitlets import default
 
@@ -70,12 +71,26 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
         except pm.PapermillExecutionError as err:
             failures.append(Failure(name, f"cell {err.exec_count}: {err.ename}: {err.evalue}"))
             tqdm.write(f"  {name}: FAILED in cell {err.exec_count}: {err.ename}: {err.evalue}")
+        except DeadKernelError:  # a crash in native code or the memory killer: no Python error to show
+            why = f"cell {_running_cell(target)}: the kernel died (a crash in native code, or out of memory)"
+            failures.append(Failure(name, why))
+            tqdm.write(f"  {name}: FAILED in {why}")
         if healed.exists() and healed.stat().st_size > seen:  # what the kernel's cache repaired, on our stderr
             with open(healed, encoding="utf-8") as log:
                 log.seek(seen)
                 for line in log.read().splitlines():
                     tqdm.write(f"  {name}: {line}", file=sys.stderr)
     return failures
+
+
+def _running_cell(executed: Path) -> str:
+    """The number of the cell papermill was running when the kernel died ("?" if unknown)."""
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return "?"
+    running = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("status") == "running"]
+    return str(running[0]) if running else "?"
 
 
 _BAR = re.compile(r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)")
