@@ -21,6 +21,7 @@ import torch
 from drpose3d import __version__
 from drpose3d.errors import RunError
 from drpose3d.fileio import write_text_atomic
+from drpose3d.markup import text
 from drpose3d.presets import Preset, get_preset
 from drpose3d.worlds.spec import DataSpec, parse_spec
 
@@ -125,9 +126,10 @@ class Run:
         except (ValueError, FileNotFoundError):
             out = Path(self.out.name)
         seeds = ", ".join(map(str, self.seeds))
+        code = "<code>{}</code>".format  # not a code span: a backtick in a file name could close one
         return (
-            f"**Run:** preset `{self.preset.name}` · data `{self.data.label}` · seeds {seeds} · device {self.device} · "
-            f"output `{out}` · drpose3d {self.package_version}"
+            f"**Run:** preset {code(self.preset.name)} · data {code(text(self.data.label))} · seeds {seeds} · "
+            f"device {self.device} · output {code(text(out))} · drpose3d {self.package_version}"
         )
 
     def save(self) -> Path:

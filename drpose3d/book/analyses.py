@@ -16,6 +16,7 @@ from drpose3d.book.results import make_row, write_results
 from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
+from drpose3d.markup import text
 from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
 from drpose3d.pose.camera import CAMERA_IDS, capture_centre
 from drpose3d.pose.metrics import mpjpe
@@ -212,7 +213,7 @@ def example_frame(run: Run, fraction: float = 0.37) -> dict:
         "pose_world": world.mocap.positions[k],
         "cameras": rig_for(subject),
         "pose2d": views.pose2d,
-        "title": f"{subject}, {world.mocap.action[k]}, frame {int(views.frame[0])}",
+        "title": f"{text(subject)}, {text(world.mocap.action[k])}, frame {int(views.frame[0])}",
     }
 
 
@@ -223,7 +224,8 @@ def gallery_frames(run: Run, count: int = 8) -> dict:
     pick = torch.linspace(0, len(test.images) - 1, count).round().long()
     s = ctx.test
     titles = [
-        f"{s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]} cam {int(s.camera[i])}" for i in pick
+        f"{text(s.subject_names[int(s.subject[i])])} {text(s.action_names[int(s.action[i])])} cam {int(s.camera[i])}"
+        for i in pick
     ]
     return {"images": test.images[pick], "joints": test.joints[pick], "titles": titles}
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.results import load_results
+from drpose3d.markup import text
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.stages.pipeline import STAGES
 
@@ -152,7 +153,7 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
         "verdict": r["verdict"],
         "seeds vary": ", ".join(r["seeded_stages"]) or "—",
-        "data, preset": f"{r['dataset']}, {r['preset']}" if r["dataset"] else "—",
+        "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
     } for r in rows]  # fmt: skip
 

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
+from drpose3d.markup import text
 from drpose3d.paper import Arm, fig4_row, row_label
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
@@ -105,7 +106,7 @@ def per_joint(result: dict) -> go.Figure:
         barmode="group",
         yaxis_title="MPJPE (mm)",
         height=420,
-        title=f"Per-joint error, protocol #1, detected 2D — {result['dataset']}, {result['preset']} preset",
+        title=f"Per-joint error, protocol #1, detected 2D — {text(result['dataset'])}, {result['preset']} preset",
     )
     return fig
 

@@ -7,6 +7,7 @@ from drpose3d import paper
 from drpose3d.book.ledger import verdict as ledger_verdict
 from drpose3d.book.results import metric_label
 from drpose3d.chapters import Notebook
+from drpose3d.markup import text
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
     FIG5A,
@@ -79,7 +80,7 @@ def table1_summary(result: dict) -> str:
         )
     none, gt = by[Table1.GT2D_NO_RANK]["mean"], by[Table1.GT2D_GT_RANK]["mean"]
     return (
-        f"On **{result['dataset']}** data with the **{result['preset']}** preset ({len(result['seeds'])} seeds), "
+        f"On **{text(result['dataset'])}** data with the **{result['preset']}** preset ({len(result['seeds'])} seeds), "
         f"ground-truth ranking {sign} MPJPE from {none:.1f} to {gt:.1f} mm, "
         f"a relative change of {drop['mean']:.1f} % (95 % CI {ci[0]:.1f} to {ci[1]:.1f} %) against the paper's "
         f"{drop['paper']:.1f} % on Human3.6M; {verdict}." + extra
@@ -116,7 +117,7 @@ def fig5a_summary(result: dict) -> str:
         FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
     )
     return (
-        f"On **{result['dataset']}** ({result['preset']} preset), PRCNN with ResNet-34 and heatmaps ranks "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset), PRCNN with ResNet-34 and heatmaps ranks "
         f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {paper} % on Human3.6M). "
         f"Heatmaps change accuracy by {interval_words(*heat, 'points')} against the paper's {paper_heat:+.2f}. "
         f"ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; ResNet-34 minus ResNet-50: "
@@ -129,7 +130,7 @@ def fig6_summary(result: dict) -> str:
     mean, ci = paired_difference(by[Fig6.OTHER_PAIRS_MEAN], by[Fig6.TORSO_PAIRS_MEAN])
     holds = ci is not None and ci[0] > 0
     return (
-        f"On **{result['dataset']}** ({result['preset']} preset): the two shoulders are ranked correctly "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset): the two shoulders are ranked correctly "
         f"{by[Fig6.PAIR_SHOULDERS]['mean']:.1f} % of the time (paper {FIG6[Fig6.PAIR_SHOULDERS]} %), "
         f"right hip vs spine {by[Fig6.PAIR_RHIP_SPINE]['mean']:.1f} %. "
         f"Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
@@ -170,7 +171,7 @@ def table2_summary(result: dict) -> str:
     gap_mean, gap_ci = paired_difference(gap[Arm.OURS], gap[Arm.BASELINE])
     paper_gap = _paper_diff(Arm.OURS, 3, Arm.OURS, 1) - _paper_diff(Arm.BASELINE, 3, Arm.BASELINE, 1)
     lines = [
-        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
         "PRCNN rankings), paired differences per seed:",
         f"- protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)};",
         f"- protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)};",
@@ -204,7 +205,7 @@ def fig5b_summary(result: dict) -> str:
         Fig5b.NO_RANK_NO_AUG: "without ranking and augmentation",
     }
     lines = [
-        f"On **{result['dataset']}** ({result['preset']} preset, protocol #3, {len(result['seeds'])} seeds), "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset, protocol #3, {len(result['seeds'])} seeds), "
         f"the full model reaches {by[Fig5b.FULL]['mean']:.1f} mm (paper {FIG5B[Fig5b.FULL]}). "
         "Each ablation minus the full model, paired by seed:"
     ]
@@ -222,7 +223,8 @@ def fig4_summary(result: dict) -> str:
     w, th = by[fig4_row("gain_pct", "RWrist")], by[fig4_row("gain_pct", "Thorax")]
     most, least = (", ".join(f"{n} ({v:.1f} %)" for v, n in part) for part in (gains[:3], gains[-3:]))
     return (
-        f"On **{result['dataset']}** ({result['preset']} preset), DRPose3D's relative error drop over the baseline "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset), DRPose3D's relative error drop over the "
+        "baseline "
         f"is largest for {most} and smallest for {least}; right wrist {w['mean']:.1f} % (paper {w['paper']:.1f} % "
         f"from its millimetres; it prints {FIG4_GAIN_PCT['RWrist']}), thorax {th['mean']:.1f} % (paper "
         f"{th['paper']:.1f} %; it prints {FIG4_GAIN_PCT['Thorax']}). "
@@ -242,7 +244,7 @@ def ranking_to_depth_summary(result: dict) -> str:
         for r in (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.MPJPE_BORDA)
     )
     words = [
-        f"On **{result['dataset']}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, "
         f"PRCNN rankings): DepthNet {depthnet:.1f} mm, topological sort {sort:.1f} mm, Borda {borda:.1f} mm."
     ]
     for other in ("topological", "borda"):
@@ -267,7 +269,7 @@ def ranking_noise_summary(result: dict) -> str:
     mean, ci = paired_difference(worst, clean)
     lo, hi = min(eps, key=lambda r: r["mean"]), max(eps, key=lambda r: r["mean"])
     return (
-        f"On **{result['dataset']}** ({result['preset']} preset): with exact ground-truth ranking DPNet reaches "
+        f"On **{text(result['dataset'])}** ({result['preset']} preset): with exact ground-truth ranking DPNet reaches "
         f"{clean['mean']:.1f} mm; at {_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
         "(half the entries flipped) "
         f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
@@ -350,6 +352,18 @@ def headline(result: dict) -> str:
     )
     return (
         f"**In one sentence:** {label}: "
-        f"**{row['mean']:.2f}**{ci} on {result['dataset']} ({result['preset']} preset, {len(result['seeds'])} seeds); "
+        f"**{row['mean']:.2f}**{ci} on {text(result['dataset'])} ({result['preset']} preset, "
+        f"{len(result['seeds'])} seeds); "
         f"{paper_words}."
     )
+
+
+def provenance(result: dict) -> str:
+    """The opening of a results table's caption: which data, preset and seeds the numbers came from
+    (the data's name escaped: it may be a user's file name)."""
+    return f"**Dataset:** {text(result['dataset'])} · **preset:** {result['preset']} · **seeds:** {result['seeds']} · "
+
+
+def figure_title(what: str, result: dict, tail: str = "") -> str:
+    """A chart's title naming its data and preset, e.g. ``Table 1 — synthetic, cpu preset``."""
+    return f"{what} — {text(result['dataset'])}, {result['preset']} preset{tail}"
