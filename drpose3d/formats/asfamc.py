@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from drpose3d.errors import DataError
-from drpose3d.formats.capture import Capture, euler, forward_kinematics, number, read_text
+from drpose3d.formats.capture import Capture, euler, forward_kinematics, number, posed, read_text
 
 INCH_MM = 25.4
 #: AMC files are recorded at 120 frames per second (CMU) unless the importer is told otherwise.
@@ -189,4 +189,6 @@ def _pose(path: Path, skeleton: Skeleton, frames: list[dict[str, list[float]]], 
             root_position = shift
     rotations, positions = forward_kinematics(skeleton.parents, local, bone, root_position)
     names = [b.name for b in skeleton.bones]
-    return Capture(path, names, skeleton.parents, positions, rotations, fps, skeleton.path.stem, skeleton.unit_mm)
+    return Capture(
+        path, names, skeleton.parents, count, posed(rotations, positions), fps, skeleton.path.stem, skeleton.unit_mm
+    )

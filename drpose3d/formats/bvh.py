@@ -10,13 +10,25 @@ drops end sites (the head top of Human3.6M is one) and reports no line numbers f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from drpose3d.errors import DataError
-from drpose3d.formats.capture import MAX_CAPTURE_FPS, Capture, axis_rotation, forward_kinematics, number, read_text
+from drpose3d.formats.capture import (
+    CHUNK_FRAMES,
+    LARGEST,
+    MAX_CAPTURE_FPS,
+    Capture,
+    axis_rotation,
+    forward_kinematics,
+    number,
+    text_lines,
+)
 
 CHANNELS = ("xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation")
 
@@ -30,14 +42,15 @@ class _Joint:
     first: int = 0  # index of its first channel in a frame's values
 
 
-def _hierarchy(path: Path, lines: list[str]) -> tuple[list[_Joint], int]:
-    """The joints (parents first) and the index of the MOTION line."""
+def _hierarchy(path: Path, lines: Iterator[tuple[int, str]]) -> list[_Joint]:
+    """The joints (parents first), reading `lines` up to and including the MOTION line."""
     joints: list[_Joint] = []
     stack: list[int] = []
     pending: _Joint | None = None
     seen_hierarchy = False
     channel_count = 0
-    for n, raw in enumerate(lines, start=1):
+    n = 0
+    for n, raw in lines:
         words = raw.split()
         if not words:
             continue
@@ -91,7 +104,7 @@ def _hierarchy(path: Path, lines: list[str]) -> tuple[list[_Joint], int]:
                 raise DataError(f"{path}:{n}: MOTION before any ROOT, expected HIERARCHY and a ROOT joint first")
             if stack:
                 raise DataError(f"{path}:{n}: MOTION inside joint {joints[stack[-1]].name!r}, a '}}' is missing")
-            return joints, n
+            return joints
         else:
             expected = "ROOT, JOINT, End Site, OFFSET, CHANNELS or braces"
             raise DataError(f"{path}:{n}: found {words[0]!r}, expected {expected}")
@@ -99,18 +112,19 @@ def _hierarchy(path: Path, lines: list[str]) -> tuple[list[_Joint], int]:
         raise DataError(f"{path}: no HIERARCHY line, expected a BVH file starting with HIERARCHY")
     if not joints:
         raise DataError(f"{path}: no ROOT joint after HIERARCHY")
-    raise DataError(f"{path}: no MOTION section after the hierarchy (the file ends at line {len(lines)})")
+    raise DataError(f"{path}: no MOTION section after the hierarchy (the file ends at line {n})")
 
 
-def _motion(path: Path, lines: list[str], start: int, channels: int) -> tuple[torch.Tensor, float]:
-    """Channel values (F, C) and the frame time after the MOTION line (1-based `start`)."""
+def _motion(path: Path, lines: Iterator[tuple[int, str]], channels: int) -> tuple[torch.Tensor, float]:
+    """Channel values (F, C) and the frame time, from the lines after MOTION. The values are read
+    a piece at a time into one array sized by the declared frame count, which the file's size must
+    be able to hold (a false count cannot make it allocate more than the file could fill)."""
     header: dict[str, tuple[str, int]] = {}
-    n = start
+    n = 0
     while len(header) < 2:
-        if n >= len(lines):
+        n, raw = next(lines, (n, None))
+        if raw is None:
             raise DataError(f"{path}:{n}: MOTION ends early, expected 'Frames: N' and 'Frame Time: t'")
-        raw = lines[n]
-        n += 1
         if not raw.strip():
             continue
         label, _, value = raw.partition(":")
@@ -127,37 +141,71 @@ def _motion(path: Path, lines: list[str], start: int, channels: int) -> tuple[to
             f"{path}:{header['frame time'][1]}: Frame Time {frame_time:g} is below {1 / MAX_CAPTURE_FPS:g} s "
             f"({MAX_CAPTURE_FPS:g} fps), expected a capture's frame time in seconds"
         )
-    rows = []
-    for k, raw in enumerate(lines[n:], start=n + 1):
+    declared = int(frames)
+    room = path.stat().st_size // (2 * channels)  # a frame's line holds at least one digit and one space per value
+    if declared > room:
+        raise DataError(
+            f"{path}:{header['frames'][1]}: MOTION truncated: Frames says {declared}, the file can hold at most {room}"
+        )
+    values = torch.empty(declared, channels, dtype=torch.float64)
+    found = 0
+    while piece := [(k, raw) for k, raw in islice(lines, CHUNK_FRAMES) if raw.strip()]:
+        rows = _values(path, piece, channels)
+        if found + len(rows) > declared:
+            found += len(rows)
+            break
+        values[found : found + len(rows)] = torch.from_numpy(rows)
+        found += len(rows)
+    found += sum(1 for _, raw in lines if raw.strip())
+    if found != declared:
+        state = "truncated" if found < declared else "longer than declared"
+        raise DataError(f"{path}:{header['frames'][1]}: MOTION {state}: Frames says {declared}, found {found}")
+    return values, frame_time
+
+
+def _values(path: Path, piece: list[tuple[int, str]], channels: int) -> np.ndarray:
+    """One piece of frame lines as (lines, channels) float64: numpy's parser first, and where it
+    balks or finds a value :func:`number` would refuse, the line-by-line check that names the line."""
+    try:
+        rows = np.loadtxt([raw for _, raw in piece], dtype=np.float64, comments=None, ndmin=2)
+        if rows.shape == (len(piece), channels) and np.isfinite(rows).all() and np.abs(rows).max() <= LARGEST:
+            return rows
+    except ValueError:
+        pass
+    parsed = []
+    for k, raw in piece:
         words = raw.split()
-        if not words:
-            continue
         if len(words) != channels:
             raise DataError(f"{path}:{k}: found {len(words)} values, expected {channels} (one per channel)")
-        rows.append([number(w, path, k, "a channel value") for w in words])
-    if len(rows) != int(frames):
-        state = "truncated" if len(rows) < frames else "longer than declared"
-        raise DataError(f"{path}:{header['frames'][1]}: MOTION {state}: Frames says {int(frames)}, found {len(rows)}")
-    return torch.tensor(rows, dtype=torch.float64).reshape(len(rows), channels), frame_time
+        parsed.append([number(w, path, k, "a channel value") for w in words])
+    return np.array(parsed, dtype=np.float64).reshape(len(piece), channels)
 
 
 def read_bvh(path: str | Path) -> Capture:
-    """A BVH file's clip with world positions and rotations of every joint and end site."""
+    """A BVH file's clip, posed piece by piece (:class:`Capture`): world positions and rotations of
+    every joint and end site. Only the channel values are held, 8 bytes per channel and frame."""
     path = Path(path)
-    lines = read_text(path, "BVH")
-    joints, motion_line = _hierarchy(path, lines)
+    lines = text_lines(path, "BVH")
+    joints = _hierarchy(path, lines)
     channels = sum(len(j.channels) for j in joints)
-    values, frame_time = _motion(path, lines, motion_line, channels)
-    frames = values.shape[0]
-    local = torch.eye(3, dtype=torch.float64).repeat(frames, len(joints), 1, 1)
-    bone = torch.tensor([j.offset for j in joints], dtype=torch.float64).expand(frames, -1, -1).clone()
-    for k, joint in enumerate(joints):
-        for c, name in enumerate(joint.channels):
-            column = values[:, joint.first + c]
-            if name.endswith("position"):
-                bone[:, k, "xyz".index(name[0])] += column
-            else:  # listed first = outermost: R = R_1 R_2 R_3
-                local[:, k] = local[:, k] @ axis_rotation(column, name[0])
+    if not channels:
+        raise DataError(f"{path}: no CHANNELS in the hierarchy, expected at least the root's")
+    values, frame_time = _motion(path, lines, channels)
+    offsets = torch.tensor([j.offset for j in joints], dtype=torch.float64)
     parents = [j.parent for j in joints]
-    rotations, positions = forward_kinematics(parents, local, bone, bone[:, 0])
-    return Capture(path, [j.name for j in joints], parents, positions, rotations, 1 / frame_time, path.parent.name)
+
+    def pose(start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
+        frames = stop - start
+        local = torch.eye(3, dtype=torch.float64).repeat(frames, len(joints), 1, 1)
+        bone = offsets.expand(frames, -1, -1).clone()
+        for k, joint in enumerate(joints):
+            for c, name in enumerate(joint.channels):
+                column = values[start:stop, joint.first + c]
+                if name.endswith("position"):
+                    bone[:, k, "xyz".index(name[0])] += column
+                else:  # listed first = outermost: R = R_1 R_2 R_3
+                    local[:, k] = local[:, k] @ axis_rotation(column, name[0])
+        return forward_kinematics(parents, local, bone, bone[:, 0])
+
+    names = [j.name for j in joints]
+    return Capture(path, names, parents, len(values), pose, 1 / frame_time, path.parent.name)

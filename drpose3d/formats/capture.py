@@ -8,6 +8,7 @@ a batched matrix product over the frames.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,24 +19,42 @@ from drpose3d.errors import DataError
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
+#: Frames posed at once: forward kinematics of a long clip runs in pieces of this many frames, so
+#: that memory is bounded by the piece, not the clip (a 10^6-frame BVH, issue 33).
+CHUNK_FRAMES = 16_384
+
+
 @dataclass
 class Capture:
-    """One clip: joint positions (F, J, 3) and global rotations (F, J, 3, 3), source units, y up."""
+    """One clip, posed on demand: ``pose(a, b)`` gives global rotations (b-a, J, 3, 3) and joint
+    positions (b-a, J, 3) of frames a..b-1, in source units and axes, y up. Posing a long clip
+    whole would hold 96 bytes per joint and frame; callers walk it by :meth:`pieces`."""
 
     path: Path
     names: list[str]
     parents: list[int]
-    positions: torch.Tensor
-    rotations: torch.Tensor
+    frames: int
+    pose: Callable[[int, int], tuple[torch.Tensor, torch.Tensor]]
     fps: float
     performer: str  # the skeleton it was captured on (an ASF's name, a BVH's folder)
     unit_mm: float | None = None  # millimetres per file unit when the file says (ASF), else None
 
     def __len__(self) -> int:
-        return self.positions.shape[0]
+        return self.frames
 
     def index(self, name: str) -> int:
         return self.names.index(name)
+
+    def pieces(self) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
+        """(frames, rotations, positions) for consecutive pieces of :data:`CHUNK_FRAMES` frames."""
+        for start in range(0, self.frames, CHUNK_FRAMES):
+            stop = min(start + CHUNK_FRAMES, self.frames)
+            yield slice(start, stop), *self.pose(start, stop)
+
+
+def posed(rotations: torch.Tensor, positions: torch.Tensor) -> Callable[[int, int], tuple[torch.Tensor, torch.Tensor]]:
+    """A :attr:`Capture.pose` over rotations and positions computed already (a short clip)."""
+    return lambda start, stop: (rotations[start:stop], positions[start:stop])
 
 
 def axis_rotation(angle_deg: torch.Tensor, axis: str) -> torch.Tensor:
@@ -85,18 +104,28 @@ def forward_kinematics(
 
 def read_text(path: Path, kind: str) -> list[str]:
     """A capture file's lines, or a one-line error for an empty, binary or unreadable file."""
+    return [line for _, line in text_lines(path, kind)]
+
+
+def text_lines(path: Path, kind: str) -> Iterator[tuple[int, str]]:
+    """A capture file's numbered lines (from 1), read as they are consumed, so that a long file is
+    never held whole; one-line errors for an empty, binary, unreadable or non-UTF-8 file."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+            if not head.strip() and not fh.read(1):
+                raise DataError(f"{path}: empty file, expected a {kind} file")
     except OSError as err:
         raise DataError(f"{path}: cannot read ({err.strerror}); expected a {kind} file") from None
-    if not raw.strip():
-        raise DataError(f"{path}: empty file, expected a {kind} file")
-    if b"\0" in raw[:4096]:
+    if b"\0" in head:
         raise DataError(f"{path}: binary data, expected a {kind} text file")
+    n = 0
     try:
-        return raw.decode("utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not text (byte {err.start} is not UTF-8), expected a {kind} file") from None
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                yield n, line
+    except UnicodeDecodeError:
+        raise DataError(f"{path}:{n + 1}: not text (a byte is not UTF-8), expected a {kind} file") from None
 
 
 #: The fastest capture (or output) frame rate accepted: optical systems record at most a few kHz.

@@ -27,7 +27,7 @@ from drpose3d.errors import DataError
 from drpose3d.fileio import atomic_path
 from drpose3d.formats.asfamc import AMC_FPS, read_amc, read_asf
 from drpose3d.formats.bvh import read_bvh
-from drpose3d.formats.capture import MAX_CAPTURE_FPS, Capture
+from drpose3d.formats.capture import CHUNK_FRAMES, MAX_CAPTURE_FPS, Capture
 from drpose3d.formats.mocap import Mocap, load_mocap, save_mocap
 from drpose3d.pose.skeleton import JOINT_NAMES, bone_lengths
 
@@ -192,22 +192,22 @@ def load_joint_map(path: str | Path) -> dict:
 
 
 def to_h36m(capture: Capture, mapping: dict, forward: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> torch.Tensor:
-    """The 17 Human3.6M joints (F, 17, 3) in source units and axes."""
-    pos = capture.positions
+    """The 17 Human3.6M joints (F, 17, 3) in source units and axes, posed piece by piece."""
     out = torch.empty(len(capture), len(JOINT_NAMES), 3, dtype=torch.float64)
-    for j, joint in enumerate(JOINT_NAMES):
-        spec = mapping[joint]
-        if isinstance(spec, str):
-            out[:, j] = pos[:, capture.index(spec)]
-        elif "mid" in spec:
-            a, b = (capture.index(n) for n in spec["mid"])
-            out[:, j] = (pos[:, a] + pos[:, b]) / 2
-        else:
-            nose = spec["nose"]
-            base, top = pos[:, capture.index(nose["base"])], pos[:, capture.index(nose["top"])]
-            length = (top - base).norm(dim=-1, keepdim=True)
-            front = capture.rotations[:, capture.index(nose["rotation"])] @ torch.tensor(forward, dtype=torch.float64)
-            out[:, j] = base + NOSE_UP * (top - base) + NOSE_FORWARD * length * front
+    for frames, rotations, pos in capture.pieces():
+        for j, joint in enumerate(JOINT_NAMES):
+            spec = mapping[joint]
+            if isinstance(spec, str):
+                out[frames, j] = pos[:, capture.index(spec)]
+            elif "mid" in spec:
+                a, b = (capture.index(n) for n in spec["mid"])
+                out[frames, j] = (pos[:, a] + pos[:, b]) / 2
+            else:
+                nose = spec["nose"]
+                base, top = pos[:, capture.index(nose["base"])], pos[:, capture.index(nose["top"])]
+                length = (top - base).norm(dim=-1, keepdim=True)
+                front = rotations[:, capture.index(nose["rotation"])] @ torch.tensor(forward, dtype=torch.float64)
+                out[frames, j] = base + NOSE_UP * (top - base) + NOSE_FORWARD * length * front
     return out
 
 
@@ -242,13 +242,45 @@ def split_glitches(joints: torch.Tensor, fps: float) -> list[slice]:
 
 
 def resample(joints: torch.Tensor, fps: float, target: float) -> torch.Tensor:
-    """Linear interpolation of (F, 17, 3) from `fps` to `target` frames per second."""
+    """Linear interpolation of (F, 17, 3) from `fps` to `target` frames per second, as float32 (the
+    file's precision), a piece at a time so that no full-length float64 temporary is made."""
     times = torch.arange(0, (len(joints) - 1) / fps + 1e-9, 1 / target, dtype=torch.float64)
-    where = times * fps
-    lo = where.floor().long().clamp(max=len(joints) - 1)
-    hi = (lo + 1).clamp(max=len(joints) - 1)
-    w = (where - lo)[:, None, None]
-    return joints[lo] * (1 - w) + joints[hi] * w
+    out = torch.empty(len(times), *joints.shape[1:], dtype=torch.float32)
+    for start in range(0, len(times), CHUNK_FRAMES):
+        where = times[start : start + CHUNK_FRAMES] * fps
+        lo = where.floor().long().clamp(max=len(joints) - 1)
+        hi = (lo + 1).clamp(max=len(joints) - 1)
+        w = (where - lo)[:, None, None]
+        out[start : start + len(where)] = joints[lo] * (1 - w) + joints[hi] * w
+    return out
+
+
+def _clip_joints(
+    path: Path, fps: float | None, user_map: dict | None, unit: str | None
+) -> tuple[torch.Tensor, float, str]:
+    """One file's Human3.6M joints (F, 17, 3) in millimetres, z up, float64, its frame rate and its
+    performer. The capture (its channel values) is freed on return, before the next steps copy."""
+    capture = read_capture(path, fps)
+    if len(capture) < capture.fps * MIN_CLIP_S:
+        raise DataError(f"{path}: {len(capture)} frames at {capture.fps:g} fps, shorter than {MIN_CLIP_S:g} s")
+    joints = to_h36m(capture, choose_map(capture, user_map))
+    joints.mul_(choose_unit(capture, joints, unit))
+    for start in range(0, len(joints), CHUNK_FRAMES):  # in place: no second full-length copy
+        piece = joints[start : start + CHUNK_FRAMES]
+        piece.copy_(piece @ Y_UP_TO_Z_UP.T)
+    return joints, capture.fps, capture.performer
+
+
+def _clip_pieces(
+    path: Path, source_fps: float | None, user_map: dict | None, unit: str | None, fps: float
+) -> tuple[list[torch.Tensor], str, int, float]:
+    """One file's pieces between glitches at `fps` (float32), its performer, the number of glitch
+    cuts and the seconds left out as too short; the float64 joints are freed on return."""
+    joints, rate, performer = _clip_joints(path, source_fps, user_map, unit)
+    parts = split_glitches(joints, rate)
+    kept = [resample(joints[p], rate, fps) for p in parts if (p.stop - p.start) >= rate * MIN_CLIP_S]
+    short = sum(p.stop - p.start for p in parts if (p.stop - p.start) < rate * MIN_CLIP_S) / rate
+    return kept, performer, len(parts) - 1, short
 
 
 def import_motion(
@@ -274,20 +306,10 @@ def import_motion(
     base = Path(os.path.commonpath([str(f.parent.resolve()) for f in files]))
     pieces, labels, splits, dropped = [], [], 0, 0.0
     for path in tqdm(files, desc="import", unit="clip", leave=False):
-        capture = read_capture(path, source_fps)
-        if len(capture) < capture.fps * MIN_CLIP_S:
-            raise DataError(f"{path}: {len(capture)} frames at {capture.fps:g} fps, shorter than {MIN_CLIP_S:g} s")
-        joints = to_h36m(capture, choose_map(capture, user_map))
-        joints = joints * choose_unit(capture, joints, unit) @ Y_UP_TO_Z_UP.T
-        parts = split_glitches(joints, capture.fps)
-        splits += len(parts) - 1
-        for part in parts:
-            piece = joints[part]
-            if len(piece) < capture.fps * MIN_CLIP_S:
-                dropped += len(piece) / capture.fps
-                continue
-            pieces.append(resample(piece, capture.fps, fps).float())
-            labels.append((capture.performer, path.stem, str(path.resolve().relative_to(base))))
+        kept, performer, cut, short_s = _clip_pieces(path, source_fps, user_map, unit, fps)
+        pieces += kept
+        labels += [(performer, path.stem, str(path.resolve().relative_to(base)))] * len(kept)
+        splits, dropped = splits + cut, dropped + short_s
     if not pieces:
         raise DataError(f"no clip of at least {MIN_CLIP_S:g} s survived the glitch splits")
     sizes = [len(p) for p in pieces]

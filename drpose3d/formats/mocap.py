@@ -65,7 +65,7 @@ def save_mocap(mocap: Mocap, path: str | Path) -> None:
         with open(tmp, "wb") as fh:
             np.savez_compressed(
                 fh,
-                positions=mocap.positions.detach().cpu().numpy().astype(np.float32),
+                positions=mocap.positions.detach().cpu().numpy().astype(np.float32, copy=False),
                 subject=mocap.subject,
                 action=mocap.action,
                 sequence=mocap.sequence.cpu().numpy().astype(np.int64),
@@ -141,7 +141,7 @@ def load_mocap(path: str | Path) -> Mocap:
     if fps.size != 1 or fps.dtype.kind not in "fiu" or not np.isfinite(fps).all() or float(fps) <= 0:
         raise DataError(f"{where}: 'fps' is {fps!r}, expected one positive number")
 
-    positions = torch.from_numpy(pos.astype(np.float32))
+    positions = torch.from_numpy(pos.astype(np.float32, copy=False))
     median_bone = float(bone_lengths(positions[:: max(1, n // 1000)]).median())
     lo, hi = PLAUSIBLE_BONE_MM
     far = positions.abs() > ROOM_MM
