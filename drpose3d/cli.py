@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="_out", help="output folder (default: _out)")
     rep.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     rep.add_argument("--no-book", action="store_true", help="execute notebooks only")
+    rep.add_argument(
+        "--plan", action="store_true", help="print each stage's samples, steps, memory and device; train nothing"
+    )
+    rep.add_argument("--yes", action="store_true", help="start a run of far more seeds than the preset's")
     data = sub.add_parser("data", help="data utilities").add_subparsers(dest="data_command", required=True)
     exp = data.add_parser("export", help="write the generated world in the generic mocap format")
     exp.add_argument("--preset", default="smoke", choices=list(PRESETS))
@@ -137,6 +141,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from drpose3d.book.notebooks import build_book, run_notebooks
     from drpose3d.cache import Cache
     from drpose3d.chapters import NOTEBOOKS
+    from drpose3d.plan import check_fits, check_seeds, make_plan
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 
@@ -148,6 +153,13 @@ def _reproduce(args: argparse.Namespace) -> int:
     _apart(out, [root / name for name in SOURCES])
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
+    plan = make_plan(run)
+    if args.plan:
+        print(plan.table())
+    check_fits(plan)
+    check_seeds(run, args.yes or args.plan)
+    if args.plan:
+        return 0
     with _locked(run.out):
         swept = Cache(run.out / "cache").sweep()
         if swept:

@@ -413,6 +413,19 @@ def test_an_out_that_overlaps_what_the_command_reads_is_refused_and_nothing_chan
     assert sorted((tmp_path / "D" / "book" / "notebooks").iterdir()) == executed and not (root / "run.json").exists()
 
 
+def test_book_from_a_folder_whose_notebook_is_not_json_names_the_file_and_writes_nothing(tmp_path, capsys):
+    from drpose3d.run import project_root
+
+    run = tmp_path / "run"
+    shutil.copytree(project_root() / "runs" / "smoke" / "notebooks", run / "notebooks")
+    broken = run / "notebooks" / "fig6_pairwise_accuracy.ipynb"
+    broken.write_text("secret line one\nsecret line two\n")
+    assert main(["book", "--from", str(run), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(broken) in err and "not valid JSON" in err and "secret" not in err and err.count("\n") == 0, err
+    assert not (tmp_path / "out" / "book").exists()
+
+
 @pytest.mark.slow
 def test_a_second_run_into_the_same_out_is_refused_and_a_killed_runs_lock_is_taken_over(tmp_path, capsys):
     import subprocess

@@ -22,6 +22,7 @@ from traitlets import default
 from drpose3d.book.plots import plotly_js_path
 from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
+from drpose3d.errors import RunError
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -125,8 +126,13 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
 
 def reader_copy(executed: Path) -> nbformat.NotebookNode:
     """An executed notebook as a reader gets it: without papermill's injected cell (it holds this
-    machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line."""
-    nb = nbformat.read(executed, as_version=4)
+    machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line.
+    A file that is not a notebook is one line naming it (nbformat's error quotes the whole text)."""
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except (ValueError, KeyError, AttributeError, UnicodeDecodeError) as err:
+        kind = "not valid JSON" if isinstance(err, nbformat.reader.NotJSONError) else f"not a notebook ({err})"[:160]
+        raise RunError(f"{executed}: {kind}; expected an executed notebook (rerun drpose3d reproduce)") from None
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     for k, cell in enumerate(nb.cells):
         if "parameters" in cell.metadata.get("tags", []):
@@ -156,13 +162,17 @@ def build_book(out: Path, root: Path, executed_dir: Path | None = None) -> Path:
     ``out/notebooks``, and a local plotly.js) and build it; nothing is executed."""
     executed_dir = executed_dir or out / "notebooks"
     book = out / "book"
+    pages = {  # every page read before anything is replaced: a broken notebook leaves the old book standing
+        name: reader_copy(executed_dir / f"{name}.ipynb")
+        if (executed_dir / f"{name}.ipynb").exists()
+        else not_run_copy(root / "notebooks" / f"{name}.ipynb", name)
+        for name in NOTEBOOKS
+    }
     for sub in ("book", "notebooks", "_static"):
         shutil.rmtree(book / sub, ignore_errors=True)
     shutil.copytree(root / "book", book / "book")
     (book / "notebooks").mkdir(parents=True)
-    for name in NOTEBOOKS:
-        executed = executed_dir / f"{name}.ipynb"
-        page = reader_copy(executed) if executed.exists() else not_run_copy(root / "notebooks" / f"{name}.ipynb", name)
+    for name, page in pages.items():
         nbformat.write(page, book / "notebooks" / f"{name}.ipynb")
     for conf in ("_config.yml", "_toc.yml"):
         shutil.copy(root / conf, book / conf)

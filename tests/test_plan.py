@@ -1,0 +1,43 @@
+"""`reproduce --plan`: sizes before compute, and the refusals of runs that cannot fit or would cost
+far beyond the preset (issues 29 and 33)."""
+
+from drpose3d import plan as planning
+from drpose3d.cli import main
+from drpose3d.run import resolve
+from drpose3d.stages.pipeline import Stage
+
+
+def test_the_plan_prints_every_stage_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--device", "cpu", "--plan", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1,200 training and 480 test samples" in printed
+    for stage in (Stage.IMAGES, Stage.POSE2D, Stage.PRCNN, Stage.DPNET):
+        assert f"\n{stage.value} " in printed, stage
+    assert not out.exists()
+
+
+def test_the_paper_preset_is_sized_from_its_world_and_refused_where_it_cannot_fit(tmp_path, monkeypatch, capsys):
+    run = resolve("paper", "synthetic", 0, "cpu", str(tmp_path / "out"))
+    plan = planning.make_plan(run)
+    images = {s.stage: s for s in plan.stages}[Stage.IMAGES]
+    assert plan.train + plan.test == images.samples > 600_000  # the paper preset's world: 8 clips x 10 s x 84 ...
+    assert images.held_bytes == images.samples * 3 * 256 * 256  # every crop held whole: 132 GB today
+    pose2d = {s.stage: s for s in plan.stages}[Stage.POSE2D]
+    assert pose2d.held_bytes == images.held_bytes + images.samples * 16 * 128 * 128  # and the heatmaps
+    assert pose2d.steps == -(-plan.train // 16) * 40  # ceil(train / batch 16) x 40 epochs
+    monkeypatch.setattr(planning, "available_bytes", lambda: 64 * 10**9)  # a 64 GB machine
+    assert main(["reproduce", "--preset", "paper", "--device", "cpu", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot fit: stage 2D pose holds 308.6 GB" in err and "has 64.0 GB" in err and err.count("\n") == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_thousands_of_seeds_are_refused_with_their_cost_unless_confirmed(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--seeds", "10000", "--device", "cpu", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--seeds 10000 is 5,000 times the tiny preset's 2 seeds" in err and "--yes" in err
+    assert not out.exists()
+    run = resolve("tiny", "synthetic", 20, "cpu", str(out))  # 10 x the preset's: still fine without --yes
+    planning.check_seeds(run, confirmed=False)
