@@ -76,6 +76,10 @@ class Fig5a(StrEnum):
     FLOOR_2D_ONLY_DETECTED = "floor_2d_only_detected"
 
 
+#: "ResNet-34 is at least as good as ResNet-18 and ResNet-50" is a non-inferiority claim; the paper
+#: states no margin. This book's: 1 % of the accuracy (0.9 points at the paper's 91.22 %), smaller
+#: than the heatmaps' gain the paper does claim (2.36 points).
+RESNET34_MARGIN_PCT = 1.0
 #: ResNet-18 and ResNet-50 are only drawn in the figure, never stated.
 FIG5A = Reported(
     "Fig. 5(a), Sec. 4.5",
@@ -117,7 +121,9 @@ class Arm(StrEnum):
     AUG_GT_ONLY = "aug_gt_only"
 
 
-TABLE2_ARMS = (Arm.BASELINE, Arm.OURS_NO_AUG, Arm.OURS)
+#: Table 2's rows; the cascade without ranking input (DPNet's two PoseNet stages and augmentation, no
+#: ranking) is this book's control, not the paper's: it separates the ranking from the architecture.
+TABLE2_ARMS = (Arm.BASELINE, Arm.NO_RANK, Arm.OURS_NO_AUG, Arm.OURS)
 
 
 def table2_row(arm: Arm, protocol: int) -> str:
@@ -266,6 +272,7 @@ ROW_LABELS: dict[str, str] = {
         table2_row(arm, k): f"{name}, protocol #{k}"
         for arm, name in (
             (Arm.BASELINE, "baseline (Martinez et al.)"),
+            (Arm.NO_RANK, "cascade without ranking (control)"),
             (Arm.OURS_NO_AUG, "DRPose3D w/o augmentation"),
             (Arm.OURS, "DRPose3D"),
         )

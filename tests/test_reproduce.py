@@ -71,7 +71,8 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
         load(n) for n in ("table2_protocols", "fig5b_dpnet_ablation", "fig4_per_joint", "fig7_qualitative")
     )
     t2rows = {r["name"]: r for r in t2["rows"]}
-    assert set(t2rows) == {f"{a}_p{k}" for a in ("baseline", "ours_no_aug", "ours") for k in (1, 2, 3)}
+    arms = ("baseline", "no_rank", "ours_no_aug", "ours")  # no_rank: the cascade without ranking, the control
+    assert set(t2rows) == {f"{a}_p{k}" for a in arms for k in (1, 2, 3)}
     assert (t2rows["ours_p3"]["paper"], t2rows["baseline_p1"]["paper"], t2rows["ours_no_aug_p1"]["paper"]) == (
         62.8,
         62.9,
@@ -88,6 +89,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert (
         f5["full"]["values"] == t2rows["ours_p3"]["values"]
         and f5["no_aug"]["values"] == t2rows["ours_no_aug_p3"]["values"]
+        and f5["no_rank"]["values"] == t2rows["no_rank_p3"]["values"]  # one model each, shared
     )
     assert f5["no_rank_no_aug"]["paper"] == 82.2
     f4rows = {r["name"]: r for r in f4["rows"]}
@@ -109,7 +111,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     ties = [sum(noise[f"threshold_{t:g}"]["tie_rate"]) for t in (0.0, 0.02, 0.05, 0.1, 0.2)]
     assert ties == sorted(ties) and ties[-1] > ties[0]  # a wider band only adds ties
     ledger = {r["name"]: r for r in load("claims")["rows"]}
-    assert len(ledger) == 12 and all(r["verdict"] != "not run" for r in ledger.values())
+    assert len(ledger) == 14 and all(r["verdict"] != "not run" for r in ledger.values())
     assert all(r["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"] for r in ledger.values())
     assert all(len(r["effect_rel_values"]) == 2 for r in ledger.values())
     assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())
@@ -148,6 +150,44 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
         html = (html_dir / "notebooks" / f"{chapter}.html").read_text()
         assert "injected-parameters" not in copy and str(synthetic_run) not in copy + html, chapter
         assert "Injected parameters" not in html and "**Run:** preset" in copy, chapter
+
+
+@pytest.mark.slow
+def test_every_results_page_opens_with_the_ledgers_verdicts_on_its_claims(synthetic_run):
+    """Right after the Run line, before any prose or number: the finding, from the ledger of this run."""
+    from drpose3d.book.ledger import ledger, verdict_words
+    from drpose3d.book.summaries import claims_on
+
+    verdicts = {r["name"]: verdict_words(r) for r in ledger(synthetic_run)}
+    for chapter in ("table1_upper_bound", "table2_protocols", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation",
+                    "fig6_pairwise_accuracy", "ranking_to_depth", "fig4_per_joint"):  # fmt: skip
+        nb = nbformat.read(synthetic_run / "book" / "notebooks" / f"{chapter}.ipynb", as_version=4)
+        shown = [
+            o["data"]["text/markdown"]
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if "text/markdown" in o.get("data", {})
+        ]
+        assert shown[0].startswith("**Run:**") and shown[1].startswith("**Finding:**"), chapter
+        prose = [c for c in nb.cells if c.cell_type == "markdown"]
+        assert prose[0].source.startswith("# ") and "\n" not in prose[0].source.strip(), chapter  # the title only
+        for claim in claims_on(chapter):
+            assert f"**{claim}**" in shown[1] and f"**{verdicts[claim]}**" in shown[1], (chapter, claim)
+
+
+def test_a_finding_says_not_reproduced_where_the_ledger_does(tmp_path):
+    from drpose3d.book.results import make_row, write_results
+    from drpose3d.book.summaries import finding
+    from drpose3d.run import resolve
+
+    run = resolve("cpu", seeds=3, device="cpu", out=tmp_path)
+    rows = {"gt2d_no_rank_cascade": [50.0, 52.0, 51.0], "gt2d_gt_rank": [35.0, 36.0, 34.0],
+            "gt2d_pred_rank": [50.5, 52.2, 51.4]}  # fmt: skip
+    write_results(run, "table1_upper_bound", "synthetic", [make_row(n, "m", v, None) for n, v in rows.items()], 0.0)
+    first = finding(tmp_path, "table1_upper_bound").split("; **C2**")
+    assert first[0].startswith("**Finding:** **C1**") and "**reproduced**" in first[0]
+    assert "**not reproduced**" in first[1] and "against the paper's -9.4 %" in first[1]
 
 
 @pytest.mark.slow

@@ -1,30 +1,41 @@
 """The claims ledger: each claim of :mod:`drpose3d.book.claims` judged by one rule on relative
 effects, and drawn as tables (HTML for the book, Markdown for the README, runs side by side).
 
-Every claim compares two things per seed: an effect (say DRPose3D's error minus the baseline's)
-and its control (the baseline's error). Its relative effect is ``100 × effect / control``, so a
-world whose errors are twice Human3.6M's is compared with the paper on the same scale. The rule,
-the same for every claim:
+Every claim compares two things per seed: an effect (say DPNet's error with the predicted ranking
+minus the same cascade's without it) and its control, named beside the claim and fixed before any
+run (the cascade's error). Its relative effect is ``100 × effect / control``, so a world whose
+errors are twice Human3.6M's is compared with the paper on the same scale. The rule, the same for
+every claim, on the 95 % Student-t interval of the per-seed relative effects:
 
-* ``reproduced``: the 95 % Student-t interval of the per-seed relative effects excludes zero on
-  the paper's side, and the mean reaches at least half the paper's relative effect (claims whose
-  paper gives no size need only the first);
+* ``reproduced``: the interval excludes zero on the paper's side, and the mean reaches at least
+  half the paper's relative effect (claims whose paper gives no size need only the first);
 * ``reproduced in direction only``: the interval excludes zero on the paper's side, the size falls
   short;
-* ``not reproduced``: the interval includes zero or lies on the other side, or there is one seed
-  (no interval);
+* ``inconclusive``: the interval covers zero and the paper's effect alike (or there is one seed,
+  and no interval): more seeds could decide it, and the ledger says about how many would, at the
+  seed-to-seed spread measured;
+* ``not reproduced``: the interval lies on the other side of zero, or it covers zero but excludes
+  the paper's effect;
 * ``not run``: a result it needs is absent.
 
-For example C1, where the paper's ground-truth ranking cuts the baseline's error by a third: a run
-whose per-seed changes are -20.1, -22.4 and -18.2 % has the interval [-25.4, -15.0] %, below zero,
-and a mean of -20.2 %, more than half of the paper's: reproduced. Had the mean been -15 %, it would
-be reproduced in direction only.
+A claim that something is *at least as good* (C4) is a non-inferiority claim, judged against a
+margin stated in :mod:`drpose3d.paper`: reproduced when the whole interval lies above minus the
+margin, not reproduced when it lies below, inconclusive otherwise.
+
+For example C1, where the paper's ground-truth ranking cuts the error by a third: a run whose
+per-seed changes are -20.1, -22.4 and -18.2 % has the interval [-25.4, -15.0] %, below zero, and a
+mean of -20.2 %, more than half of the paper's: reproduced. Had the mean been -15 %, it would be
+reproduced in direction only; had the interval been [-40, +5] %, covering both zero and -33 %,
+inconclusive.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
+
+from scipy import stats
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.results import load_results
@@ -32,31 +43,66 @@ from drpose3d.markup import text
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.stages.pipeline import STAGES
 
-REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_RUN = (
+REPRODUCED, DIRECTION, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN = (
     "reproduced",
     "reproduced in direction only",
+    "inconclusive",
     "not reproduced",
     "not run",
 )
+VERDICTS = (REPRODUCED, DIRECTION, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN)
 #: The share of the paper's relative effect a run must reach to reproduce it (beyond its sign).
 SIZE_SHARE = 0.5
+#: The most seeds the ledger proposes; beyond it the spread is too wide for seeds to decide.
+MOST_SEEDS = 1000
 
 
 def verdict(
-    rel_values: list[float], sign: int, paper_rel: float | None
+    rel_values: list[float], sign: int, paper_rel: float | None, margin: float | None = None
 ) -> tuple[str, float | None, tuple[float, float] | None]:
-    """The rule of the module docstring on per-seed relative effects: (verdict, mean, interval)."""
+    """The rule of the module docstring on per-seed relative effects: (verdict, mean, interval).
+    `margin` (in %) makes it a non-inferiority test: the interval against ``-sign * margin``."""
     if not rel_values:
         return NOT_RUN, None, None
     mean, ci = mean_ci95(rel_values)
     if ci is None:
-        return NOT_REPRODUCED, mean, None
-    lo, hi = ci
-    if not (hi < 0 if sign < 0 else lo > 0):
+        return INCONCLUSIVE, mean, None
+    lo, hi = (ci[0], ci[1]) if sign > 0 else (-ci[1], -ci[0])  # sign-aligned: the paper's side is up
+    if margin is not None:
+        return (REPRODUCED if lo > -margin else NOT_REPRODUCED if hi < -margin else INCONCLUSIVE), mean, ci
+    if lo > 0:
+        return (REPRODUCED if paper_rel is None or sign * mean >= SIZE_SHARE * abs(paper_rel) else DIRECTION), mean, ci
+    if hi < 0 or (paper_rel is not None and not lo <= abs(paper_rel) <= hi):
         return NOT_REPRODUCED, mean, ci
-    if paper_rel is None or sign * mean >= SIZE_SHARE * abs(paper_rel):
-        return REPRODUCED, mean, ci
-    return DIRECTION, mean, ci
+    return INCONCLUSIVE, mean, ci
+
+
+def seeds_needed(
+    rel_values: list[float], sign: int, paper_rel: float | None, margin: float | None = None
+) -> int | None:
+    """About how many seeds would decide an inconclusive claim at the measured seed-to-seed spread:
+    the fewest whose 95 % interval is too narrow to cover both hypotheses (zero and the paper's
+    effect; zero and the measured mean where the paper gives no size; the margin and the mean for
+    non-inferiority). None: one seed (no spread), no distance to resolve, or more than
+    :data:`MOST_SEEDS`."""
+    if len(rel_values) < 2:
+        return None
+    mean = sum(rel_values) / len(rel_values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in rel_values) / (len(rel_values) - 1))
+    if margin is not None:
+        distance = abs(mean + sign * margin)
+    elif paper_rel is not None:
+        distance = abs(paper_rel) / 2
+    else:
+        distance = abs(mean)
+    if distance == 0:
+        return None
+    if sd == 0:
+        return 2
+    for n in range(2, MOST_SEEDS + 1):
+        if float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) < distance:
+            return n
+    return None
 
 
 def _rounded(values: list[float]) -> list[float]:
@@ -87,10 +133,16 @@ def ledger(out: str | Path) -> list[dict]:
         tables = {nb: {r["name"]: r for r in res["rows"]} for nb, res in results.items()}
         try:
             values, rel = claim.relative(tables) if len(tables) == len(claim.notebooks) else ([], [])
-            info = {k: _interval(fn(tables)) for k, fn in (claim.info or {}).items()} if values else {}
         except KeyError:  # a row the claim needs was not run
-            values, rel, info = [], [], {}
-        decision, _, _ = verdict(rel, claim.sign, claim.paper_rel_pct)
+            values, rel = [], []
+        info = {}
+        for label, fn in (claim.info or {}).items() if values else ():
+            try:
+                info[label] = _interval(fn(tables))
+            except KeyError:  # information only: a comparison that did not run is left out
+                pass
+        decision, _, _ = verdict(rel, claim.sign, claim.paper_rel_pct, claim.margin)
+        needed = seeds_needed(rel, claim.sign, claim.paper_rel_pct, claim.margin) if decision == INCONCLUSIVE else None
         first = next(iter(results.values()), None)
         stages = [set(r.get("seeded_stages", [])) for r in results.values()]
         rel_part = _interval(rel)
@@ -98,9 +150,9 @@ def ledger(out: str | Path) -> list[dict]:
             "name": claim.id, "metric": claim.unit, "statement": claim.statement,
             "paper": claim.paper, "paper_rel_pct": None if claim.paper is None else round(claim.paper_rel_pct, 2),
             **_interval(values),
-            "has_control": claim.control is not None,
+            "has_control": claim.control is not None, "control": claim.control_name, "margin_pct": claim.margin,
             "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
-            "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "info": info,
+            "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "seeds_needed": needed, "info": info,
             "seeded_stages": [s for s in STAGES if stages and all(s in st for st in stages)],
             "notebooks": list(claim.notebooks),
             "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
@@ -120,6 +172,16 @@ def measured(r: dict) -> str:
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
         return f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
     return f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
+
+
+def verdict_words(r: dict) -> str:
+    """The verdict, and for an inconclusive claim about how many seeds would decide it."""
+    if r["verdict"] != INCONCLUSIVE:
+        return r["verdict"]
+    if r["seeds_needed"] is None:
+        why = "one seed: no spread to size it" if len(r["effect_rel_values"]) < 2 else f"over {MOST_SEEDS:,} seeds"
+        return f"{INCONCLUSIVE} ({why})"
+    return f"{INCONCLUSIVE} (about {r['seeds_needed']} seeds would decide)"
 
 
 def paper_words(r: dict) -> str:
@@ -148,10 +210,11 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
     bold, anchor = _markup(html, link)
     return [{
         "claim": f"{bold(r['name'])} {r['statement']}",
+        "control": r["control"],
         "paper": paper_words(r),
         "this run (95 % CI)": measured(r),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
-        "verdict": r["verdict"],
+        "verdict": verdict_words(r),
         "seeds vary": ", ".join(r["seeded_stages"]) or "—",
         "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
@@ -181,7 +244,7 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
         row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k])}
         for name, ledger_rows in ledgers.items():
             r = ledger_rows[k]
-            row[name] = f"{measured(r)}, {bold(r['verdict'])}" if r["effect_rel_pct"] is not None else r["verdict"]
+            row[name] = f"{measured(r)}, {bold(verdict_words(r))}" if r["effect_rel_pct"] is not None else r["verdict"]
         rows.append(row)
     return rows
 
