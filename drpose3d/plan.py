@@ -2,11 +2,12 @@
 optimiser steps of one model, the memory the stage holds and the device it runs on; and the check
 that refuses, in one line and before any work, a run whose data cannot fit this machine.
 
-The memory is what the stage keeps whole: today stage 1 holds every rendered crop of both splits
-(uint8, 3 x R x R each) and the hourglass' heatmaps for PRCNN (uint8, 16 x R/2 x R/2 each), and the
-whole-tensor trainer moves a training set to the device at once. Model state is weights, gradients
-and two optimiser moments in float32 (4 x 4 bytes a parameter); activations scale with the batch,
-not the data, and are not counted.
+The memory is what a stage keeps whole, per sample: the samples themselves (poses, cameras, labels),
+the crops' boxes and 2D, detections, rankings. Crops and heatmaps are not among them: stage 1
+renders its crops and recomputes the hourglass' heatmaps batch by batch (a stored set of the paper
+preset's crops would be 132 GB). Model state is weights, gradients and two optimiser moments in
+float32 (4 x 4 bytes a parameter); activations scale with the batch, not the data, and are not
+counted.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ def make_plan(run: Run) -> Plan:
     test = sum(s in world.test_subjects for s in subjects)
     cnn = math.ceil(train / p.cnn_stride)
     joints, r = len(HOURGLASS_JOINTS), p.resolution
-    crops = (train + test) * 3 * r * r
-    heat = (train + test) * joints * (r // 2) ** 2
+    samples = sum(t.nbytes for t in vars(world.samples).values() if isinstance(t, torch.Tensor))
+    crops = samples + (train + test) * (3 + 2 * joints) * 4  # the samples, each crop's box and 2D
+    detections = (train + test) * 2 * joints * 4
+    rankings = train * joints * joints * 4 + (train + test) * joints * joints * 2  # targets, P in float16
     with torch.device("meta"):  # parameter counts without allocating the weights
         hourglass = _parameters(StackedHourglass(p.hourglass.stacks, p.hourglass.channels, joints, p.hourglass.depth))
         depth, _ = PRCNN_DESIGNS[Fig5a.PRCNN_RESNET34]
@@ -101,13 +104,13 @@ def make_plan(run: Run) -> Plan:
         lifter = _parameters(Lifter(dpnet_config(p.width)))
     device = run.device
     stages = (
-        StagePlan(Stage.IMAGES, f"renderer, {r} px crops", train + test, 0, crops, 0, device),
+        StagePlan(Stage.IMAGES, f"renderer, {r} px crops on demand", train + test, 0, crops, 0, device),
         StagePlan(
             Stage.POSE2D,
             f"hourglass {p.hourglass.stacks} x {p.hourglass.channels}",
             cnn,
             _steps(cnn, p.hourglass_train.batch_size, p.hourglass_train.epochs),
-            crops + heat,
+            crops + detections,
             hourglass * _STATE_BYTES,
             device,
         ),
@@ -116,8 +119,8 @@ def make_plan(run: Run) -> Plan:
             f"PRCNN ResNet-{depth}, base width {p.prcnn_width}",
             cnn,
             _steps(cnn, p.prcnn_train.batch_size, p.prcnn_train.epochs),
-            crops + heat,
-            prcnn * _STATE_BYTES,
+            crops + detections + rankings,
+            (prcnn + hourglass // 4) * _STATE_BYTES,  # and the hourglass' weights, for the heatmaps
             device,
         ),
         StagePlan(
@@ -125,7 +128,7 @@ def make_plan(run: Run) -> Plan:
             f"DPNet width {p.width}, augmented x{p.aug_factor}",
             train * p.aug_factor,
             _steps(train * p.aug_factor, p.lifter_train.batch_size, p.lifter_train.epochs),
-            train * p.aug_factor * 4 * (2 * joints + 3 * joints + joints * (joints - 1) // 2),
+            samples + train * p.aug_factor * 4 * (2 * joints + 3 * joints + joints * (joints - 1) // 2),
             lifter * _STATE_BYTES,
             device,
         ),
@@ -157,7 +160,7 @@ def check_fits(plan: Plan) -> None:
         if need > have:
             raise RunError(
                 f"--preset {plan.run.preset.name} cannot fit: stage {worst.stage.value} holds {need / 1e9:.1f} GB "
-                f"({plan.train + plan.test:,} samples at {plan.run.preset.resolution} px), {where} has "
+                f"({plan.train + plan.test:,} samples), {where} has "
                 f"{have / 1e9:.1f} GB; see --plan"
             )
 

@@ -20,16 +20,17 @@ def test_the_plan_prints_every_stage_and_writes_nothing(tmp_path, capsys):
 def test_the_paper_preset_is_sized_from_its_world_and_refused_where_it_cannot_fit(tmp_path, monkeypatch, capsys):
     run = resolve("paper", "synthetic", 0, "cpu", str(tmp_path / "out"))
     plan = planning.make_plan(run)
-    images = {s.stage: s for s in plan.stages}[Stage.IMAGES]
-    assert plan.train + plan.test == images.samples > 600_000  # the paper preset's world: 8 clips x 10 s x 84 ...
-    assert images.held_bytes == images.samples * 3 * 256 * 256  # every crop held whole: 132 GB today
-    pose2d = {s.stage: s for s in plan.stages}[Stage.POSE2D]
-    assert pose2d.held_bytes == images.held_bytes + images.samples * 16 * 128 * 128  # and the heatmaps
-    assert pose2d.steps == -(-plan.train // 16) * 40  # ceil(train / batch 16) x 40 epochs
-    monkeypatch.setattr(planning, "available_bytes", lambda: 64 * 10**9)  # a 64 GB machine
+    stages = {s.stage: s for s in plan.stages}
+    images = stages[Stage.IMAGES]
+    assert plan.train + plan.test == images.samples > 600_000  # the paper preset's world
+    # crops are rendered on demand: what is held is a few hundred bytes a sample, not 3 x 256 x 256
+    assert images.held_bytes < 1000 * images.samples < images.samples * 3 * 256 * 256 // 100
+    assert stages[Stage.POSE2D].steps == -(-plan.train // 16) * 40  # ceil(train / batch 16) x 40 epochs
+    assert plan.peak_bytes < 4 * 10**9  # the whole plan fits a 4 GB machine's data
+    monkeypatch.setattr(planning, "available_bytes", lambda: 10**9)  # a machine with 1 GB free
     assert main(["reproduce", "--preset", "paper", "--device", "cpu", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "cannot fit: stage 2D pose holds 308.6 GB" in err and "has 64.0 GB" in err and err.count("\n") == 0
+    assert "--preset paper cannot fit: stage PRCNN holds" in err and "has 1.0 GB" in err and err.count("\n") == 0
     assert not (tmp_path / "out").exists()
 
 

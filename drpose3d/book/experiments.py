@@ -342,6 +342,6 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
             Arm.BASELINE: runs[Arm.BASELINE]["predictions"][idx],
             Arm.OURS: runs[Arm.OURS]["predictions"][idx],
         },
-        "images": ctx.images()["test"].images[idx],
+        "images": ctx.crops["test"].hold(idx).images,
     }
     return Findings(rows, {"frames": frames}, seeds=[ctx.seed], figures=figures)

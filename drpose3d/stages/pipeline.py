@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from functools import cache as memoise
+from functools import cached_property
 from pathlib import Path
 
 import torch
 
 from drpose3d.cache import Cache, Checkpoints
-from drpose3d.images.sets import ImageSet, render_images
+from drpose3d.images.sets import RenderedCrops
 from drpose3d.keys import code_digest, config_key, tensor_digest
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
@@ -28,7 +29,7 @@ from drpose3d.pose.ranking import discretise, pairwise_accuracy
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import dpnet, gt_ranking
-from drpose3d.stages.pose2d import Detections, pose2d
+from drpose3d.stages.pose2d import Detections, Pose2D, heatmapper, pose2d
 from drpose3d.stages.prcnn import floor_2d_only, prcnn
 from drpose3d.worlds.augment import (
     AugmentConfig,
@@ -137,18 +138,17 @@ class Context:
         return self.run.torch_device
 
     def images_key(self, split: str) -> str:
-        return stage_key(Stage.IMAGES, render_images, self.data_key, split, self.run.preset.resolution,
+        """What a split's crops are: the samples, the crop size, the seed of their light, backdrop and
+        noise, and the renderer's code (nothing is stored: the crops are rendered when trained on)."""
+        return stage_key(Stage.IMAGES, RenderedCrops, self.data_key, split, self.run.preset.resolution,
                          self.stage_seed(Stage.IMAGES))  # fmt: skip
 
-    def images(self) -> dict[str, ImageSet]:
-        """Rendered crops of the protocol #1 train and test samples."""
+    @cached_property
+    def crops(self) -> dict[str, RenderedCrops]:
+        """The protocol #1 train and test samples as crops rendered on demand (batch by batch, on
+        the run's device): memory set by the batch, not the world."""
         res, seed = self.run.preset.resolution, self.stage_seed(Stage.IMAGES)
-        return {
-            split: self.cache.stage(
-                Stage.IMAGES.kind, self.images_key(split), render_images, samples, res, self.device, seed
-            )
-            for split, samples in (("train", self.train), ("test", self.test))
-        }
+        return {split: RenderedCrops(getattr(self, split), res, seed) for split in ("train", "test")}
 
     def stage1_views(self, protocol: int) -> torch.Tensor:
         """Which training crops the stage-1 networks (hourglass, PRCNN) learn from: every
@@ -167,17 +167,20 @@ class Context:
         return stage_key(Stage.POSE2D, pose2d, self.stage1_key(protocol), asdict(p.hourglass),
                          p.hourglass_train.key(), self.stage_seed(Stage.POSE2D))  # fmt: skip
 
-    def pose2d(self, protocol: int = 1) -> dict[str, Detections]:
-        """The hourglass' detections on both splits, trained on :meth:`stage1_views` (the crops
-        are loaded only to train it)."""
+    def pose2d_stage(self, protocol: int = 1) -> Pose2D:
+        """The hourglass trained on :meth:`stage1_views` and its detections on both splits."""
         p = self.run.preset
 
-        def compute(checkpoints: Checkpoints | None = None) -> dict[str, Detections]:
+        def compute(checkpoints: Checkpoints | None = None) -> Pose2D:
             truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
-            return pose2d(self.images(), truth, p.hourglass, p.hourglass_train, self.stage_seed(Stage.POSE2D),
+            return pose2d(self.crops, truth, p.hourglass, p.hourglass_train, self.stage_seed(Stage.POSE2D),
                           self.device, checkpoints, self.stage1_views(protocol))  # fmt: skip
 
         return self.cache.stage(Stage.POSE2D.kind, self.pose2d_key(protocol), compute)
+
+    def pose2d(self, protocol: int = 1) -> dict[str, Detections]:
+        """The hourglass' detections on both splits (see :meth:`pose2d_stage`)."""
+        return self.pose2d_stage(protocol).detections
 
     def rankings(self, design: Fig5a, threshold: float | None = None, protocol: int = 1) -> Rankings:
         """One PRCNN design of Fig. 5(a) trained with this seed on :meth:`stage1_views`, its P on
@@ -191,9 +194,9 @@ class Context:
                         p.eps_mm, seed)  # fmt: skip
 
         def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
-            heat = {split: d.heatmaps for split, d in self.pose2d(protocol).items()} if use_heat else None
+            heat = heatmapper(self.pose2d_stage(protocol), self.device) if use_heat else None
             truth = gt_ranking(self.train, p.eps_mm)
-            return prcnn(self.images(), heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints,
+            return prcnn(self.crops, heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints,
                          self.stage1_views(protocol))  # fmt: skip
 
         return self._rankings(self.cache.stage(Stage.PRCNN.kind, key, compute), threshold, key)

@@ -1,8 +1,11 @@
 """The 2D pose stage (Sec. 4.2): a stacked hourglass trained on rendered crops, then its
-detections and heatmaps on every crop."""
+detections on every crop. Its heatmaps, PRCNN's extra input, are not stored (16 x R/2 x R/2
+bytes a crop: 126 GB at the paper preset): :func:`heatmapper` recomputes them batch by batch
+from the trained weights, which the stage keeps."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -10,7 +13,7 @@ import torch.nn.functional as F
 
 from drpose3d.cache import Checkpoints
 from drpose3d.images.render import from_crop, heatmaps
-from drpose3d.images.sets import ImageSet
+from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.hourglass import HourglassConfig, StackedHourglass, decode
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, LEFT, RIGHT
@@ -21,9 +24,17 @@ from drpose3d.train import TrainConfig, fit, predict
 class Detections:
     """The 2D estimator's output on one split."""
 
-    heatmaps: torch.Tensor  # last stack (N, 16, R/2, R/2) uint8, 255 = 1
     joints: torch.Tensor  # (N, 16, 2) full-image pixels
     errors: dict[str, float]  # against the ground truth: px_error, pck10, lr_swap_rate
+
+
+@dataclass
+class Pose2D:
+    """The stage's result: detections per split and the hourglass that made them."""
+
+    detections: dict[str, Detections]
+    config: HourglassConfig
+    weights: dict[str, torch.Tensor]  # the trained hourglass' state, on the CPU
 
 
 def target_heatmaps(joints: torch.Tensor, resolution: int, variance: float = 4.0) -> torch.Tensor:
@@ -31,40 +42,61 @@ def target_heatmaps(joints: torch.Tensor, resolution: int, variance: float = 4.0
     return heatmaps(joints / 2, resolution // 2, variance)
 
 
-def _loss(model: StackedHourglass, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    images, joints, _, _ = rotate_scale_flip(batch["images"].float() / 255, batch["joints"])
+def _loss(model: StackedHourglass, images: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
+    images, joints, _, _ = rotate_scale_flip(images.float() / 255, joints)
     target = target_heatmaps(joints, images.shape[-1])
     return sum(F.mse_loss(h, target) for h in model(images))  # intermediate supervision
 
 
 def train_hourglass(
-    train: ImageSet,
+    train: Crops,
     cfg: HourglassConfig,
     train_cfg: TrainConfig,
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
 ) -> StackedHourglass:
-    """An hourglass trained on rendered crops and their ground-truth 2D joints."""
+    """An hourglass trained on crops (rendered batch by batch) and their ground-truth 2D joints."""
     torch.manual_seed(seed)
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=train.joints.shape[1], depth=cfg.depth)
-    data = {"images": train.images, "joints": train.joints}
-    fit(model, data, _loss, train_cfg, seed, device, checkpoints, desc="hourglass")
+    data = {"row": torch.arange(len(train)), "joints": train.joints}
+
+    def loss(m: StackedHourglass, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _loss(m, train.pixels(b["row"], device), b["joints"])
+
+    fit(model, data, loss, train_cfg, seed, device, checkpoints, desc="hourglass")
     return model.to(device).eval()
 
 
-def detect(model: StackedHourglass, images: ImageSet, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Heatmaps of the last stack as uint8 and detected joints in full-image pixels, both from
-    the float heatmaps of one batch at a time (the float heatmaps of a cpu-preset training set
-    alone would be 2.5 GB)."""
+def heat_uint8(model: StackedHourglass, pixels: torch.Tensor) -> torch.Tensor:
+    """The last stack's heatmaps (B, 16, R/2, R/2) of uint8 crops, quantised to uint8 (255 = 1)
+    as PRCNN has always read them."""
+    return (model(pixels.float() / 255)[-1].clamp(0, 1) * 255).round().to(torch.uint8)
 
-    def heat_and_joints(m: StackedHourglass, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        heat = m(b["images"].float() / 255)[-1]
-        # heatmaps are at half the crop resolution
-        return (heat.clamp(0, 1) * 255).round().to(torch.uint8), decode(heat) * 2
 
-    heat, joints_crop = predict(model, heat_and_joints, {"images": images.images}, device, batch_size=256)
-    return heat, from_crop(joints_crop, images.boxes, images.resolution)
+def heatmapper(result: Pose2D, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The stage's hourglass as a function of a batch of uint8 crops on `device`: its heatmaps."""
+    cfg = result.config
+    model = StackedHourglass(cfg.stacks, cfg.channels, joints=len(HOURGLASS_JOINTS), depth=cfg.depth)
+    model.load_state_dict(result.weights)
+    model.to(device).eval()
+
+    @torch.no_grad()
+    def heat(pixels: torch.Tensor) -> torch.Tensor:
+        return heat_uint8(model, pixels)
+
+    return heat
+
+
+def detect(model: StackedHourglass, crops: Crops, device: torch.device, batch_size: int) -> torch.Tensor:
+    """Detected joints in full-image pixels, decoded from the float heatmaps of one batch of
+    `batch_size` crops at a time (the training batch: what fits in training fits here)."""
+
+    def joints(m: StackedHourglass, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        return decode(m(crops.pixels(b["row"], device).float() / 255)[-1]) * 2  # heatmaps: half the crop
+
+    found = predict(model, joints, {"row": torch.arange(len(crops))}, device, batch_size=batch_size)
+    return from_crop(found, crops.boxes, crops.resolution)
 
 
 _LEFT = [HOURGLASS_JOINTS.index(j) for j in LEFT]
@@ -94,7 +126,7 @@ def errors_2d(detected: torch.Tensor, truth: torch.Tensor, boxes: torch.Tensor) 
 
 
 def pose2d(
-    images: dict[str, ImageSet],
+    crops: dict[str, Crops],
     truth: dict[str, torch.Tensor],
     cfg: HourglassConfig,
     train_cfg: TrainConfig,
@@ -102,13 +134,13 @@ def pose2d(
     device: torch.device,
     checkpoints: Checkpoints | None = None,
     train_on: torch.Tensor | None = None,
-) -> dict[str, Detections]:
-    """Train on ``images["train"]`` (only the rows of the mask `train_on`, if given), detect on
+) -> Pose2D:
+    """Train on ``crops["train"]`` (only the rows of the mask `train_on`, if given), detect on
     every split; `truth` is each split's (N, 16, 2) ground-truth 2D in full-image pixels."""
-    train = images["train"] if train_on is None else images["train"].select(train_on)
+    train = crops["train"] if train_on is None else crops["train"].select(train_on)
     model = train_hourglass(train, cfg, train_cfg, seed, device, checkpoints)
     found = {}
-    for split, imgs in images.items():
-        heat, joints = detect(model, imgs, device)
-        found[split] = Detections(heat, joints, errors_2d(joints, truth[split], imgs.boxes))
-    return found
+    for split, split_crops in crops.items():
+        joints = detect(model, split_crops, device, train_cfg.batch_size)
+        found[split] = Detections(joints, errors_2d(joints, truth[split], split_crops.boxes))
+    return Pose2D(found, cfg, {k: v.cpu() for k, v in model.state_dict().items()})

@@ -1,16 +1,16 @@
-"""The PRCNN stage: training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation),
-ranking prediction, and a ``torchrun`` entry point that trains it with DDP."""
+"""The PRCNN stage: training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation)
+and ranking prediction, on crops rendered batch by batch and, for the designs that take them, the
+hourglass' heatmaps of the same batch (:func:`drpose3d.stages.pose2d.heatmapper`)."""
 
 from __future__ import annotations
 
-import argparse
-import os
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
 from drpose3d.cache import Checkpoints
-from drpose3d.images.sets import ImageSet
+from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.prcnn import PRCNN, PoseRanker, PRCNNConfig, rank_probability, ranknet_loss
 from drpose3d.train import TrainConfig, fit, predict
@@ -21,55 +21,61 @@ def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
     return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)
 
 
-def _inputs(batch: dict[str, torch.Tensor], use_heatmaps: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images in [0, 1]; heatmaps (stored at the hourglass' half resolution) upsampled to them."""
-    images = batch["images"].float() / 255
-    heat = heatmap_channels(batch["heatmaps"].float() / 255, images.shape[-1]) if use_heatmaps else None
+#: A batch of uint8 crops on the device -> their hourglass heatmaps (B, 16, R/2, R/2) uint8.
+Heatmaps = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _inputs(pixels: torch.Tensor, heatmaps: Heatmaps | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Images in [0, 1]; heatmaps (at the hourglass' half resolution) upsampled to them."""
+    images = pixels.float() / 255
+    heat = None if heatmaps is None else heatmap_channels(heatmaps(pixels).float() / 255, images.shape[-1])
     return images, heat
 
 
-def _loss(model, batch):
-    use = "heatmaps" in batch
-    images, heat = _inputs(batch, use)
-    images, _, heat, ranking = rotate_scale_flip(images, batch["joints"], heat, batch["ranking"])
-    x = images if heat is None else torch.cat((images, heat), 1)
-    return ranknet_loss(model(x), ranking)
-
-
 def train_prcnn(
-    tensors: dict[str, torch.Tensor],
+    crops: Crops,
+    ranking: torch.Tensor,
+    heatmaps: Heatmaps | None,
     cfg: PRCNNConfig,
     train_cfg: TrainConfig,
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
 ) -> PRCNN:
-    """`tensors`: images (N, 3, R, R) uint8, joints (N, 16, 2) crop px, ranking (N, 16, 16),
-    and hourglass heatmaps (N, 16, R/2, R/2) uint8 when cfg.heatmaps."""
+    """PRCNN trained on `crops` and their Eq. (1) rankings (N, 16, 16); `heatmaps` (None for a
+    design without them) gives each batch's hourglass heatmaps."""
     torch.manual_seed(seed)
     model = PRCNN(cfg.depth, cfg.heatmaps, width=cfg.width)
-    data = {k: v for k, v in tensors.items() if k != "heatmaps" or cfg.heatmaps}
+    data = {"row": torch.arange(len(crops)), "joints": crops.joints, "ranking": ranking}
+    heat_of = heatmaps if cfg.heatmaps else None
+
+    def loss(m: PRCNN, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        images, heat = _inputs(crops.pixels(b["row"], device), heat_of)
+        images, _, heat, rank = rotate_scale_flip(images, b["joints"], heat, b["ranking"])
+        return ranknet_loss(m(images if heat is None else torch.cat((images, heat), 1)), rank)
+
     desc = f"PRCNN-{cfg.depth}{'' if cfg.heatmaps else ' no-hm'}"
-    fit(model, data, _loss, train_cfg, seed, device, checkpoints, desc=desc)
+    fit(model, data, loss, train_cfg, seed, device, checkpoints, desc=desc)
     return model.to(device).eval()
 
 
 def predict_rankings(
-    model: PRCNN, images: torch.Tensor, heatmaps: torch.Tensor | None, device: torch.device
+    model: PRCNN, crops: Crops, heatmaps: Heatmaps | None, device: torch.device, batch_size: int
 ) -> torch.Tensor:
-    """Ranking probabilities P (N, 16, 16), Eq. (4)."""
-    data = {"images": images} | ({"heatmaps": heatmaps} if model.heatmaps else {})
+    """Ranking probabilities P (N, 16, 16), Eq. (4), `batch_size` crops at a time (the training
+    batch: what fits in training fits here; 256 crops at 256 px through the paper's hourglass
+    alone would take 4 GB a layer)."""
 
-    def fn(m, b):
-        img, heat = _inputs(b, m.heatmaps)
+    def fn(m: PRCNN, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        img, heat = _inputs(crops.pixels(b["row"], device), heatmaps if m.heatmaps else None)
         return rank_probability(m(img if heat is None else torch.cat((img, heat), 1)))
 
-    return predict(model, fn, data, device, batch_size=256)
+    return predict(model, fn, {"row": torch.arange(len(crops))}, device, batch_size=batch_size)
 
 
 def prcnn(
-    images: dict[str, ImageSet],
-    heatmaps: dict[str, torch.Tensor] | None,
+    crops: dict[str, Crops],
+    heatmaps: Heatmaps | None,
     train_ranking: torch.Tensor,
     cfg: PRCNNConfig,
     train_cfg: TrainConfig,
@@ -78,19 +84,15 @@ def prcnn(
     checkpoints: Checkpoints | None = None,
     train_on: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """The PRCNN stage: train on ``images["train"]`` (the rows of the mask `train_on`, if given)
-    with its hourglass heatmaps (None for a design without them) and Eq. (1) rankings, then the
+    """The PRCNN stage: train on ``crops["train"]`` (the rows of the mask `train_on`, if given)
+    with the hourglass' heatmaps (None for a design without them) and Eq. (1) rankings, then the
     ranking probabilities P (Eq. 4) of every split, as float16."""
-    rows = slice(None) if train_on is None else train_on
-    train = images["train"]
-    tensors = {"images": train.images[rows], "joints": train.joints[rows], "ranking": train_ranking[rows]}
-    if heatmaps is not None:
-        tensors["heatmaps"] = heatmaps["train"][rows]
-    model = train_prcnn(tensors, cfg, train_cfg, seed, device, checkpoints)
-    return {
-        split: predict_rankings(model, imgs.images, None if heatmaps is None else heatmaps[split], device).half()
-        for split, imgs in images.items()
-    }
+    train, ranking = crops["train"], train_ranking
+    if train_on is not None:
+        train, ranking = train.select(train_on), ranking[train_on]
+    model = train_prcnn(train, ranking, heatmaps, cfg, train_cfg, seed, device, checkpoints)
+    batch = train_cfg.batch_size
+    return {split: predict_rankings(model, c, heatmaps, device, batch).half() for split, c in crops.items()}
 
 
 def normalised_2d(joints: torch.Tensor) -> torch.Tensor:
@@ -122,39 +124,3 @@ def floor_2d_only(
         ).half()
         for split, j in joints.items()
     }
-
-
-def _ddp_main() -> None:
-    """`torchrun --nproc_per_node=K -m drpose3d.stages.prcnn --out DIR`: train a small PRCNN with
-    DDP (gloo on CPU, nccl on GPU) on synthetic tensors; each rank saves its final weights."""
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--epochs", type=int, default=2)
-    args = ap.parse_args()
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
-    torch.distributed.init_process_group(backend)
-    rank = torch.distributed.get_rank()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if backend == "nccl" else "cpu")
-    g = torch.Generator().manual_seed(0)
-    n, r = 64, 32
-    depth = torch.rand(n, 16, generator=g)
-    tensors = {
-        "images": (torch.rand(n, 3, r, r, generator=g) * 255).to(torch.uint8),
-        "heatmaps": (torch.rand(n, 16, r // 2, r // 2, generator=g) * 255).to(torch.uint8),
-        "joints": torch.rand(n, 16, 2, generator=g) * r,
-        "ranking": (depth[:, :, None] > depth[:, None, :]).float()
-        + 0.5 * (depth[:, :, None] == depth[:, None, :]).float(),
-    }
-    model = train_prcnn(
-        tensors,
-        PRCNNConfig(depth=18, width=8),
-        TrainConfig(epochs=args.epochs, batch_size=8, lr=0.05, optimizer="sgd"),
-        seed=0,
-        device=device,
-    )
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(args.out, f"rank{rank}.pt"))
-    torch.distributed.destroy_process_group()
-
-
-if __name__ == "__main__":
-    _ddp_main()
