@@ -187,7 +187,7 @@ def _book(args: argparse.Namespace) -> int:
     _writable_folder(out, "--out")
     _apart(out, [source, *(root / name for name in SOURCES if not source.is_relative_to(root / name))])
     with _locked(out):
-        print(f"book: {build_book(out, root, executed)}")
+        print(f"book: {build_book(out, root, source)}")
     return 0
 
 

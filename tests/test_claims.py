@@ -234,3 +234,47 @@ def test_c13_is_fig5b_ranking_against_the_same_cascade_without_it(tmp_path):
     assert c13["values"] == [-8.0, -6.0, -7.0] and c13["paper"] == pytest.approx(-5.3)
     assert c13["verdict"] == REPRODUCED  # about -6.5 % against the paper's -7.8 %: over half of it
     assert c13["info"]["without augmentation (%)"]["mean"] == pytest.approx(-7.4, abs=0.1)
+
+
+def _cpu_like_run(out):
+    """Results in which C1 reproduces, C2 does not, and PRCNN ranks below the ground-truth-2D floor."""
+    _write(out, "table1_upper_bound", {
+        "gt2d_no_rank_cascade": [50.0, 52.0, 51.0], "gt2d_gt_rank": [35.0, 36.0, 34.0],
+        "gt2d_pred_rank": [50.5, 52.2, 51.4],
+    })  # fmt: skip
+    _write(out, "fig5a_prcnn_ablation", {
+        "prcnn_resnet34": [74.0, 73.0, 75.0], "prcnn_resnet34_no_heatmaps": [72.0, 71.0, 72.0],
+        "floor_2d_only": [87.0, 86.0, 88.0], "floor_2d_only_detected": [71.0, 70.5, 71.5],
+    })  # fmt: skip
+
+
+def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_with_numbers(tmp_path):
+    from drpose3d.book.summaries import abstract
+
+    _cpu_like_run(tmp_path)
+    text = abstract(tmp_path)
+    first, *findings = [line for line in text.splitlines() if line]
+    assert "on **synthetic** data with the **cpu** preset (3 seeds)" in first
+    rows = ledger(tmp_path)
+    for verdict_name in {r["verdict"] for r in rows}:
+        count = sum(r["verdict"] == verdict_name for r in rows)
+        assert f"{count} {verdict_name}" in first
+    assert len(findings) == 3 and all(f[0] in "123" for f in findings)
+    assert "-31.37 %" in findings[0] and "-33.6 %" in findings[0] and "**reproduced**" in findings[0]
+    assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4 %" in findings[1]
+    assert "74.0 %" in findings[2] and "91.22 %" in findings[2] and "87.0 %" in findings[2]
+    assert "do not yet add" in findings[2]  # PRCNN under the ground-truth-2D floor: said so
+
+
+def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
+    from drpose3d.book.forest import COLOURS, forest_svg
+
+    _cpu_like_run(tmp_path / "a")
+    _write(tmp_path / "b", "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 51.0], "gt2d_gt_rank": [45.0, 46.0]})
+    svg = forest_svg({"generated <b>": ledger(tmp_path / "a"), "cmu": ledger(tmp_path / "b")})
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and "<b>" not in svg  # labels escaped
+    for claim in CLAIMS:
+        assert f'<tspan font-weight="bold">{claim.id}</tspan>' in svg
+    assert svg.count(f'fill="{COLOURS[0]}"><title>') == 3  # C1, C2, C3 ran in the first run
+    assert svg.count(f'fill="{COLOURS[1]}"><title>') == 1  # C1 only in the second (two seeds)
+    assert svg.count("<path") == sum(c.paper_rel_pct is not None for c in CLAIMS) + 1  # diamonds + the legend's

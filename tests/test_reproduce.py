@@ -194,8 +194,13 @@ def test_a_finding_says_not_reproduced_where_the_ledger_does(tmp_path):
 def test_the_book_builds_from_a_run_folder_without_recomputing(synthetic_run, tmp_path, capsys):
     cached = _snapshot(synthetic_run / "cache")
     assert main(["book", "--from", str(synthetic_run), "--out", str(tmp_path / "read")]) == 0
-    page = (tmp_path / "read" / "book" / "_build" / "html" / "notebooks" / "table2_protocols.html").read_text()
+    html = tmp_path / "read" / "book" / "_build" / "html"
+    page = (html / "notebooks" / "table2_protocols.html").read_text()
     assert "Plotly.newPlot" in page
+    front = (html / "book" / "intro.html").read_text()  # the front page states the run's findings first
+    assert front.index("What this book found") < front.index("How to read the numbers")
+    assert "on <strong>synthetic</strong> data with the <strong>tiny</strong> preset (2 seeds)" in front
+    assert (html / "_static" / "forest.svg").read_text().count("<tspan font-weight") == 14
     assert _snapshot(synthetic_run / "cache") == cached
     assert main(["book", "--from", str(tmp_path)]) == 2  # a folder without executed notebooks
     assert "no executed notebooks" in capsys.readouterr().err

@@ -8,7 +8,6 @@ Keeps the README's numbers derived from results JSON in git rather than typed by
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
@@ -28,15 +27,9 @@ INTRO = {
 RUNS = ("cpu", "cpu-cmu", "smoke", "smoke-cmu")
 
 
-def run_ledger(run: Path) -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "results").symlink_to(run.resolve())
-        return ledger(tmp)
-
-
 def section(run: Path) -> str:
     """One run's ledger: which preset, seeds and commits produced it, then the table."""
-    rows = run_ledger(run)
+    rows = ledger(run)
     results = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
     commits = sorted({r["commit"] for r in results if r.get("commit")}) or ["not recorded"]
     seeds = max(len(r["seeds"]) for r in results)
@@ -65,8 +58,8 @@ def section(run: Path) -> str:
 def side(preset: str) -> str:
     """The generated world and the real motion side by side, one row per claim."""
     ledgers = {
-        f"generated world ({preset})": run_ledger(ROOT / "runs" / preset),
-        f"real motion, CMU ({preset})": run_ledger(ROOT / "runs" / f"{preset}-cmu"),
+        f"generated world ({preset})": ledger(ROOT / "runs" / preset),
+        f"real motion, CMU ({preset})": ledger(ROOT / "runs" / f"{preset}-cmu"),
     }
     rows = side_by_side(ledgers, link=lambda nb: f"notebooks/{nb}.ipynb")
     return f"### The generated world and the real motion, preset {preset}\n\n" + markdown_rows(rows) + "\n"

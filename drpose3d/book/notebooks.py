@@ -19,7 +19,9 @@ from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 from traitlets import default
 
+from drpose3d.book.forest import beside_committed, forest_svg
 from drpose3d.book.plots import plotly_js_path
+from drpose3d.book.summaries import abstract
 from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
 from drpose3d.errors import RunError
@@ -157,10 +159,17 @@ def not_run_copy(source: Path, name: str) -> nbformat.NotebookNode:
     return nb
 
 
-def build_book(out: Path, root: Path, executed_dir: Path | None = None) -> Path:
-    """Assemble ``out/book`` (config, prose, the executed notebooks of `executed_dir`, default
-    ``out/notebooks``, and a local plotly.js) and build it; nothing is executed."""
-    executed_dir = executed_dir or out / "notebooks"
+#: The front page's generated part lies between these markers in book/intro.md.
+FINDING_BEGIN, FINDING_END = "<!-- finding:begin -->", "<!-- finding:end -->"
+FOREST = "forest.svg"
+
+
+def build_book(out: Path, root: Path, source: Path | None = None) -> Path:
+    """Assemble ``out/book`` (config, prose, the executed notebooks of the run folder `source`,
+    default `out`, a front page that states the run's findings, and a local plotly.js) and build
+    it; nothing is executed."""
+    source = source or out
+    executed_dir = source / "notebooks"
     book = out / "book"
     pages = {  # every page read before anything is replaced: a broken notebook leaves the old book standing
         name: reader_copy(executed_dir / f"{name}.ipynb")
@@ -179,11 +188,27 @@ def build_book(out: Path, root: Path, executed_dir: Path | None = None) -> Path:
     (book / "_static").mkdir()
     shutil.copy(plotly_js_path(), book / "_static" / "plotly.min.js")
     shutil.copy(root / "book" / "style.css", book / "_static" / "drpose3d.css")
+    write_front_page(book, source, root)
     exe = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(exe), "build", str(book), "--quiet"], check=True)
     for page in (book / "_build" / "html").rglob("*.html"):
         _drop_repeated_thebe_config(page)
     return book / "_build" / "html" / "index.html"
+
+
+def write_front_page(book: Path, source: Path, root: Path) -> None:
+    """The front page's finding: the abstract from the run's ledger and the forest plot of its
+    claims, beside the committed run of the same preset on the other world when there is one."""
+    (book / "_static" / FOREST).write_text(forest_svg(beside_committed(source, root / "runs")), encoding="utf-8")
+    figure = (
+        f"![Every claim's relative effect with its 95 % interval beside the paper's](../_static/{FOREST})\n\n"
+        "*Each row a claim of the paper: the paper's relative effect (black diamond) and this book's mean and 95 % "
+        "Student-t interval over seeds (dots and lines), in % of the claim's control; the verdicts on the right.*"
+    )
+    intro = book / "book" / "intro.md"
+    head, _, rest = intro.read_text(encoding="utf-8").partition(FINDING_BEGIN)
+    _, _, tail = rest.partition(FINDING_END)
+    intro.write_text(f"{head}{FINDING_BEGIN}\n{abstract(source)}\n\n{figure}\n{FINDING_END}{tail}", encoding="utf-8")
 
 
 def _drop_repeated_thebe_config(page: Path) -> None:

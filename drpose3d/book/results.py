@@ -61,9 +61,16 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
+def results_folder(run: str | Path) -> Path:
+    """Where a run folder keeps its results JSON: ``results/`` of a reproduction's output, or the
+    folder itself for a committed run (``runs/<name>/*.json``)."""
+    run = Path(run)
+    return run / "results" if (run / "results").is_dir() else run
+
+
 def load_results(out: str | Path, notebook: str) -> dict:
-    """Read ``out/results/<notebook>.json``."""
-    path = Path(out) / "results" / f"{notebook}.json"
+    """Read a notebook's results JSON from the run folder `out` (see :func:`results_folder`)."""
+    path = results_folder(out) / f"{notebook}.json"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no results yet; run the {notebook} notebook first")
     return json.loads(path.read_text())
