@@ -57,8 +57,8 @@ def _entries(out: Path) -> set[Path]:
 def test_an_edited_model_file_recomputes_exactly_the_stages_that_run_it(tmp_path):
     """Table 1 on a copy of the package: a comment added to the hourglass retrains the hourglass,
     the PRCNN fed its heatmaps and the one lifter fed PRCNN's rankings; the world and the four
-    lifters on ground-truth rankings are loaded (the crops are rendered as trained on, never stored). A comment in the lifter's network retrains
-    the five lifters and nothing upstream."""
+    lifters on ground-truth rankings are loaded (the crops are rendered as trained on, never
+    stored). A comment in the lifter's network retrains the five lifters and nothing upstream."""
     shutil.copytree(ROOT / "drpose3d", tmp_path / "drpose3d", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TQDM_DISABLE": "1"}
