@@ -23,7 +23,7 @@ book: $(VENV)/.installed
 # everything CI runs: the linter, the formatter's check, every test, and nbval re-running the committed
 # tiny-preset notebooks of tests/nbval/ against their outputs (refresh them: python tools/nbval_refresh.py)
 # (from an empty output folder, so that every path runs; progress bars off, they are timing, not results)
-NBVAL := rm -rf tests/nbval/_out && TQDM_DISABLE=1 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval tests/nbval \
+NBVAL := rm -rf tests/nbval/_out && TQDM_DISABLE=1 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env tests/nbval \
 	--nbval-sanitize-with tests/nbval/sanitize.cfg
 # the geometric tests once more with MKL's bit-reproducible paths (MKL_CBWR=COMPATIBLE), so that a
 # comparison that holds only for one CPU's rounding cannot hide (issue 28: AVX-512 rounds otherwise)

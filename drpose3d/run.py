@@ -37,6 +37,21 @@ device: str = "auto"  # auto (CUDA if present) | cpu | cuda
 out: str = ""  # output folder for results/, cache/ and run.json; "": _out/ in the project root
 run_file: str = ""  # a run.json from `drpose3d reproduce`; when set it decides all of the above"""
 
+
+def parameters_of(run: Run) -> str:
+    """The parameter cell as a reader's copy of an executed notebook shows it: the values the run
+    had (its data by label, without this machine's paths), not the notebook's defaults."""
+    values = {"preset": json.dumps(run.preset.name), "data": json.dumps(run.data.label),
+              "seeds": str(len(run.seeds)), "device": json.dumps(run.device)}  # fmt: skip
+    lines = []
+    for line in PARAMETER_CELL.splitlines():
+        name, _, rest = line.partition(":")
+        annotation, _, tail = rest.partition(" = ")
+        default, _, comment = tail.partition("  # ")
+        lines.append(f"{name}:{annotation} = {values.get(name, default)}  # {comment}")
+    return "\n".join(lines)
+
+
 #: The cell after it, also verbatim in every notebook.
 RESOLVE_CELL = """\
 from drpose3d.run import notebook_run

@@ -245,3 +245,14 @@ def test_the_architecture_page_matches_the_code():
         module, name = "drpose3d." + (file_a or file_b).replace("/", "."), name_a or name_b
         source = (ROOT / "drpose3d" / f"{(file_a or file_b)}.py").read_text()
         assert re.search(rf"^(def|class) {name}\b|^{name}\b.*=", source, re.M), f"{name} is not defined in {module}"
+
+
+def test_the_notebooks_name_the_kernel_make_lab_registers():
+    """JupyterLab opens every notebook on the project's own kernel (issue 31), the one `make lab`
+    installs; papermill and nbval name theirs explicitly."""
+    from drpose3d.book.notebooks import KERNELSPEC
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert nbformat.read(path, as_version=4).metadata.kernelspec == KERNELSPEC, path.name
+    lab = (ROOT / "Makefile").read_text()
+    assert f'--name {KERNELSPEC["name"]} --display-name "{KERNELSPEC["display_name"]}"' in lab

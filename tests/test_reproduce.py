@@ -150,6 +150,11 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
         html = (html_dir / "notebooks" / f"{chapter}.html").read_text()
         assert "injected-parameters" not in copy and str(synthetic_run) not in copy + html, chapter
         assert "Injected parameters" not in html and "**Run:** preset" in copy, chapter
+    # the downloadable copy names the project's kernel and shows the parameters the run had, not the defaults
+    reader = nbformat.read(synthetic_run / "book" / "notebooks" / "table1_upper_bound.ipynb", as_version=4)
+    params = next(c.source for c in reader.cells if "parameters" in c.metadata.get("tags", []))
+    assert 'preset: str = "tiny"' in params and "seeds: int = 2" in params and 'device: str = "cpu"' in params
+    assert reader.metadata.kernelspec["name"] == "drpose3d"
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from drpose3d.book.summaries import abstract
 from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
 from drpose3d.errors import RunError
+from drpose3d.run import load_run, parameters_of
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -126,6 +127,10 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
     return ", ".join(f"{name} x{len(t)} ({sum(t) // 60}:{sum(t) % 60:02d})" for name, t in ranked)
 
 
+#: The kernel the notebooks name: the one ``make lab`` registers for this project's environment.
+KERNELSPEC = {"display_name": "drpose3d (.venv)", "language": "python", "name": "drpose3d"}
+
+
 def reader_copy(executed: Path) -> nbformat.NotebookNode:
     """An executed notebook as a reader gets it: without papermill's injected cell (it holds this
     machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line.
@@ -136,8 +141,12 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
         kind = "not valid JSON" if isinstance(err, nbformat.reader.NotJSONError) else f"not a notebook ({err})"[:160]
         raise RunError(f"{executed}: {kind}; expected an executed notebook (rerun drpose3d reproduce)") from None
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    run_file = nb.metadata.get("papermill", {}).get("parameters", {}).get("run_file")
+    ran = load_run(run_file) if run_file and Path(run_file).is_file() else None
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)  # the kernel `make lab` registers, not papermill's
     for k, cell in enumerate(nb.cells):
         if "parameters" in cell.metadata.get("tags", []):
+            cell.source = parameters_of(ran) if ran else cell.source  # what it ran with, not the defaults
             cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
             for output in nb.cells[k + 1].get("outputs", []):  # the resolve cell: the run's one readable line
                 if "text/markdown" in output.get("data", {}):
