@@ -92,3 +92,22 @@ def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():
                 r"<b>(reproduced|reproduced in direction only|inconclusive[^<]*|not reproduced)</b>|not run", row[world]
             )
     assert committed_side_by_side("tiny") is None
+
+
+#: Sentences written for the generated world that must not stand above another world's numbers.
+GENERATED_WORLD_PHRASES = ("S1 S5", "S9", "S11", "seven subjects", "twelve action", "10 000 crops", "rigid: ~0")
+
+
+@pytest.mark.slow
+def test_a_book_of_real_motion_carries_none_of_the_generated_worlds_fixed_prose(tmp_path):
+    """Issue 31: every count, subject list and split on a page comes from the run. The committed
+    smoke run on the CMU motion, built into a book, names no generated-world subject or count."""
+    from drpose3d.cli import main
+
+    assert main(["book", "--from", str(ROOT / "runs" / "smoke-cmu"), "--out", str(tmp_path)]) == 0
+    pages = sorted((tmp_path / "book" / "_build" / "html" / "notebooks").glob("*.html"))
+    assert len(pages) == 13
+    for page in pages:
+        visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", page.read_text(), flags=re.S)
+        found = [p for p in GENERATED_WORLD_PHRASES if re.search(rf"\b{re.escape(p)}\b", visible)]
+        assert not found, (page.name, found)

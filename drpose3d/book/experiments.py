@@ -240,6 +240,8 @@ def table2_protocols(contexts: list[Context]) -> Findings:
         "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
         "aug_factor": p.aug_factor,
         "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
+        "train_subjects": list(ctx.world.train_subjects),
+        "test_subjects": list(ctx.world.test_subjects),
         "width": p.width,
         "epochs": p.lifter_train.epochs,
     }
