@@ -127,6 +127,8 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
     return ", ".join(f"{name} x{len(t)} ({sum(t) // 60}:{sum(t) % 60:02d})" for name, t in ranked)
 
 
+#: Cell tags that already decide how a code cell shows; every other code cell of a page is folded.
+SHOWN_AS_IS = {"remove-cell", "remove-input", "hide-input", "hide-cell", "show-input"}
 #: The kernel the notebooks name: the one ``make lab`` registers for this project's environment.
 KERNELSPEC = {"display_name": "drpose3d (.venv)", "language": "python", "name": "drpose3d"}
 
@@ -145,12 +147,15 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
     ran = load_run(run_file) if run_file and Path(run_file).is_file() else None
     nb.metadata["kernelspec"] = dict(KERNELSPEC)  # the kernel `make lab` registers, not papermill's
     for k, cell in enumerate(nb.cells):
-        if "parameters" in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags:
             cell.source = parameters_of(ran) if ran else cell.source  # what it ran with, not the defaults
-            cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
+            cell.metadata["tags"] = [*tags, "remove-cell"]
             for output in nb.cells[k + 1].get("outputs", []):  # the resolve cell: the run's one readable line
                 if "text/markdown" in output.get("data", {}):
                     output["data"] = {"text/markdown": output["data"]["text/markdown"]}
+        elif cell.cell_type == "code" and not set(tags) & SHOWN_AS_IS:
+            cell.metadata["tags"] = [*tags, "hide-input"]  # folded: the reader opens the code if they want it
     nb.metadata.get("papermill", {}).pop("parameters", None)
     nb.metadata.get("papermill", {}).pop("input_path", None)
     nb.metadata.get("papermill", {}).pop("output_path", None)
