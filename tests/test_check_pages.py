@@ -3,11 +3,16 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 _spec = importlib.util.spec_from_file_location("check_pages", Path(__file__).parents[1] / "tools" / "check_pages.py")
 check_pages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_pages)
 
-_DRAWN = '<div class="plotly-graph-div js-plotly-plot"><div class="user-select-none svg-container"></div></div>'
+_MEASURED = '<body data-overflow="[]">'  # what the check's layout script leaves on a page with nothing too wide
+_DRAWN = (
+    _MEASURED + '<div class="plotly-graph-div js-plotly-plot"><div class="user-select-none svg-container"></div></div>'
+)
 _EMPTY = '<div class="plotly-graph-div js-plotly-plot"></div>'
 
 
@@ -55,3 +60,37 @@ def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
     assert page.read_text().count("THEBE_JS_URL") == 1 and _DRAWN in page.read_text()
     _drop_repeated_thebe_config(page)  # a page with one is left alone
     assert page.read_text().count("THEBE_JS_URL") == 1
+
+
+def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
+    """A table wider than the text column fails; the same table in a scroll box that fits passes; a
+    results page whose first number is not its finding fails."""
+    import os
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("no chromium on PATH in CI")
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    wide = '<table style="width:2400px"><tr><td>a row far wider than any column</td></tr></table>'
+    pages = {
+        "notebooks/wide.html": f"<article style='width:600px'><p>Finding: x</p>{wide}</article>",
+        "notebooks/held.html": f"<article style='width:600px'><div style='overflow-x:auto'>{wide}</div></article>",
+        "notebooks/table1_upper_bound.html": "<article><p>In one sentence: 3 mm</p><p>Finding: later</p></article>",
+    }
+    for rel, body in pages.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"<html><body>{body}</body></html>")
+    server, base = check_pages.serve(tmp_path)
+    try:
+        found = {
+            rel: check_pages.visit(browser, tmp_path, base, tmp_path / rel, tmp_path / "shots")[1] for rel in pages
+        }
+    finally:
+        server.shutdown()
+    assert any(f.startswith("runs past the text column: table") for f in found["notebooks/wide.html"])
+    assert found["notebooks/held.html"] == []
+    assert found["notebooks/table1_upper_bound.html"] == [
+        "the page does not open with its finding (the ledger's verdicts on its claims)"
+    ]

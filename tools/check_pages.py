@@ -1,6 +1,8 @@
 """Open every page of a built book in headless Chromium and fail on what a reader would see
 broken: JavaScript errors, failed requests (missing images, scripts), plot containers that
-stayed empty. Saves a screenshot of each page.
+stayed empty, a table, figure or line of text running past the text column (measured in the laid-out
+page by a script the check's server adds to each page it serves), and a results page that does not
+open with its finding. Saves a screenshot of each page.
 
     python tools/check_pages.py BUILD_HTML_DIR [--screenshots DIR]
 
@@ -12,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import http.server
+import io
+import json
 import re
 import shutil
 import subprocess
@@ -50,14 +55,64 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+#: Run in each served page once it has laid out: every table, figure, code block and paragraph of the
+#: article whose box ends right of the text column, unless a scroll box that fits the column holds it.
+#: The verdict goes into the DOM (``data-overflow`` on <body>), which Chromium's --dump-dom returns.
+MEASURE = b"""<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const main = document.querySelector("article") || document.querySelector("main") || document.body;
+  const limit = main.getBoundingClientRect().right + 1;
+  const found = [];
+  for (const el of main.querySelectorAll("table, pre, img, svg, .plotly-graph-div, p, li")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= limit) continue;
+    let held = false;
+    for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
+      const x = getComputedStyle(a).overflowX;
+      if (x === "auto" || x === "scroll" || x === "hidden") { held = a.getBoundingClientRect().right <= limit; break; }
+    }
+    if (!held) found.push(el.tagName.toLowerCase() + " " + Math.round(box.right - limit) + " px: "
+                          + (el.textContent || "").trim().slice(0, 50));
+  }
+  document.body.setAttribute("data-overflow", JSON.stringify(found.slice(0, 5)));
+}, 300));
+</script>"""
+#: Results pages: each opens with the ledger's finding on its claims, before any other number.
+RESULTS = {"table1_upper_bound", "table2_protocols", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation",
+           "fig6_pairwise_accuracy", "ranking_to_depth", "fig4_per_joint"}  # fmt: skip
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves the book, each HTML page with :data:`MEASURE` added before its </body>."""
+
     def log_message(self, *args: object) -> None:  # one line per request would drown the report
         pass
 
+    def send_head(self):  # noqa: ANN201 - http.server's own signature
+        path = Path(self.translate_path(self.path))
+        if path.suffix != ".html" or not path.is_file():
+            return super().send_head()
+        body = path.read_bytes().replace(b"</body>", MEASURE + b"</body>", 1)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
 
-def problems(dom: str, log: str, base: str) -> list[str]:
-    """What is broken on one rendered page: console errors, empty plots, images that do not load."""
+
+def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
+    """What is broken on one rendered page: console errors, empty plots, images that do not load,
+    content running past the text column, a results page (`page` its name) without its finding first."""
     found = []
+    overflow = re.search(r'<body[^>]*\bdata-overflow="([^"]*)"', dom)
+    if overflow is None:
+        found.append("the layout check did not run (no data-overflow on <body>)")
+    else:
+        found += [f"runs past the text column: {o}" for o in json.loads(html.unescape(overflow[1]))]
+    if page in RESULTS:
+        first, claim = dom.find("Finding:"), dom.find("In one sentence")
+        if first < 0 or (claim >= 0 and claim < first):
+            found.append("the page does not open with its finding (the ledger's verdicts on its claims)")
     for m in _CONSOLE.finditer(log):
         if any(word in m["message"] for word in _BAD) and "GL Driver Message" not in m["message"]:
             found.append(f"console: {m['message'][:160]} ({m['source'].split('/')[-1]})")
@@ -79,22 +134,26 @@ def problems(dom: str, log: str, base: str) -> list[str]:
     return found
 
 
+def visit(browser: str, root: Path, base: str, page: Path, shots: Path) -> tuple[str, list[str]]:
+    """Open one page of the book served at `base` from `root`: its path and what is wrong with it."""
+    rel = page.relative_to(root).as_posix()
+    shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
+    shots.mkdir(parents=True, exist_ok=True)
+    shot.unlink(missing_ok=True)
+    command = [browser, *FLAGS, "--window-size=1280,1800", f"--screenshot={shot}", "--dump-dom", f"{base}/{rel}"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if run.returncode != 0:
+        return rel, [f"chromium exit {run.returncode}"]
+    found = problems(run.stdout, run.stderr, base, page.stem if page.parent.name == "notebooks" else "")
+    return rel, found + ([] if shot.exists() else ["no screenshot"])
+
+
 def check(root: Path, shots: Path, browser: str) -> int:
     shots.mkdir(parents=True, exist_ok=True)
     server, base = serve(root)
-
-    def visit(page: Path) -> tuple[str, list[str]]:
-        rel = page.relative_to(root).as_posix()
-        shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
-        shot.unlink(missing_ok=True)
-        command = [browser, *FLAGS, "--window-size=1280,1800", f"--screenshot={shot}", "--dump-dom", f"{base}/{rel}"]
-        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        found = problems(run.stdout, run.stderr, base) if run.returncode == 0 else [f"chromium exit {run.returncode}"]
-        return rel, found + ([] if shot.exists() else ["no screenshot"])
-
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:  # the browser mostly waits on its virtual time budget
-            verdicts = list(pool.map(visit, pages(root)))
+            verdicts = list(pool.map(lambda page: visit(browser, root, base, page, shots), pages(root)))
     finally:
         server.shutdown()
     for rel, found in verdicts:
