@@ -29,7 +29,7 @@ def bench_renderer(n: int, resolutions: tuple[int, ...], device: torch.device) -
     return {f"{r}px_images_s": n / timed(lambda r=r: render(*args, r), device) for r in resolutions}
 
 
-def _blank_heatmaps(pixels: torch.Tensor) -> torch.Tensor:
+def _blank_heatmaps(crops: object, rows: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
     """PRCNN's heatmap channels without the hourglass: the PRCNN step alone is timed."""
     return torch.zeros(len(pixels), 16, pixels.shape[-1] // 2, pixels.shape[-1] // 2, dtype=torch.uint8)
 

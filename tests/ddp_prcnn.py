@@ -27,7 +27,7 @@ def main() -> None:
     )
     ranking = (depth[:, :, None] > depth[:, None, :]).float() + 0.5 * (depth[:, :, None] == depth[:, None, :]).float()
 
-    def heatmaps(pixels: torch.Tensor) -> torch.Tensor:  # any fixed function of the crop will do here
+    def heatmaps(crops: ImageSet, rows: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:  # any fixed function
         return pixels[:, :1, ::2, ::2].repeat(1, 16, 1, 1)
 
     cfg = TrainConfig(epochs=2, batch_size=8, lr=0.05, optimizer="sgd")

@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from drpose3d.images.render import target_heatmaps
 from drpose3d.images.transform import FLIP_16, rotate_scale_flip
 from drpose3d.models.hourglass import StackedHourglass, decode
 from drpose3d.models.prcnn import PRCNN, rank_probability, ranknet_loss
 from drpose3d.models.resnet import ResNet
 from drpose3d.pose.ranking import ranking_matrix
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
-from drpose3d.stages.pose2d import target_heatmaps
 
 
 def _batch(n=32, r=32):
@@ -107,7 +107,7 @@ def test_detection_and_heatmaps_by_batch_are_what_the_whole_float_set_gives():
     assert torch.allclose(joints, from_crop(decode(full) * 2, images.boxes, 16))
     heat = heatmapper(Pose2D({}, HourglassConfig(1, 8, 2), model.state_dict()), torch.device("cpu"))
     rows = torch.tensor([5, 299, 17])
-    batch = heat(images.pixels(rows, torch.device("cpu")))
+    batch = heat(images, rows, images.pixels(rows, torch.device("cpu")))
     assert batch.dtype == torch.uint8 and batch.shape == (3, 16, 8, 8)
     # a batch of 3 against the whole set of 300: float rounding may move a quantisation step
     assert (batch.int() - (full[rows].clamp(0, 1) * 255).round().int()).abs().max() <= 1

@@ -56,9 +56,9 @@ def _entries(out: Path) -> set[Path]:
 @pytest.mark.slow
 def test_an_edited_model_file_recomputes_exactly_the_stages_that_run_it(tmp_path):
     """Table 1 on a copy of the package: a comment added to the hourglass retrains the hourglass,
-    the PRCNN fed its heatmaps and the one lifter fed PRCNN's rankings; the world and the four
-    lifters on ground-truth rankings are loaded (the crops are rendered as trained on, never
-    stored). A comment in the lifter's network retrains the five lifters and nothing upstream."""
+    the PRCNN fed its heatmaps and the one lifter fed that PRCNN's rankings; the world, the PRCNN fed
+    heatmaps of the ground truth and the other lifters are loaded (the crops are rendered as trained
+    on, never stored). A comment in the lifter's network retrains the six lifters and nothing upstream."""
     shutil.copytree(ROOT / "drpose3d", tmp_path / "drpose3d", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "TQDM_DISABLE": "1"}
@@ -68,11 +68,12 @@ def test_an_edited_model_file_recomputes_exactly_the_stages_that_run_it(tmp_path
         subprocess.run([sys.executable, "-c", _TABLE1.format(out=str(out))], env=env, cwd=tmp_path, check=True)
         return Counter(p.parts[0] for p in _entries(out) - before)
 
-    assert run() == {"world": 1, "pose2d": 1, "prcnn": 1, "dpnet": 5}
+    # two PRCNNs: fed the hourglass' heatmaps, and fed heatmaps drawn from the ground-truth 2D
+    assert run() == {"world": 1, "pose2d": 1, "prcnn": 2, "dpnet": 6}
     assert run() == {}  # nothing edited: everything loaded
     with open(tmp_path / "drpose3d" / "models" / "hourglass.py", "a") as f:
         f.write("# an edit that changes no number\n")
-    assert run() == {"pose2d": 1, "prcnn": 1, "dpnet": 1}
+    assert run() == {"pose2d": 1, "prcnn": 1, "dpnet": 1}  # the ground-truth-heatmap PRCNN does not run it
     with open(tmp_path / "drpose3d" / "models" / "dpnet.py", "a") as f:
         f.write("# another\n")
-    assert run() == {"dpnet": 5}
+    assert run() == {"dpnet": 6}

@@ -38,11 +38,13 @@ def test_results_json_schema_and_values(synthetic_run):
     assert res["notebook"] == "table1_upper_bound" and res["dataset"] == "synthetic" and res["preset"] == "tiny"
     assert res["seeds"] == [0, 1]
     rows = {r["name"]: r for r in res["rows"]}
-    for name, paper in (("gt2d_no_rank", 45.5), ("gt2d_pred_rank", 41.2), ("gt2d_gt_rank", 30.2)):
+    both_readings = (("gt2d_pred_rank", 41.2), ("gt2d_pred_rank_true_heatmaps", 41.2))  # Sec. 3.1: whose heatmaps
+    for name, paper in (("gt2d_no_rank", 45.5), *both_readings, ("gt2d_gt_rank", 30.2)):
         r = rows[name]
         assert r["metric"] == "mpjpe_mm" and r["paper"] == paper and len(r["values"]) == 2
         assert r["ci95"][0] <= r["mean"] <= r["ci95"][1] and 0 < r["mean"] < 1000
     assert rows["gt_rank_vs_no_rank"]["paper"] == -33.6 and rows["pred_rank_vs_no_rank"]["paper"] == -9.5
+    assert rows["gt2d_pred_rank_true_heatmaps"]["values"] != rows["gt2d_pred_rank"]["values"]  # two PRCNNs
     fig5a = json.loads((synthetic_run / "results" / "fig5a_prcnn_ablation.json").read_text())
     acc = {r["name"]: r for r in fig5a["rows"]}
     assert acc["prcnn_resnet34"]["paper"] == 91.22 and acc["prcnn_resnet18"]["paper"] is None  # not in the paper's text

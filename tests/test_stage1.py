@@ -121,3 +121,20 @@ def test_the_paper_preset_stage1_data_path_keeps_memory_flat_in_the_world_size()
     assert proc.returncode == 0, proc.stderr[-2000:]
     samples, peak_mb = (int(v) for v in proc.stdout.split()[-2:])
     assert samples >= 200_000 and peak_mb < 4000, (samples, peak_mb)
+
+
+def test_prcnn_fed_heatmaps_of_the_ground_truth_reads_them_at_each_crops_joints():
+    """Table 1's second reading of Sec. 3.1: the heatmaps are drawn from the crops' own 2D, row by row,
+    quantised like the hourglass' (uint8, at half the crop)."""
+    from drpose3d.images.sets import ImageSet as Set
+
+    n, r = 5, 32
+    joints = torch.rand(n, 16, 2, generator=torch.Generator().manual_seed(3)) * (r - 4) + 2
+    crops = Set(torch.zeros(n, 3, r, r, dtype=torch.uint8), torch.tensor([[0.0, 0.0, 100.0]]).repeat(n, 1), joints)
+    rows = torch.tensor([4, 1])
+    heat = prcnn_stage.truth_heatmaps(crops, rows, crops.pixels(rows, torch.device("cpu")))
+    assert heat.dtype == torch.uint8 and heat.shape == (2, 16, r // 2, r // 2)
+    peak = heat.flatten(2).argmax(-1)  # the brightest heatmap pixel of each joint: at the joint, halved
+    found = torch.stack((peak % (r // 2), peak // (r // 2)), -1).float() + 0.5
+    assert (found - joints[rows] / 2).abs().max() <= 0.71  # within one heatmap pixel
+    assert int(heat.amax()) >= 230  # a joint's own pixel is near 1

@@ -27,6 +27,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from drpose3d.book.summaries import claims_on
+from drpose3d.chapters import NOTEBOOKS
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -78,8 +81,7 @@ window.addEventListener("load", () => setTimeout(() => {
 }, 300));
 </script>"""
 #: Results pages: each opens with the ledger's finding on its claims, before any other number.
-RESULTS = {"table1_upper_bound", "table2_protocols", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation",
-           "fig6_pairwise_accuracy", "ranking_to_depth", "fig4_per_joint"}  # fmt: skip
+RESULTS = {str(nb) for nb in NOTEBOOKS if claims_on(nb)}
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -158,6 +158,9 @@ CLAIMS: tuple[Claim, ...] = (
         info={
             "against the one-stage baseline (%)": _row(T1, Table1.PRED_RANK_VS_NO_RANK),
             "against the constant ranking (%)": _pct(_row(T1, Table1.GT2D_PRED_RANK), _row(T1, Table1.GT2D_CONST_RANK)),
+            "PRCNN fed heatmaps of the ground-truth 2D, against the cascade (%)": _pct(
+                _row(T1, Table1.GT2D_PRED_RANK_TRUE_HEATMAPS), _CASCADE
+            ),
         },
         control_name=_CASCADE_NAME,
     ),

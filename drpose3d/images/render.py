@@ -259,3 +259,9 @@ def heatmaps(points: torch.Tensor, resolution: int, variance: float = 4.0) -> to
     dx = (c[None, None, None, :] - points[..., 0, None, None]) ** 2
     dy = (c[None, None, :, None] - points[..., 1, None, None]) ** 2
     return torch.exp(-(dx + dy) / (2 * variance))
+
+
+def target_heatmaps(joints: torch.Tensor, resolution: int, variance: float = 4.0) -> torch.Tensor:
+    """Gaussian heatmaps of crop-pixel joints (N, J, 2) at half the crop's `resolution`, variance
+    4 px^2: the hourglass' training target (Sec. 4.2), and PRCNN's heatmaps drawn from ground truth."""
+    return heatmaps(joints / 2, resolution // 2, variance)

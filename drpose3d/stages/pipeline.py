@@ -30,7 +30,7 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import dpnet, gt_ranking
 from drpose3d.stages.pose2d import Detections, Pose2D, heatmapper, pose2d
-from drpose3d.stages.prcnn import floor_2d_only, prcnn
+from drpose3d.stages.prcnn import floor_2d_only, prcnn, truth_heatmaps
 from drpose3d.worlds.augment import (
     AugmentConfig,
     camera_prior,
@@ -182,19 +182,26 @@ class Context:
         """The hourglass' detections on both splits (see :meth:`pose2d_stage`)."""
         return self.pose2d_stage(protocol).detections
 
-    def rankings(self, design: Fig5a, threshold: float | None = None, protocol: int = 1) -> Rankings:
+    def rankings(
+        self, design: Fig5a, threshold: float | None = None, protocol: int = 1, true_heatmaps: bool = False
+    ) -> Rankings:
         """One PRCNN design of Fig. 5(a) trained with this seed on :meth:`stage1_views`, its P on
-        both splits discretised at `threshold` (default: the preset's)."""
+        both splits discretised at `threshold` (default: the preset's). A design with heatmaps reads
+        the hourglass' (trained for `protocol`), or with `true_heatmaps` heatmaps drawn from the
+        ground-truth 2D (Table 1's second reading of Sec. 3.1)."""
         p, seed = self.run.preset, self.stage_seed(Stage.PRCNN)
         threshold = p.rank_threshold if threshold is None else threshold
         depth, use_heat = PRCNN_DESIGNS[design]
         cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
-        source = self.pose2d_key(protocol) if use_heat else None  # the hourglass only when its heatmaps are used
+        # the hourglass only when its heatmaps are used; the truth's heatmaps depend on the crops alone
+        source = (code_digest(truth_heatmaps) if true_heatmaps else self.pose2d_key(protocol)) if use_heat else None
         key = stage_key(Stage.PRCNN, prcnn, self.stage1_key(protocol), source, asdict(cfg), p.prcnn_train.key(),
                         p.eps_mm, seed)  # fmt: skip
 
         def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
-            heat = heatmapper(self.pose2d_stage(protocol), self.device) if use_heat else None
+            heat = None
+            if use_heat:
+                heat = truth_heatmaps if true_heatmaps else heatmapper(self.pose2d_stage(protocol), self.device)
             truth = gt_ranking(self.train, p.eps_mm)
             return prcnn(self.crops, heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints,
                          self.stage1_views(protocol))  # fmt: skip

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from drpose3d.cache import Checkpoints
-from drpose3d.images.render import from_crop, heatmaps
+from drpose3d.images.render import from_crop, target_heatmaps
 from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.hourglass import HourglassConfig, StackedHourglass, decode
@@ -35,11 +35,6 @@ class Pose2D:
     detections: dict[str, Detections]
     config: HourglassConfig
     weights: dict[str, torch.Tensor]  # the trained hourglass' state, on the CPU
-
-
-def target_heatmaps(joints: torch.Tensor, resolution: int, variance: float = 4.0) -> torch.Tensor:
-    """Gaussian targets at the hourglass' output resolution (half the crop), variance 4 px^2."""
-    return heatmaps(joints / 2, resolution // 2, variance)
 
 
 def _loss(model: StackedHourglass, images: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
@@ -74,15 +69,16 @@ def heat_uint8(model: StackedHourglass, pixels: torch.Tensor) -> torch.Tensor:
     return (model(pixels.float() / 255)[-1].clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-def heatmapper(result: Pose2D, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The stage's hourglass as a function of a batch of uint8 crops on `device`: its heatmaps."""
+def heatmapper(result: Pose2D, device: torch.device) -> Callable[[Crops, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The stage's hourglass as PRCNN's heatmap source (:data:`drpose3d.stages.prcnn.Heatmaps`): the
+    heatmaps of a batch of uint8 crops on `device` (which crops and rows they are does not matter)."""
     cfg = result.config
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=len(HOURGLASS_JOINTS), depth=cfg.depth)
     model.load_state_dict(result.weights)
     model.to(device).eval()
 
     @torch.no_grad()
-    def heat(pixels: torch.Tensor) -> torch.Tensor:
+    def heat(crops: Crops, rows: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
         return heat_uint8(model, pixels)
 
     return heat

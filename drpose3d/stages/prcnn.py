@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from drpose3d.cache import Checkpoints
+from drpose3d.images.render import target_heatmaps
 from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.prcnn import PRCNN, PoseRanker, PRCNNConfig, rank_probability, ranknet_loss
@@ -21,14 +22,25 @@ def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
     return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)
 
 
-#: A batch of uint8 crops on the device -> their hourglass heatmaps (B, 16, R/2, R/2) uint8.
-Heatmaps = Callable[[torch.Tensor], torch.Tensor]
+#: (crops, rows, their uint8 pixels on the device) -> the rows' heatmaps (B, 16, R/2, R/2) uint8: the
+#: hourglass' on the pixels (:func:`drpose3d.stages.pose2d.heatmapper`), or drawn from the crops' 2D.
+Heatmaps = Callable[[Crops, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _inputs(pixels: torch.Tensor, heatmaps: Heatmaps | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images in [0, 1]; heatmaps (at the hourglass' half resolution) upsampled to them."""
+def truth_heatmaps(crops: Crops, rows: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
+    """Heatmaps drawn from the crops' ground-truth 2D, as the hourglass is trained to output them
+    (Table 1's second reading of Sec. 3.1: PRCNN given the 2D the lifter gets)."""
+    joints = crops.joints[rows.cpu()].to(pixels.device)
+    return (target_heatmaps(joints, pixels.shape[-1]).clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def _inputs(
+    crops: Crops, rows: torch.Tensor, heatmaps: Heatmaps | None, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The rows' images in [0, 1]; heatmaps (at the hourglass' half resolution) upsampled to them."""
+    pixels = crops.pixels(rows, device)
     images = pixels.float() / 255
-    heat = None if heatmaps is None else heatmap_channels(heatmaps(pixels).float() / 255, images.shape[-1])
+    heat = None if heatmaps is None else heatmap_channels(heatmaps(crops, rows, pixels).float() / 255, images.shape[-1])
     return images, heat
 
 
@@ -50,7 +62,7 @@ def train_prcnn(
     heat_of = heatmaps if cfg.heatmaps else None
 
     def loss(m: PRCNN, b: dict[str, torch.Tensor]) -> torch.Tensor:
-        images, heat = _inputs(crops.pixels(b["row"], device), heat_of)
+        images, heat = _inputs(crops, b["row"], heat_of, device)
         images, _, heat, rank = rotate_scale_flip(images, b["joints"], heat, b["ranking"])
         return ranknet_loss(m(images if heat is None else torch.cat((images, heat), 1)), rank)
 
@@ -67,7 +79,7 @@ def predict_rankings(
     alone would take 4 GB a layer)."""
 
     def fn(m: PRCNN, b: dict[str, torch.Tensor]) -> torch.Tensor:
-        img, heat = _inputs(crops.pixels(b["row"], device), heatmaps if m.heatmaps else None)
+        img, heat = _inputs(crops, b["row"], heatmaps if m.heatmaps else None, device)
         return rank_probability(m(img if heat is None else torch.cat((img, heat), 1)))
 
     return predict(model, fn, {"row": torch.arange(len(crops))}, device, batch_size=batch_size)
