@@ -150,7 +150,7 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
         tags = cell.metadata.get("tags", [])
         if "parameters" in tags:
             cell.source = parameters_of(ran) if ran else cell.source  # what it ran with, not the defaults
-            cell.metadata["tags"] = [*tags, "remove-cell"]
+            cell.metadata["tags"] = [*tags, *(["remove-cell"] if "remove-cell" not in tags else [])]
             for output in nb.cells[k + 1].get("outputs", []):  # the resolve cell: the run's one readable line
                 if "text/markdown" in output.get("data", {}):
                     output["data"] = {"text/markdown": output["data"]["text/markdown"]}
