@@ -19,7 +19,7 @@ every claim, on the 95 % Student-t interval of the per-seed relative effects:
 * ``not run``: a result it needs is absent.
 
 A claim that something is *at least as good* (C4) is a non-inferiority claim, judged against a
-margin stated in :mod:`drpose3d.paper`: reproduced when the whole interval lies above minus the
+margin stated in `drpose3d/paper.py`: reproduced when the whole interval lies above minus the
 margin, not reproduced when it lies below, inconclusive otherwise.
 
 For example C1, where the paper's ground-truth ranking cuts the error by a third: a run whose
