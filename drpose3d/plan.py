@@ -150,7 +150,7 @@ def available_bytes() -> int:
 
 def check_fits(plan: Plan) -> None:
     """Refuse a run whose largest stage holds more than this machine has (and, on a GPU, more than
-    the device has: the whole-tensor trainer moves a training set there at once), naming the stage."""
+    the device has: the trainer moves a stage's per-sample tensors there at once), naming the stage."""
     worst = max(plan.stages, key=lambda s: s.held_bytes + s.state_bytes)
     need = worst.held_bytes + worst.state_bytes
     places = [("this machine", available_bytes())]

@@ -249,7 +249,7 @@ def _cpu_like_run(out):
 
 
 def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_with_numbers(tmp_path):
-    from drpose3d.book.summaries import abstract
+    from drpose3d.book.ledger import abstract
 
     _cpu_like_run(tmp_path)
     text = abstract(tmp_path)

@@ -165,8 +165,7 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
 @pytest.mark.slow
 def test_every_results_page_opens_with_the_ledgers_verdicts_on_its_claims(synthetic_run):
     """Right after the Run line, before any prose or number: the finding, from the ledger of this run."""
-    from drpose3d.book.ledger import ledger, verdict_words
-    from drpose3d.book.summaries import claims_on
+    from drpose3d.book.ledger import claims_on, ledger, verdict_words
 
     verdicts = {r["name"]: verdict_words(r) for r in ledger(synthetic_run)}
     for chapter in ("table1_upper_bound", "table2_protocols", "fig5a_prcnn_ablation", "fig5b_dpnet_ablation",
@@ -187,8 +186,8 @@ def test_every_results_page_opens_with_the_ledgers_verdicts_on_its_claims(synthe
 
 
 def test_a_finding_says_not_reproduced_where_the_ledger_does(tmp_path):
+    from drpose3d.book.ledger import finding
     from drpose3d.book.results import make_row, write_results
-    from drpose3d.book.summaries import finding
     from drpose3d.run import resolve
 
     run = resolve("cpu", seeds=3, device="cpu", out=tmp_path)

@@ -27,7 +27,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from drpose3d.book.summaries import claims_on
+from drpose3d.book.ledger import claims_on
 from drpose3d.chapters import NOTEBOOKS
 
 FLAGS = [

@@ -20,8 +20,8 @@ from tqdm import tqdm
 from traitlets import default
 
 from drpose3d.book.forest import beside_committed, forest_svg
+from drpose3d.book.ledger import abstract
 from drpose3d.book.plots import plotly_js_path
-from drpose3d.book.summaries import abstract
 from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
 from drpose3d.errors import RunError

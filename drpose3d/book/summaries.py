@@ -3,13 +3,8 @@ cannot drift apart. Differences between configurations are paired by seed."""
 
 from __future__ import annotations
 
-from collections import Counter
-from pathlib import Path
-
 from drpose3d import paper
-from drpose3d.book.claims import CLAIMS
-from drpose3d.book.ledger import VERDICTS, ledger, measured, paper_words, verdict_words
-from drpose3d.book.results import load_results, metric_label
+from drpose3d.book.results import metric_label
 from drpose3d.chapters import Notebook
 from drpose3d.markup import text
 from drpose3d.paper import (
@@ -370,71 +365,3 @@ def provenance(result: dict) -> str:
 def figure_title(what: str, result: dict, tail: str = "") -> str:
     """A chart's title naming its data and preset, e.g. ``Table 1 — synthetic, cpu preset``."""
     return f"{what} — {text(result['dataset'])}, {result['preset']} preset{tail}"
-
-
-def claims_on(notebook: str) -> list[str]:
-    """The ids of the claims a chapter's numbers decide."""
-    return [c.id for c in CLAIMS if notebook in c.notebooks]
-
-
-def finding(out: str | Path, notebook: str) -> str:
-    """A results page's opening: the ledger's verdict on each claim the page decides, its relative
-    effect with the interval, and the paper's, so no page can read as a success the ledger denies."""
-    ids = claims_on(notebook)
-    rows = [r for r in ledger(out) if r["name"] in ids]
-    parts = [
-        f"**{r['name']}** ({r['statement'].split(' (')[0]}; control: {r['control']}): **{verdict_words(r)}**, "
-        f"{measured(r)} against the paper's {paper_words(r)}"
-        for r in rows
-    ]
-    return "**Finding:** " + "; ".join(parts) + "." if parts else ""
-
-
-def abstract(out: str | Path) -> str:
-    """The front page's finding for the run in `out`: its data and preset, the verdict counts, and
-    the three things a reader must take away, each with its number and the paper's: the
-    ground-truth ranking's gain, what the predicted ranking adds beyond its controls, and where the
-    image half stands against a ranker that sees only the 2D pose."""
-    rows = {r["name"]: r for r in ledger(out)}
-    ran = [r for r in rows.values() if r["dataset"]]
-    if not ran:
-        return "*No claim of this book has run yet: `drpose3d reproduce` makes the numbers this page summarises.*"
-    counts = Counter(r["verdict"] for r in rows.values())
-    seeds = max(len(r["effect_rel_values"]) for r in ran)
-    tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
-    lines = [
-        f"**What this book found** on **{text(ran[0]['dataset'])}** data with the **{ran[0]['preset']}** preset "
-        f"({seeds} seeds), judged claim by claim against the paper's Human3.6M numbers: of {len(rows)} claims, "
-        f"{tally}.",
-        "",
-    ]
-
-    def said(claim: str) -> str:
-        r = rows[claim]
-        if r["effect_rel_pct"] is None:
-            return f"not measured in this run ({claim})"
-        return f"{measured(r)} against the paper's {paper_words(r)}: **{verdict_words(r)}** ({claim})"
-
-    lines.append(f"1. **The ground-truth ranking** against the same cascade without ranking input: {said('C1')}.")
-    lines.append(
-        f"2. **The predicted ranking** (PRCNN's, from the image): on ground-truth 2D {said('C2')}; its share of "
-        f"DRPose3D's gain on detected 2D {said('C11b')}; under protocol #3 {said('C13')}."
-    )
-    try:
-        by = {r["name"]: r for r in load_results(out, Notebook.FIG5A_PRCNN_ABLATION)["rows"]}
-        prcnn, floor = by[Fig5a.PRCNN_RESNET34], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
-        gt_floor = by[Fig5a.FLOOR_2D_ONLY]
-        lines.append(
-            f"3. **The image half**: PRCNN-34 ranks {prcnn['mean']:.1f} % of joint pairs correctly (the paper: "
-            f"{FIG5A[Fig5a.PRCNN_RESNET34]} %), against {floor['mean']:.1f} % for a ranker that sees only the "
-            f"detected 2D pose and {gt_floor['mean']:.1f} % on the ground-truth 2D pose: "
-            + (
-                "its pixels add depth order the 2D pose does not hold."
-                if prcnn["mean"] > gt_floor["mean"]
-                else "its pixels do not yet add what the 2D pose alone says, so the predicted ranking has little "
-                "to give the lifter (Figure 5(a))."
-            )
-        )
-    except (FileNotFoundError, KeyError):
-        lines.append("3. **The image half**: Figure 5(a) has not run, so PRCNN's accuracy is not known here.")
-    return "\n".join(lines)
