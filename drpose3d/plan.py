@@ -88,9 +88,8 @@ def make_plan(run: Run) -> Plan:
     """The plan of `run`: its world is built (seconds, nothing written) to count the samples."""
     p: Preset = run.preset
     world = load_world(run.data, p, 0)
-    subjects = [world.samples.subject_names[int(s)] for s in world.samples.subject]
-    train = sum(s in world.train_subjects for s in subjects)
-    test = sum(s in world.test_subjects for s in subjects)
+    train = int(world.samples.mask_subjects(world.train_subjects).sum())
+    test = int(world.samples.mask_subjects(world.test_subjects).sum())
     cnn = math.ceil(train / p.cnn_stride)
     joints, r = len(HOURGLASS_JOINTS), p.resolution
     samples = sum(t.nbytes for t in vars(world.samples).values() if isinstance(t, torch.Tensor))

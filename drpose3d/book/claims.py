@@ -130,6 +130,16 @@ _CASCADE = _row(T1, Table1.GT2D_NO_RANK_CASCADE)
 _CASCADE_NAME = "the two-stage cascade without ranking input (Table 1, GT 2D)"
 
 
+def _fig5b_claim(
+    claim: str, statement: str, model: Fig5b, control: Fig5b, control_name: str, info: dict | None = None
+) -> Claim:
+    """A Fig. 5(b) claim that `model` lowers protocol #3's error against `control` (mm, the paper's bars)."""
+    return Claim(
+        claim, statement, -1, "mm", (F5B,), _diff(F5B, model, control), _row(F5B, control),
+        round(_f5b[model] - _f5b[control], 2), _f5b[control], info=info, control_name=control_name,
+    )  # fmt: skip
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim(
         "C1",
@@ -189,43 +199,28 @@ CLAIMS: tuple[Claim, ...] = (
         control_name="PRCNN with ResNet-18 and with ResNet-50",
         margin=RESNET34_MARGIN_PCT,
     ),
-    Claim(
+    _fig5b_claim(
         "C5",
         f"DepthNet beats concatenating the raw ranking matrix (protocol #3: {_f5b[Fig5b.NO_DEPTHNET]} → "
         f"{_f5b[Fig5b.FULL]} mm)",
-        -1,
-        "mm",
-        (F5B,),
-        _diff(F5B, Fig5b.FULL, Fig5b.NO_DEPTHNET),
-        _row(F5B, Fig5b.NO_DEPTHNET),
-        round(_f5b[Fig5b.FULL] - _f5b[Fig5b.NO_DEPTHNET], 2),
-        _f5b[Fig5b.NO_DEPTHNET],
-        control_name="DPNet with the ranking matrix concatenated to the 2D (no DepthNet)",
+        Fig5b.FULL,
+        Fig5b.NO_DEPTHNET,
+        "DPNet with the ranking matrix concatenated to the 2D (no DepthNet)",
     ),
-    Claim(
+    _fig5b_claim(
         "C6",
         f"Augmentation helps protocol #3 ({_f5b[Fig5b.NO_AUG]} → {_f5b[Fig5b.AUG_GT_ONLY]} mm)",
-        -1,
-        "mm",
-        (F5B,),
-        _diff(F5B, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG),
-        _row(F5B, Fig5b.NO_AUG),
-        round(_f5b[Fig5b.AUG_GT_ONLY] - _f5b[Fig5b.NO_AUG], 2),
-        _f5b[Fig5b.NO_AUG],
-        control_name="DPNet without augmentation (protocol #3)",
+        Fig5b.AUG_GT_ONLY,
+        Fig5b.NO_AUG,
+        "DPNet without augmentation (protocol #3)",
     ),
-    Claim(
+    _fig5b_claim(
         "C7",
         f"GMM noise and the statistical flip help further ({_f5b[Fig5b.AUG_GT_ONLY]} → {_f5b[Fig5b.FULL]} mm; "
         f"the text says −{FIG5B_TEXT_STAT_AUG_MM})",
-        -1,
-        "mm",
-        (F5B,),
-        _diff(F5B, Fig5b.FULL, Fig5b.AUG_GT_ONLY),
-        _row(F5B, Fig5b.AUG_GT_ONLY),
-        round(_f5b[Fig5b.FULL] - _f5b[Fig5b.AUG_GT_ONLY], 2),
-        _f5b[Fig5b.AUG_GT_ONLY],
-        control_name="DPNet augmented with ground-truth rankings and clean 2D only",
+        Fig5b.FULL,
+        Fig5b.AUG_GT_ONLY,
+        "DPNet augmented with ground-truth rankings and clean 2D only",
     ),
     Claim(
         "C8",
@@ -303,18 +298,13 @@ CLAIMS: tuple[Claim, ...] = (
         None,
         control_name="the relative gain at the hips, spine and thorax",
     ),
-    Claim(
+    _fig5b_claim(
         "C13",
         f"PRCNN's ranking lowers protocol #3's error (Fig. 5(b): without ranking {_f5b[Fig5b.NO_RANK]} → full "
         f"{_f5b[Fig5b.FULL]} mm; without augmentation {_f5b[Fig5b.NO_RANK_NO_AUG]} → {_f5b[Fig5b.NO_AUG]} mm)",
-        -1,
-        "mm",
-        (F5B,),
-        _diff(F5B, Fig5b.FULL, Fig5b.NO_RANK),
-        _row(F5B, Fig5b.NO_RANK),
-        round(_f5b[Fig5b.FULL] - _f5b[Fig5b.NO_RANK], 2),
-        _f5b[Fig5b.NO_RANK],
+        Fig5b.FULL,
+        Fig5b.NO_RANK,
+        "the same cascade and augmentation without ranking input (protocol #3, detected 2D)",
         info={"without augmentation (%)": _pct(_row(F5B, Fig5b.NO_AUG), _row(F5B, Fig5b.NO_RANK_NO_AUG))},
-        control_name="the same cascade and augmentation without ranking input (protocol #3, detected 2D)",
     ),
 )

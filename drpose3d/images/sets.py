@@ -61,6 +61,7 @@ class RenderedCrops:
     joints: torch.Tensor = field(init=False)
     _truth2d: torch.Tensor = field(init=False, repr=False)
     _which: torch.Tensor = field(init=False, repr=False)
+    _ids: torch.Tensor = field(init=False, repr=False)
     _wardrobe: Outfits = field(init=False, repr=False)
     _placed: dict = field(init=False, repr=False, default_factory=dict)  # device -> (rig, wardrobe)
 
@@ -72,6 +73,7 @@ class RenderedCrops:
         unique, self._which = pairs.unique(dim=0, return_inverse=True)
         names = [self.samples.subject_names[s] for s in unique[:, 0].tolist()]
         self._wardrobe = outfits(names, unique[:, 1].tolist())
+        self._ids = sample_ids(self.samples, self.seed)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -92,7 +94,7 @@ class RenderedCrops:
             self._truth2d[rows].to(device, torch.float32),
             rig.index(s.camera[rows].to(device)),
             wardrobe.index(self._which[rows].to(device)),
-            sample_ids(s, self.seed)[rows].to(device),
+            self._ids[rows].to(device),
             self.resolution,
         )
         return (img * 255).round().to(torch.uint8)
