@@ -39,7 +39,7 @@ class StagePlan:
     stage: Stage
     model: str
     samples: int  # what one model of the stage learns from (or, for images, renders)
-    steps: int  # optimiser steps of one model (0: nothing is trained)
+    steps: int  # optimiser steps of one model, at most (stage 1 stops earlier on a plateau; 0: nothing trained)
     held_bytes: int  # data the stage holds whole, on the host
     state_bytes: int  # one model's weights and optimiser state
     device: str
@@ -62,7 +62,8 @@ class Plan:
         lines = [
             f"plan: preset {p.name}, data {self.run.data.label}, {len(self.run.seeds)} seed(s), device "
             f"{self.run.device}: {self.train:,} training and {self.test:,} test samples",
-            f"{'stage':<8} {'model':<34} {'samples':>10} {'steps':>9} {'data held':>10} {'model state':>11}  device",
+            f"{'stage':<8} {'model':<34} {'samples':>10} {'max steps':>9} {'data held':>10} {'model state':>11}"
+            "  device",
         ]
         for s in self.stages:
             lines.append(

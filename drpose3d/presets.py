@@ -30,6 +30,7 @@ class Preset:
     hourglass_train: TrainConfig
     prcnn_width: int  # ResNet base width (the paper's ResNets: 64)
     prcnn_train: TrainConfig
+    floor_train: TrainConfig  # Fig. 5(a)'s 2D-only ranker (an MLP of the lifter's width)
     rank_threshold: float = 0.02  # Sec. 3.1 discretisation of P (not given in the paper; 0.1 cost 7 points here)
     aug_factor: int = paper.AUG_FACTOR  # Sec. 4.2: the augmented training set is three times the original
     cnn_stride: int = 1  # the hourglass and PRCNN learn from every cnn_stride-th training frame (all views), for cost
@@ -53,9 +54,10 @@ PRESETS: dict[str, Preset] = {
         seeds=2,
         resolution=32,
         hourglass=HourglassConfig(stacks=1, channels=16, depth=2),
-        hourglass_train=TrainConfig(epochs=1, batch_size=32),
+        hourglass_train=TrainConfig(epochs=2, batch_size=32, patience=1, drops=0),
         prcnn_width=8,
-        prcnn_train=TrainConfig(epochs=1, batch_size=32, lr=0.05, optimizer="sgd", lr_final_fraction=0.01),
+        prcnn_train=TrainConfig(epochs=2, batch_size=32, lr=0.05, optimizer="sgd", patience=1, drops=0),
+        floor_train=TrainConfig(epochs=2, batch_size=64, patience=1, drops=0),
     ),
     "smoke": Preset(
         "smoke",
@@ -69,11 +71,13 @@ PRESETS: dict[str, Preset] = {
         seeds=2,
         resolution=64,
         hourglass=HourglassConfig(stacks=1, channels=32, depth=3),
-        hourglass_train=TrainConfig(epochs=3, batch_size=32),
+        hourglass_train=TrainConfig(epochs=4, batch_size=32, patience=1, drops=1),
         prcnn_width=8,
-        prcnn_train=TrainConfig(epochs=2, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+        prcnn_train=TrainConfig(epochs=3, batch_size=64, lr=0.1, optimizer="sgd", patience=1, drops=1),
+        floor_train=TrainConfig(epochs=20, batch_size=64, patience=2, drops=1),
         aug_factor=2,
-    ),  # stride 20, 8 epochs and a doubled (not tripled) set: the whole book in 10 min
+    ),  # stride 20, 8 epochs and a doubled (not tripled) set; stage 1 capped at a few epochs (smoke
+    # checks the machinery, not convergence): the whole book in about 15 min
     "cpu": Preset(
         "cpu",
         repetitions=4,
@@ -86,12 +90,13 @@ PRESETS: dict[str, Preset] = {
         seeds=3,
         resolution=64,
         hourglass=HourglassConfig(stacks=2, channels=32, depth=3),
-        hourglass_train=TrainConfig(epochs=8, batch_size=32),
+        hourglass_train=TrainConfig(epochs=40, batch_size=32, patience=3, drops=2),
         prcnn_width=16,
-        prcnn_train=TrainConfig(epochs=4, batch_size=64, lr=0.1, optimizer="sgd", lr_final_fraction=0.01),
+        prcnn_train=TrainConfig(epochs=40, batch_size=64, lr=0.1, optimizer="sgd", patience=3, drops=2),
+        floor_train=TrainConfig(epochs=100, batch_size=64, patience=4, drops=2),
         cnn_stride=2,
-    ),  # sized for 3 h on 2 cores (bench/cpu_book.md): ~105 lifters and 21 CNNs over 3 whole-pipeline seeds;
-    # 64 px: at 128 px the 2-stack hourglass costs 4x and did not converge in 4 epochs (bench/resolution.md)
+    ),  # stage 1 trains to a plateau of its validation clips, capped at 40 epochs of fresh renderings
+    # (bench/stage1.md); 64 px: at 128 px the 2-stack hourglass costs 4x (bench/resolution.md)
     "paper": Preset(
         "paper",
         repetitions=8,
@@ -104,15 +109,17 @@ PRESETS: dict[str, Preset] = {
         seeds=3,
         resolution=256,
         hourglass=HourglassConfig(stacks=paper.HOURGLASS_STACKS, channels=256, depth=4),
-        hourglass_train=TrainConfig(epochs=40, batch_size=16, lr=2.5e-4),
+        hourglass_train=TrainConfig(epochs=40, batch_size=16, lr=2.5e-4, patience=3, drops=2),
         prcnn_width=64,
         prcnn_train=TrainConfig(
             epochs=paper.PRCNN_EPOCHS,
             batch_size=paper.BATCH_SIZE,
             lr=paper.PRCNN_LR,
             optimizer="sgd",
-            lr_final_fraction=0.01,
+            patience=3,
+            drops=2,
         ),
+        floor_train=TrainConfig(epochs=100, batch_size=paper.BATCH_SIZE, patience=4, drops=2),
     ),
 }
 

@@ -1,5 +1,6 @@
-"""One trainer for every network: whole tensors on the device, index permutations,
-per-epoch atomic checkpoints that resume exactly (model, optimiser, scheduler, RNGs)."""
+"""One trainer for every network: index permutations over per-sample tensors, per-epoch atomic
+checkpoints that resume exactly (model, optimiser, scheduler, RNGs, early-stopping state), and
+for networks with a held-out measure, training until it stops improving."""
 
 from __future__ import annotations
 
@@ -23,10 +24,18 @@ class TrainConfig:
     optimizer: str = "adam"  # adam (DPNet, hourglass) | sgd (PRCNN: momentum 0.9, weight decay 1e-4)
     precision: str = "fp32"  # fp32 | bf16: autocast matmuls and convolutions to bfloat16, weights stay fp32
     compile: bool = False  # torch.compile the model: the same maths, possibly faster (not on 2 CPU cores)
+    # Early stopping, for training with a validation measure (stage 1): `epochs` is then the cap.
+    # After `patience` epochs without a validation gain above `min_delta` the learning rate drops
+    # tenfold and training goes on from the best weights; after `drops` such drops it stops.
+    patience: int = 0  # 0: no early stopping, train exactly `epochs` on the exponential decay
+    drops: int = 2
+    min_delta: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.lr <= 0 or not 0 < self.lr_final_fraction <= 1:
             raise ValueError(f"invalid training config {self}")
+        if self.patience < 0 or self.drops < 0 or self.min_delta < 0:
+            raise ValueError(f"invalid early stopping in {self}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer is {self.optimizer!r}, expected 'adam' or 'sgd'")
         if self.precision not in ("fp32", "bf16"):
@@ -39,6 +48,9 @@ class TrainConfig:
         del fields["compile"]
         if self.precision == "fp32":
             del fields["precision"]
+        if not self.patience:  # early stopping's fields decide nothing without it
+            for name in ("patience", "drops", "min_delta"):
+                del fields[name]
         return fields
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
@@ -64,6 +76,20 @@ def _batches(n: int, batch_size: int, perm: torch.Tensor) -> list[torch.Tensor]:
     return chunks if chunks[-1].numel() > 1 else chunks[:-1]
 
 
+#: A held-out measure of a model (called in eval mode): named scores, the first one monitored,
+#: higher is better (accuracy, PCK, a negated error).
+Validation = Callable[[nn.Module], dict[str, float]]
+
+
+@dataclass
+class Trained:
+    """What training left besides the weights."""
+
+    losses: list[float]  # mean training loss of each epoch
+    history: list[dict[str, float]]  # per epoch: epoch, steps, loss, lr and the validation's scores
+    best_epoch: int  # the epoch whose weights the model keeps (the last, without a validation)
+
+
 def fit(
     model: nn.Module,
     tensors: dict[str, torch.Tensor],
@@ -73,14 +99,20 @@ def fit(
     device: torch.device,
     checkpoints: Checkpoints | None = None,
     desc: str = "train",
-) -> list[float]:
-    """Train `model` in place; returns the mean loss of each epoch.
+    validate: Validation | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+) -> Trained:
+    """Train `model` in place.
 
-    With `checkpoints`, the state is saved after every epoch and a later call with the same
-    handle continues from it, bit-identically on the CPU. Under
-    ``torchrun`` (an initialised process group) the model is wrapped in
+    With `validate` the model is scored after every epoch and keeps its best weights; with
+    ``cfg.patience`` as well, training stops once the score has stalled through ``cfg.drops``
+    tenfold learning-rate drops (a plateau, not a guessed epoch count). `on_epoch(k)` runs before
+    epoch k (a stage draws fresh renderings there). With `checkpoints`, the state is saved after
+    every epoch and a later call with the same handle continues from it, bit-identically on the
+    CPU. Under ``torchrun`` (an initialised process group) the model is wrapped in
     DistributedDataParallel and each rank takes every world_size-th batch of the shared
-    permutation; only rank 0 writes checkpoints.
+    permutation; every rank validates the same weights, so all stop together; only rank 0
+    writes checkpoints.
     """
     _place(model, device)
     data = {k: v.to(device) for k, v in tensors.items()}
@@ -89,10 +121,13 @@ def fit(
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
     optimiser = cfg.make_optimizer(model.parameters())
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=cfg.lr_final_fraction ** (1 / cfg.epochs))
+    decay = 1.0 if cfg.patience else cfg.lr_final_fraction ** (1 / cfg.epochs)  # plateaus decide the drops
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=decay)
     order = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     losses: list[float] = []
+    # early stopping: best score, its epoch and weights, epochs since, drops made, stopped
+    stop = {"best": None, "best_epoch": 0, "best_state": None, "bad": 0, "drops": 0, "stopped": False, "history": []}
     state = checkpoints.load() if checkpoints else None
     if state is not None:
         model.load_state_dict(state["model"])
@@ -103,9 +138,15 @@ def fit(
         if torch.cuda.is_available() and state.get("cuda_rng") is not None:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         losses = state["losses"]
+        stop = state.get("stop", stop)
 
+    steps = int(stop["history"][-1]["steps"]) if stop["history"] else 0
     bar = tqdm(range(len(losses), cfg.epochs), desc=desc, initial=len(losses), total=cfg.epochs, leave=False)
-    for _ in bar:
+    for epoch in bar:
+        if stop["stopped"]:
+            break
+        if on_epoch is not None:
+            on_epoch(epoch)
         model.train()
         total = torch.zeros((), device=device)
         batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device))
@@ -117,9 +158,15 @@ def fit(
             loss.backward()
             optimiser.step()
             total += loss.detach()
+        row = {"epoch": epoch + 1, "steps": steps + len(batches), "lr": optimiser.param_groups[0]["lr"]}
+        steps = row["steps"]
         scheduler.step()
         losses.append(float(total) / len(batches))  # one host sync per epoch
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        row["loss"] = losses[-1]
+        if validate is not None:
+            _early_stopping(model, optimiser, validate, cfg, stop, row)
+        stop["history"].append(row)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "steps")})
         if checkpoints and rank == 0:
             checkpoints.save(
                 {
@@ -129,11 +176,40 @@ def fit(
                     "order_rng": order.get_state(),
                     "torch_rng": torch.get_rng_state(),
                     "losses": losses,
+                    "stop": stop,
                     "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                 }
             )
+    if stop["best_state"] is not None:
+        model.load_state_dict(stop["best_state"])
     model.eval()
-    return losses
+    return Trained(losses, stop["history"], stop["best_epoch"] or len(losses))
+
+
+def _early_stopping(
+    model: nn.Module, optimiser: torch.optim.Optimizer, validate: Validation, cfg: TrainConfig, stop: dict, row: dict
+) -> None:
+    """Score the epoch's weights into `row`, keep them when best; on a plateau of ``cfg.patience``
+    epochs drop the learning rate tenfold from the best weights, or stop after ``cfg.drops`` drops."""
+    model.eval()
+    scores = validate(model)
+    model.train()
+    row.update(scores)
+    score = next(iter(scores.values()))
+    if stop["best"] is None or score > stop["best"] + cfg.min_delta:
+        stop.update(best=score, best_epoch=row["epoch"], bad=0)
+        stop["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return
+    stop["bad"] += 1
+    if not cfg.patience or stop["bad"] < cfg.patience:
+        return
+    if stop["drops"] == cfg.drops:
+        stop["stopped"] = True
+        return
+    stop.update(bad=0, drops=stop["drops"] + 1)
+    model.load_state_dict(stop["best_state"])
+    for group in optimiser.param_groups:
+        group["lr"] *= 0.1
 
 
 @torch.no_grad()

@@ -31,7 +31,7 @@ def main() -> None:
         return pixels[:, :1, ::2, ::2].repeat(1, 16, 1, 1)
 
     cfg = TrainConfig(epochs=2, batch_size=8, lr=0.05, optimizer="sgd")
-    model = train_prcnn(crops, ranking, heatmaps, PRCNNConfig(depth=18, width=8), cfg, 0, torch.device("cpu"))
+    model, _ = train_prcnn(crops, ranking, heatmaps, PRCNNConfig(depth=18, width=8), cfg, 0, torch.device("cpu"))
     rank = torch.distributed.get_rank()
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(args.out, f"rank{rank}.pt"))
     torch.distributed.destroy_process_group()

@@ -28,11 +28,12 @@ def main(rows: int, batch: int) -> None:
     crops = {"train": RenderedCrops(train, paper.resolution), "test": RenderedCrops(test, paper.resolution)}
     torch.manual_seed(0)
     hg = paper.hourglass
-    heat = heatmapper(Pose2D({}, hg, StackedHourglass(hg.stacks, hg.channels, 16, hg.depth).state_dict()), cpu)
+    weights = StackedHourglass(hg.stacks, hg.channels, 16, hg.depth).state_dict()
+    heat = heatmapper(Pose2D({}, hg, weights, [], 1), cpu)
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:rows]  # spread over the world
     cfg = TrainConfig(epochs=1, batch_size=batch, lr=0.1, optimizer="sgd")
-    model = train_prcnn(crops["train"].select(pick), gt_ranking(train.select(pick), paper.eps_mm), heat,
-                        PRCNNConfig(34, True, paper.prcnn_width), cfg, 0, cpu)  # fmt: skip
+    model, _ = train_prcnn(crops["train"].select(pick), gt_ranking(train.select(pick), paper.eps_mm), heat,
+                           PRCNNConfig(34, True, paper.prcnn_width), cfg, 0, cpu)  # fmt: skip
     p = predict_rankings(model, crops["test"].select(pick % len(test)), heat, cpu, batch)
     assert p.shape == (rows, 16, 16) and bool(p.isfinite().all())
     print(len(world.samples), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

@@ -105,7 +105,7 @@ def test_detection_and_heatmaps_by_batch_are_what_the_whole_float_set_gives():
     with torch.no_grad():
         full = model(images.images.float() / 255)[-1]
     assert torch.allclose(joints, from_crop(decode(full) * 2, images.boxes, 16))
-    heat = heatmapper(Pose2D({}, HourglassConfig(1, 8, 2), model.state_dict()), torch.device("cpu"))
+    heat = heatmapper(Pose2D({}, HourglassConfig(1, 8, 2), model.state_dict(), [], 1), torch.device("cpu"))
     rows = torch.tensor([5, 299, 17])
     batch = heat(images, rows, images.pixels(rows, torch.device("cpu")))
     assert batch.dtype == torch.uint8 and batch.shape == (3, 16, 8, 8)

@@ -13,7 +13,7 @@ from drpose3d.formats.h36m import load_h36m, read_npz_safely
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.presets import get_preset
 from drpose3d.worlds.samples import build_samples
-from drpose3d.worlds.spec import load_world
+from drpose3d.worlds.spec import load_world, recorded_stride
 
 
 class _Payload:
@@ -61,7 +61,18 @@ def test_loader_reads_videopose3d_files(h36m_dir):
 def test_world_spec_uses_protocol_split_and_stride(h36m_dir):
     world = load_world(f"h36m:{h36m_dir}", get_preset("tiny"))
     assert world.label == f"h36m:{h36m_dir.name}" and world.test_subjects == ("S9", "S11")
-    assert (world.samples.frame % get_preset("tiny").stride == 0).all()
+    assert (world.samples.frame % world.stride == 0).all()
+    assert world.stride == recorded_stride(len(world.mocap.positions), get_preset("tiny"))
+
+
+def test_recorded_motion_is_sampled_by_its_size_not_the_generated_worlds_stride():
+    """The cpu preset's generated world keeps 134,400 / 20 = 6,720 frames: a file of as many frames
+    or more keeps the preset's stride of 20; the 8,200 frames of the embedded CMU motion are kept
+    whole; a file between keeps at least as many frames as the generated world."""
+    cpu = get_preset("cpu")
+    assert recorded_stride(1_500_000, cpu) == recorded_stride(134_400, cpu) == cpu.stride
+    assert recorded_stride(8_200, cpu) == recorded_stride(100, cpu) == 1
+    assert recorded_stride(40_000, cpu) == 5 and 40_000 // 5 >= 6_720
 
 
 def _mutate(tmp_path, which, fn):

@@ -68,12 +68,13 @@ def test_an_edited_model_file_recomputes_exactly_the_stages_that_run_it(tmp_path
         subprocess.run([sys.executable, "-c", _TABLE1.format(out=str(out))], env=env, cwd=tmp_path, check=True)
         return Counter(p.parts[0] for p in _entries(out) - before)
 
-    # two PRCNNs: fed the hourglass' heatmaps, and fed heatmaps drawn from the ground-truth 2D
-    assert run() == {"world": 1, "pose2d": 1, "prcnn": 2, "dpnet": 6}
+    # two PRCNNs, each with its two subject halves (cross-fitted training rankings): fed the
+    # hourglass' heatmaps, and fed heatmaps drawn from the ground-truth 2D
+    assert run() == {"world": 1, "pose2d": 1, "prcnn": 6, "dpnet": 6}
     assert run() == {}  # nothing edited: everything loaded
     with open(tmp_path / "drpose3d" / "models" / "hourglass.py", "a") as f:
         f.write("# an edit that changes no number\n")
-    assert run() == {"pose2d": 1, "prcnn": 1, "dpnet": 1}  # the ground-truth-heatmap PRCNN does not run it
+    assert run() == {"pose2d": 1, "prcnn": 3, "dpnet": 1}  # the ground-truth-heatmap PRCNNs do not run it
     with open(tmp_path / "drpose3d" / "models" / "dpnet.py", "a") as f:
         f.write("# another\n")
     assert run() == {"dpnet": 6}

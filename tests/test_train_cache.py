@@ -52,7 +52,8 @@ def test_killed_training_resumes_bit_identically(tmp_path, monkeypatch):
         fit(_model(), _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"))
     monkeypatch.setattr(Cache, "save", real_save)
     resumed = Lifter(LifterConfig(width=32))  # different init: the checkpoint must overwrite it
-    losses = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"))
+    handle = Checkpoints(cache, "k")
+    losses = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=handle).losses
     assert len(losses) == 4
     for a, b in zip(ref.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)
@@ -200,7 +201,7 @@ def test_bf16_autocast_runs_the_model_in_bfloat16_and_keeps_fp32_weights():
     model = _model()
     losses = fit(
         model, _data(), loss, TrainConfig(epochs=6, batch_size=64, precision="bf16"), seed=0, device=torch.device("cpu")
-    )
+    ).losses
     assert set(seen) == {torch.bfloat16}
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert losses[-1] < 0.8 * losses[0]
@@ -219,7 +220,7 @@ def test_compiled_training_matches_eager():
                 TrainConfig(epochs=3, batch_size=64, compile=compile_),
                 seed=0,
                 device=torch.device("cpu"),
-            )
+            ).losses
         )
     # Adam's first steps amplify rounding-level gradient differences to ~lr per weight, so
     # compare the training curves, not the weights
@@ -239,3 +240,74 @@ def test_convolutional_models_train_and_predict_channels_last():
     out = predict(model, lambda m, b: m(b["x"])[-1], {"x": images}, torch.device("cpu"))
     assert all(p.is_contiguous(memory_format=torch.channels_last) for p in model.parameters() if p.dim() == 4)
     assert torch.allclose(out, reference.eval()(images)[-1], atol=1e-5)
+
+
+def _scripted(scores):
+    """A validation whose successive scores are `scores`, recording the weights it saw."""
+    seen = []
+
+    def validate(model):
+        seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"val": scores[len(seen) - 1], "other": -1.0}
+
+    return validate, seen
+
+
+def test_early_stopping_drops_the_rate_on_a_plateau_stops_after_the_last_drop_and_keeps_the_best():
+    # best at epoch 2; after 2 stalled epochs the rate drops (from epoch 2's weights), two more
+    # stall, it drops again, two more stall and training stops: 8 of the 20 epochs run
+    scores = [0.1, 0.5, 0.4, 0.3, 0.45, 0.2, 0.5, 0.49] + [0.0] * 12
+    validate, seen = _scripted(scores)
+    cfg = TrainConfig(epochs=20, batch_size=64, patience=2, drops=2)
+    model = _model()
+    trained = fit(model, _data(), _loss, cfg, seed=0, device=torch.device("cpu"), validate=validate)
+    assert [h["epoch"] for h in trained.history] == list(range(1, 9))
+    assert [h["lr"] for h in trained.history] == pytest.approx([1e-3] * 4 + [1e-4] * 2 + [1e-5] * 2)
+    assert [h["val"] for h in trained.history] == scores[:8] and trained.history[0]["other"] == -1.0
+    assert trained.best_epoch == 2
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, seen[1][name])  # the best epoch's weights, not the last
+    assert trained.history[-1]["steps"] == 8 * (300 // 64 + 1)  # 5 batches an epoch (the last of 44)
+
+
+def test_without_patience_a_validation_only_selects_the_best_epoch():
+    validate, seen = _scripted([0.2, 0.9, 0.1])
+    trained = fit(_model(), _data(), _loss, TrainConfig(epochs=3), seed=0, device=torch.device("cpu"),
+                  validate=validate)  # fmt: skip
+    assert len(trained.history) == 3 and trained.best_epoch == 2
+    assert TrainConfig(epochs=3).key() == {k: v for k, v in TrainConfig(epochs=3, patience=2).key().items()
+                                           if k not in ("patience", "drops", "min_delta")}  # fmt: skip
+
+
+def test_early_stopped_training_resumes_bit_identically(tmp_path, monkeypatch):
+    scores = [0.1, 0.5, 0.4, 0.3, 0.45, 0.2, 0.5, 0.49]
+    cfg = TrainConfig(epochs=20, batch_size=64, patience=2, drops=2)
+    ref = _model()
+    fit(ref, _data(), _loss, cfg, seed=3, device=torch.device("cpu"), validate=_scripted(scores)[0])
+
+    cache, real_save, calls = Cache(tmp_path), Cache.save, []
+
+    def crash_after_five(self, *a):
+        real_save(self, *a)
+        calls.append(1)
+        if len(calls) == 5:  # after the first drop, before the second
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Cache, "save", crash_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        fit(_model(), _data(), _loss, cfg, seed=3, device=torch.device("cpu"), checkpoints=Checkpoints(cache, "k"),
+            validate=_scripted(scores)[0])  # fmt: skip
+    monkeypatch.setattr(Cache, "save", real_save)
+    validate, _ = _scripted(scores[5:])  # the resumed run validates epochs 6, 7, 8 only
+    resumed = Lifter(LifterConfig(width=32))
+    trained = fit(resumed, _data(), _loss, cfg, seed=3, device=torch.device("cpu"),
+                  checkpoints=Checkpoints(cache, "k"), validate=validate)  # fmt: skip
+    assert len(trained.history) == 8 and trained.best_epoch == 2
+    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_on_epoch_runs_before_every_epoch_with_its_index():
+    called = []
+    fit(_model(), _data(), _loss, TrainConfig(epochs=3), seed=0, device=torch.device("cpu"), on_epoch=called.append)
+    assert called == [0, 1, 2]

@@ -15,7 +15,7 @@ from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
 from drpose3d.markup import text
-from drpose3d.paper import TABLE1, DataWorld, Fig5a, RankingToDepth, Table1, noise_row
+from drpose3d.paper import TABLE1, DataWorld, RankingToDepth, Table1, noise_row
 from drpose3d.pose.camera import CAMERA_IDS, capture_centre
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
@@ -82,7 +82,7 @@ def data_world(contexts: list[Context]) -> Findings:
         "test_subjects": list(world.test_subjects),
         "eps_mm": p.eps_mm,
         "off_diagonal_tie_rate": tie_rate(train_ranking),
-        "stride": p.stride,
+        "stride": world.stride,
         "fps": world.mocap.fps,
         "in_image_fraction": float(in_image),
         "dropped_frames": world.samples.dropped_frames,
@@ -106,7 +106,7 @@ def ranking_to_depth(contexts: list[Context]) -> Findings:
     for method, (error_row, spearman_row) in methods.items():
         runs = []
         for ctx in contexts:
-            ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
+            ranks = ctx.lifter_rankings()
             runs.append(ctx.gt2d_lifter(dpnet_config(p.width, method), ranks, method))
         rows.append(make_row(error_row, "mpjpe_mm", [r["mpjpe"] for r in runs], None))
         rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
@@ -154,7 +154,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             )
         )
     for threshold in THRESHOLD_SWEEP:
-        ranked = [ctx.rankings(Fig5a.PRCNN_RESNET34, threshold) for ctx in contexts]
+        ranked = [ctx.lifter_rankings(threshold=threshold) for ctx in contexts]
         runs = [ctx.gt2d_lifter(dpnet, r, f"threshold {threshold:g}") for ctx, r in zip(contexts, ranked, strict=True)]
         rows.append(
             make_row(

@@ -113,8 +113,8 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
     runs: dict[Table1, list[dict]] = {name: [] for name in TABLE1_LIFTERS}
     for ctx in contexts:
         width = ctx.run.preset.width
-        gt, predicted = gt_splits(ctx), ctx.rankings(Fig5a.PRCNN_RESNET34)
-        from_truth = ctx.rankings(Fig5a.PRCNN_RESNET34, true_heatmaps=True)
+        gt, predicted = gt_splits(ctx), ctx.lifter_rankings()
+        from_truth = ctx.lifter_rankings(true_heatmaps=True)
         ties = tuple(torch.full_like(g, 0.5) for g in gt)
         configs = {  # row: (lifter, rankings)
             Table1.GT2D_NO_RANK: (baseline(width), gt),
@@ -160,6 +160,22 @@ TABLE1_LIFTERS = (
 )
 
 
+def training_curves(contexts: list[Context]) -> dict[str, list[dict]]:
+    """Stage 1's training, seed by seed: every epoch's steps, loss, learning rate and validation
+    scores, and the epoch whose weights were kept (the evidence that each network converged)."""
+    curves: dict[str, list[dict]] = {"hourglass": []}
+    for ctx in contexts:
+        stage = ctx.pose2d_stage()
+        curves["hourglass"].append({"history": stage.history, "best_epoch": stage.best_epoch})
+        for name in PRCNN_DESIGNS:
+            ranks = ctx.rankings(name)
+            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
+        for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True)):
+            ranks = ctx.rankings_2d_only(detected)
+            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
+    return curves
+
+
 @experiment
 def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     """Pairwise ranking accuracy on the protocol #1 test set for the four PRCNN designs."""
@@ -174,6 +190,13 @@ def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     extra = {
         "hourglass_2d": {split: d.errors for split, d in contexts[0].pose2d().items()},
         "hourglass_2d_per_seed": [{s: d.errors for s, d in ctx.pose2d().items()} for ctx in contexts],
+        "training": training_curves(contexts),
+        # in-sample: the full model on the frames it trained on; cross-fitted: what lifters train on
+        "prcnn34_train_accuracy": {
+            "in_sample": [ctx.rankings(Fig5a.PRCNN_RESNET34).train_accuracy for ctx in contexts],
+            "cross_fitted": [ctx.lifter_rankings().train_accuracy for ctx in contexts],
+            "test": [ctx.rankings(Fig5a.PRCNN_RESNET34).accuracy for ctx in contexts],
+        },
         "resolution": p.resolution,
         "prcnn_width": p.prcnn_width,
         "rank_threshold": p.rank_threshold,

@@ -163,3 +163,37 @@ def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str 
         title=title, xaxis_title="pairwise ranking accuracy of the input (%)", yaxis_title="MPJPE (mm)", height=440
     )
     return fig
+
+
+def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure:
+    """Stage 1's validation scores against optimiser steps, one line per network and seed, a
+    marker where the kept weights were (the best epoch): flat tails show convergence."""
+    from plotly.subplots import make_subplots
+
+    panels = ("PRCNN and the 2D-only floors: validation accuracy (%)", "hourglass: PCK@10 and left/right swaps (%)")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=panels)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+    for i, (name, seeds) in enumerate(curves.items()):
+        colour = palette[i % len(palette)]
+        metrics = (("pck10", 100, "PCK@10"), ("lr_swap_rate", 100, "swap rate")) if name == "hourglass" else (
+            ("val_acc", 1, "validation"),)  # fmt: skip
+        for seed, run in enumerate(seeds):
+            steps = [h["steps"] for h in run["history"]]
+            for metric, scale, label in metrics:
+                dash = "dot" if metric == "lr_swap_rate" else None
+                fig.add_trace(
+                    go.Scatter(x=steps, y=[scale * h[metric] for h in run["history"]], mode="lines",
+                               line={"color": colour, "dash": dash}, legendgroup=f"{name} {label}",
+                               name=text(f"{row_label(name) if name != 'hourglass' else name} {label}"),
+                               showlegend=seed == 0),
+                    row=1, col=2 if name == "hourglass" else 1,
+                )  # fmt: skip
+                best = run["history"][run["best_epoch"] - 1]
+                fig.add_trace(
+                    go.Scatter(x=[best["steps"]], y=[scale * best[metric]], mode="markers", showlegend=False,
+                               marker={"color": colour, "symbol": "diamond", "size": 9}, legendgroup=f"{name} {label}"),
+                    row=1, col=2 if name == "hourglass" else 1,
+                )  # fmt: skip
+    fig.update_xaxes(title_text="optimiser steps")
+    fig.update_layout(title=title, height=460, legend={"orientation": "h", "y": -0.25})
+    return fig

@@ -107,7 +107,7 @@ def train_lifter(
     tr["pose2d"], tr["pose3d"] = n2d(tr["pose2d"]), n3d(tr["pose3d"])
     torch.manual_seed(seed)
     model = Lifter(cfg)
-    losses = fit(model, tr, batch_loss, train_cfg, seed, device, checkpoints, desc=desc)
+    losses = fit(model, tr, batch_loss, train_cfg, seed, device, checkpoints, desc=desc).losses
     return model, n2d, n3d, losses
 
 

@@ -30,7 +30,7 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import dpnet, gt_ranking
 from drpose3d.stages.pose2d import Detections, Pose2D, heatmapper, pose2d
-from drpose3d.stages.prcnn import floor_2d_only, prcnn, truth_heatmaps
+from drpose3d.stages.prcnn import Ranked, Validation, floor_2d_only, prcnn, truth_heatmaps
 from drpose3d.worlds.augment import (
     AugmentConfig,
     camera_prior,
@@ -43,6 +43,10 @@ from drpose3d.worlds.samples import HELD_OUT_CAMERA, Samples, concat, projected_
 from drpose3d.worlds.spec import World, load_world, spec_fingerprint
 
 _HG = list(HOURGLASS_JOINTS)
+#: Stage 1's validation set: every VALIDATION_EVERY-th clip of the training subjects, at most
+#: VALIDATION_MAX samples of it (scored after every epoch), never a test subject.
+VALIDATION_EVERY = 5
+VALIDATION_MAX = 1024
 #: What a lifter trains and is tested on: train samples, test samples, (train, test) rankings.
 LifterInputs = tuple[Samples, Samples, tuple[torch.Tensor | None, torch.Tensor | None]]
 
@@ -78,7 +82,10 @@ class Rankings:
     threshold: float
     accuracy: float  # % of off-diagonal test entries equal to Eq. (1)
     per_pair: torch.Tensor  # (16, 16) % per pair on the test set
-    key: str  # the entry's key and the threshold: names the rankings in the keys of lifters trained on them
+    key: str  # the entries' keys and the threshold: names the rankings in the keys of lifters trained on them
+    train_accuracy: float  # % on the training split: in-sample, or cross-fitted (:meth:`Context.lifter_rankings`)
+    history: list[dict[str, float]]  # the training curve of the model that ranked the test set
+    best_epoch: int
 
 
 class Stage(StrEnum):
@@ -151,16 +158,47 @@ class Context:
         return {split: RenderedCrops(getattr(self, split), res, seed) for split in ("train", "test")}
 
     def stage1_views(self, protocol: int) -> torch.Tensor:
-        """Which training crops the stage-1 networks (hourglass, PRCNN) learn from: every
+        """Which training crops the stage-1 networks (hourglass, PRCNN) may learn from: every
         `cnn_stride`-th frame of the preset, in all four views, or under protocol #3 in the
         three training views only, so that no network sees the held-out view."""
-        frames = (self.train.frame // self.run.preset.stride) % self.run.preset.cnn_stride == 0
+        frames = (self.train.frame // self.world.stride) % self.run.preset.cnn_stride == 0
         return frames & self.protocol_masks(3 if protocol == 3 else 1)[0]
 
-    def stage1_key(self, protocol: int) -> tuple:
-        """What the stage-1 networks learn from: both splits' crops and :meth:`stage1_views`."""
+    def subject_half(self, half: int) -> torch.Tensor:
+        """Training samples of every other training subject, from the first (`half` 0) or the
+        second (1): the two halves cross-fitted rankings come from (with a single training
+        subject, every other clip of it)."""
+        names = [n for n in self.world.train_subjects if n in self.train.subject_names]
+        if len(names) < 2:
+            return torch.isin(self.train.sequence, self.train.sequence.unique()[half::2])
+        return self.train.mask_subjects(tuple(names[half::2]))
+
+    def stage1_split(self, protocol: int, half: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(fit, validation) masks over the training split for the stage-1 networks of a protocol
+        (of one subject half, if given): :meth:`stage1_views`, with every VALIDATION_EVERY-th clip
+        held out for validation, at most VALIDATION_MAX samples of it, evenly spaced. Data of fewer
+        than VALIDATION_EVERY clips has no validation: its networks train to their epoch cap."""
+        views = self.stage1_views(protocol)
+        if half is not None:
+            views &= self.subject_half(half)
+        clips = self.train.sequence[views].unique()
+        held = torch.isin(self.train.sequence, clips[VALIDATION_EVERY - 1 :: VALIDATION_EVERY])
+        rows = (views & held).nonzero()[:, 0]
+        val = torch.zeros_like(held)
+        val[rows[:: -(-len(rows) // VALIDATION_MAX) or 1]] = True
+        return views & ~held, val
+
+    def stage1_key(self, protocol: int, half: int | None = None) -> tuple:
+        """What the stage-1 networks learn from: both splits' crops and :meth:`stage1_split`."""
         views = HELD_OUT_CAMERA if protocol == 3 else None
-        return self.images_key("train"), self.images_key("test"), self.run.preset.cnn_stride, views
+        return (self.images_key("train"), self.images_key("test"), self.run.preset.cnn_stride, views, half,
+                VALIDATION_EVERY, VALIDATION_MAX)  # fmt: skip
+
+    def validation(self, rows: torch.Tensor) -> Validation | None:
+        """Held-out training rows and their Eq. (1) rankings, scored at the preset's threshold
+        (None without any: the network then trains to its epoch cap)."""
+        p = self.run.preset
+        return Validation(rows, gt_ranking(self.train.select(rows), p.eps_mm), p.rank_threshold) if rows.any() else None
 
     def pose2d_key(self, protocol: int = 1) -> str:
         p = self.run.preset
@@ -168,13 +206,13 @@ class Context:
                          p.hourglass_train.key(), self.stage_seed(Stage.POSE2D))  # fmt: skip
 
     def pose2d_stage(self, protocol: int = 1) -> Pose2D:
-        """The hourglass trained on :meth:`stage1_views` and its detections on both splits."""
+        """The hourglass trained on :meth:`stage1_split` to a plateau and its detections on both splits."""
         p = self.run.preset
 
         def compute(checkpoints: Checkpoints | None = None) -> Pose2D:
             truth = {"train": projected_2d(self.train)[:, _HG], "test": projected_2d(self.test)[:, _HG]}
             return pose2d(self.crops, truth, p.hourglass, p.hourglass_train, self.stage_seed(Stage.POSE2D),
-                          self.device, checkpoints, self.stage1_views(protocol))  # fmt: skip
+                          self.device, checkpoints, *self.stage1_split(protocol))  # fmt: skip
 
         return self.cache.stage(Stage.POSE2D.kind, self.pose2d_key(protocol), compute)
 
@@ -182,59 +220,94 @@ class Context:
         """The hourglass' detections on both splits (see :meth:`pose2d_stage`)."""
         return self.pose2d_stage(protocol).detections
 
-    def rankings(
-        self, design: Fig5a, threshold: float | None = None, protocol: int = 1, true_heatmaps: bool = False
-    ) -> Rankings:
-        """One PRCNN design of Fig. 5(a) trained with this seed on :meth:`stage1_views`, its P on
-        both splits discretised at `threshold` (default: the preset's). A design with heatmaps reads
-        the hourglass' (trained for `protocol`), or with `true_heatmaps` heatmaps drawn from the
-        ground-truth 2D (Table 1's second reading of Sec. 3.1)."""
+    def _prcnn(self, design: Fig5a, protocol: int, true_heatmaps: bool, half: int | None = None) -> tuple[Ranked, str]:
+        """One PRCNN design trained with this seed on :meth:`stage1_split` (of a subject half:
+        it then ranks the training split only), and its entry's key."""
         p, seed = self.run.preset, self.stage_seed(Stage.PRCNN)
-        threshold = p.rank_threshold if threshold is None else threshold
         depth, use_heat = PRCNN_DESIGNS[design]
         cfg = PRCNNConfig(depth, use_heat, p.prcnn_width)
         # the hourglass only when its heatmaps are used; the truth's heatmaps depend on the crops alone
         source = (code_digest(truth_heatmaps) if true_heatmaps else self.pose2d_key(protocol)) if use_heat else None
-        key = stage_key(Stage.PRCNN, prcnn, self.stage1_key(protocol), source, asdict(cfg), p.prcnn_train.key(),
-                        p.eps_mm, seed)  # fmt: skip
+        key = stage_key(Stage.PRCNN, prcnn, self.stage1_key(protocol, half), source, asdict(cfg), p.prcnn_train.key(),
+                        p.eps_mm, p.rank_threshold, seed)  # fmt: skip
 
-        def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
+        def compute(checkpoints: Checkpoints | None = None) -> Ranked:
             heat = None
             if use_heat:
                 heat = truth_heatmaps if true_heatmaps else heatmapper(self.pose2d_stage(protocol), self.device)
-            truth = gt_ranking(self.train, p.eps_mm)
-            return prcnn(self.crops, heat, truth, cfg, p.prcnn_train, seed, self.device, checkpoints,
-                         self.stage1_views(protocol))  # fmt: skip
+            fit_rows, val_rows = self.stage1_split(protocol, half)
+            splits = ("train",) if half is not None else ("train", "test")
+            return prcnn(self.crops, heat, gt_ranking(self.train, p.eps_mm), cfg, p.prcnn_train, seed, self.device,
+                         checkpoints, fit_rows, self.validation(val_rows), splits)  # fmt: skip
 
-        return self._rankings(self.cache.stage(Stage.PRCNN.kind, key, compute), threshold, key)
+        return self.cache.stage(Stage.PRCNN.kind, key, compute), key
+
+    def rankings(
+        self, design: Fig5a, threshold: float | None = None, protocol: int = 1, true_heatmaps: bool = False
+    ) -> Rankings:
+        """One PRCNN design of Fig. 5(a) trained with this seed on :meth:`stage1_split`, its P on
+        both splits discretised at `threshold` (default: the preset's). A design with heatmaps reads
+        the hourglass' (trained for `protocol`), or with `true_heatmaps` heatmaps drawn from the
+        ground-truth 2D (Table 1's second reading of Sec. 3.1). Its training-split rankings are
+        in-sample: lifters train on :meth:`lifter_rankings`."""
+        ranked, key = self._prcnn(design, protocol, true_heatmaps)
+        return self._rankings(ranked, ranked.probabilities, threshold, key)
+
+    def lifter_rankings(
+        self, design: Fig5a = Fig5a.PRCNN_RESNET34, threshold: float | None = None, protocol: int = 1,
+        true_heatmaps: bool = False,
+    ) -> Rankings:  # fmt: skip
+        """:meth:`rankings` with cross-fitted training rankings, for lifters to train on: each half
+        of the training subjects is ranked by the PRCNN trained on the other half, so DPNet learns
+        to trust rankings as good as those it meets on the test set, not in-sample ones."""
+        full, full_key = self._prcnn(design, protocol, true_heatmaps)
+        train = torch.empty_like(full.probabilities["train"])
+        keys = [full_key]
+        for half in (0, 1):
+            other, key = self._prcnn(design, protocol, true_heatmaps, half=1 - half)
+            rows = self.subject_half(half)
+            train[rows] = other.probabilities["train"][rows]
+            keys.append(key)
+        return self._rankings(full, {"train": train, "test": full.probabilities["test"]}, threshold, config_key(*keys))
 
     def rankings_2d_only(self, detected: bool) -> Rankings:
-        """Fig. 5(a)'s floor: a ranker that sees only the 2D pose (ground truth, or the
-        hourglass' detections), with PRCNN's pair head and loss; PRCNN must beat it to show
-        that its pixels add depth information."""
+        """Fig. 5(a)'s floor: an MLP ranker that sees only the 2D pose (ground truth, or the
+        hourglass' detections), with PRCNN's pair head and loss, trained to a plateau on the same
+        validation clips as PRCNN; PRCNN must beat it to show that its pixels add depth information."""
         p, seed = self.run.preset, self.stage_seed(Stage.PRCNN)
         source = self.pose2d_key() if detected else None  # None: ground-truth 2D
-        key = stage_key(Stage.PRCNN, floor_2d_only, self.data_key, source, p.width, p.lifter_train.key(), p.eps_mm,
-                        seed)  # fmt: skip
+        key = stage_key(Stage.PRCNN, floor_2d_only, self.data_key, self.stage1_key(1), source, p.width,
+                        p.floor_train.key(), p.eps_mm, p.rank_threshold, seed)  # fmt: skip
 
-        def compute(checkpoints: Checkpoints | None = None) -> dict[str, torch.Tensor]:
+        def compute(checkpoints: Checkpoints | None = None) -> Ranked:
             joints = {s: (self.detected_2d(s) if detected else projected_2d(getattr(self, s))[:, _HG])
                       for s in ("train", "test")}  # fmt: skip
-            return floor_2d_only(joints, gt_ranking(self.train, p.eps_mm), p.width, p.lifter_train, seed,
-                                 self.device, checkpoints)  # fmt: skip
+            fit_rows, val_rows = self.stage1_split(1)
+            clips = self.train.sequence[self.stage1_views(1) & ~fit_rows].unique()
+            held = torch.isin(self.train.sequence, clips)  # every frame of a held-out clip is kept out of its fit
+            return floor_2d_only(joints, gt_ranking(self.train, p.eps_mm), p.width, p.floor_train, seed,
+                                 self.device, checkpoints, self.validation(val_rows), held)  # fmt: skip
 
-        return self._rankings(self.cache.stage(Stage.PRCNN.kind, key, compute), self.run.preset.rank_threshold, key)
+        ranked = self.cache.stage(Stage.PRCNN.kind, key, compute)
+        return self._rankings(ranked, ranked.probabilities, None, key)
 
-    def _rankings(self, probabilities: dict[str, torch.Tensor], threshold: float, key: str) -> Rankings:
+    def _rankings(
+        self, ranked: Ranked, probabilities: dict[str, torch.Tensor], threshold: float | None, key: str
+    ) -> Rankings:
+        threshold = self.run.preset.rank_threshold if threshold is None else threshold
         matrices = {split: discretise(prob.float(), threshold) for split, prob in probabilities.items()}
-        truth = gt_ranking(self.test, self.run.preset.eps_mm)
+        eps = self.run.preset.eps_mm
+        test, train = gt_ranking(self.test, eps), gt_ranking(self.train, eps)
         return Rankings(
             probabilities,
             matrices,
             threshold,
-            100 * float(pairwise_accuracy(matrices["test"], truth).mean()),
-            100 * (matrices["test"] == truth).float().mean(0),
+            100 * float(pairwise_accuracy(matrices["test"], test).mean()),
+            100 * (matrices["test"] == test).float().mean(0),
             config_key(key, threshold),
+            100 * float(pairwise_accuracy(matrices["train"], train).mean()),
+            ranked.history,
+            ranked.best_epoch,
         )
 
     def lifter(self, cfg: LifterConfig, inputs: Callable[[], LifterInputs], inputs_key: tuple, desc: str) -> dict:
@@ -300,7 +373,7 @@ class Context:
         (#2 is #1's model scored after Procrustes)."""
         cfg, aug = ARMS[arm](self.run.preset.width)
         p = self.run.preset
-        ranks = self.rankings(Fig5a.PRCNN_RESNET34, protocol=protocol)
+        ranks = self.lifter_rankings(protocol=protocol)
         tr, te = self.protocol_masks(protocol)
 
         def inputs() -> LifterInputs:

@@ -1,5 +1,6 @@
-"""The 2D pose stage (Sec. 4.2): a stacked hourglass trained on rendered crops, then its
-detections on every crop. Its heatmaps, PRCNN's extra input, are not stored (16 x R/2 x R/2
+"""The 2D pose stage (Sec. 4.2): a stacked hourglass trained on rendered crops (a fresh rendering
+every epoch) until its PCK on held-out training clips stops improving, then its detections on
+every crop. Its heatmaps, PRCNN's extra input, are not stored (16 x R/2 x R/2
 bytes a crop: 126 GB at the paper preset): :func:`heatmapper` recomputes them batch by batch
 from the trained weights, which the stage keeps."""
 
@@ -17,7 +18,7 @@ from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.hourglass import HourglassConfig, StackedHourglass, decode
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, LEFT, RIGHT
-from drpose3d.train import TrainConfig, fit, predict
+from drpose3d.train import TrainConfig, Trained, fit, predict
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Pose2D:
     detections: dict[str, Detections]
     config: HourglassConfig
     weights: dict[str, torch.Tensor]  # the trained hourglass' state, on the CPU
+    history: list[dict[str, float]]  # per epoch: steps, loss, lr and the validation's errors_2d
+    best_epoch: int  # the epoch whose weights were kept
 
 
 def _loss(model: StackedHourglass, images: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
@@ -50,17 +53,29 @@ def train_hourglass(
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
-) -> StackedHourglass:
-    """An hourglass trained on crops (rendered batch by batch) and their ground-truth 2D joints."""
+    val: Crops | None = None,
+) -> tuple[StackedHourglass, Trained]:
+    """An hourglass trained on crops (rendered batch by batch, drawn anew each epoch) and their
+    ground-truth 2D joints; with `val`, scored on it after every epoch (:func:`errors_2d`, PCK@10
+    monitored) and kept at its best."""
     torch.manual_seed(seed)
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=train.joints.shape[1], depth=cfg.depth)
     data = {"row": torch.arange(len(train)), "joints": train.joints}
+    drawn = [train]
 
     def loss(m: StackedHourglass, b: dict[str, torch.Tensor]) -> torch.Tensor:
-        return _loss(m, train.pixels(b["row"], device), b["joints"])
+        return _loss(m, drawn[0].pixels(b["row"], device), b["joints"])
 
-    fit(model, data, loss, train_cfg, seed, device, checkpoints, desc="hourglass")
-    return model.to(device).eval()
+    def redraw(epoch: int) -> None:
+        drawn[0] = train.drawn(epoch)
+
+    def validate(m: StackedHourglass) -> dict[str, float]:
+        found = detect(m, val, device, train_cfg.batch_size)
+        return errors_2d(found, from_crop(val.joints, val.boxes, val.resolution), val.boxes)
+
+    trained = fit(model, data, loss, train_cfg, seed, device, checkpoints, desc="hourglass",
+                  validate=None if val is None else validate, on_epoch=redraw)  # fmt: skip
+    return model.to(device).eval(), trained
 
 
 def heat_uint8(model: StackedHourglass, pixels: torch.Tensor) -> torch.Tensor:
@@ -130,13 +145,17 @@ def pose2d(
     device: torch.device,
     checkpoints: Checkpoints | None = None,
     train_on: torch.Tensor | None = None,
+    validate_on: torch.Tensor | None = None,
 ) -> Pose2D:
-    """Train on ``crops["train"]`` (only the rows of the mask `train_on`, if given), detect on
-    every split; `truth` is each split's (N, 16, 2) ground-truth 2D in full-image pixels."""
+    """Train on ``crops["train"]`` (only the rows of the mask `train_on`, if given) until PCK on the
+    training rows of the mask `validate_on` stops improving, detect on every split; `truth` is
+    each split's (N, 16, 2) ground-truth 2D in full-image pixels."""
     train = crops["train"] if train_on is None else crops["train"].select(train_on)
-    model = train_hourglass(train, cfg, train_cfg, seed, device, checkpoints)
+    val = None if validate_on is None or not validate_on.any() else crops["train"].select(validate_on)
+    model, trained = train_hourglass(train, cfg, train_cfg, seed, device, checkpoints, val)
     found = {}
     for split, split_crops in crops.items():
         joints = detect(model, split_crops, device, train_cfg.batch_size)
         found[split] = Detections(joints, errors_2d(joints, truth[split], split_crops.boxes))
-    return Pose2D(found, cfg, {k: v.cpu() for k, v in model.state_dict().items()})
+    weights = {k: v.cpu() for k, v in model.state_dict().items()}
+    return Pose2D(found, cfg, weights, trained.history, trained.best_epoch)

@@ -1,10 +1,13 @@
 """The PRCNN stage: training (Sec. 4.2: SGD from lr 0.1, batch 64, rotation/scaling/flip augmentation)
-and ranking prediction, on crops rendered batch by batch and, for the designs that take them, the
-hourglass' heatmaps of the same batch (:func:`drpose3d.stages.pose2d.heatmapper`)."""
+and ranking prediction, on crops rendered batch by batch (a fresh rendering every epoch) and, for
+the designs that take them, the hourglass' heatmaps of the same batch
+(:func:`drpose3d.stages.pose2d.heatmapper`). Training runs until the pairwise accuracy on held-out
+training clips stops improving; Fig. 5(a)'s 2D-only floor is trained and validated the same way."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -14,12 +17,37 @@ from drpose3d.images.render import target_heatmaps
 from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.prcnn import PRCNN, PoseRanker, PRCNNConfig, rank_probability, ranknet_loss
-from drpose3d.train import TrainConfig, fit, predict
+from drpose3d.pose.ranking import discretise, pairwise_accuracy
+from drpose3d.train import TrainConfig, Trained, fit, predict
 
 
 def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
     """Hourglass heatmaps upsampled to the crop, clamped to [0, 1]: PRCNN's 16 extra channels."""
     return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)
+
+
+@dataclass
+class Ranked:
+    """A ranker's output: P per split (Eq. 4, float16) and how its training went."""
+
+    probabilities: dict[str, torch.Tensor]
+    history: list[dict[str, float]]  # per epoch: steps, loss, lr, validation and training accuracy (%)
+    best_epoch: int
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out training rows (a mask over the training split), their Eq. (1) rankings, and the
+    Sec. 3.1 threshold at which accuracy is scored."""
+
+    rows: torch.Tensor
+    ranking: torch.Tensor
+    threshold: float
+
+    def accuracy(self, probabilities: torch.Tensor, ranking: torch.Tensor | None = None) -> float:
+        """% of off-diagonal entries of discretised P equal to Eq. (1) (default: the held-out rows')."""
+        truth = self.ranking if ranking is None else ranking
+        return 100 * float(pairwise_accuracy(discretise(probabilities.float(), self.threshold), truth).mean())
 
 
 #: (crops, rows, their uint8 pixels on the device) -> the rows' heatmaps (B, 16, R/2, R/2) uint8: the
@@ -53,22 +81,38 @@ def train_prcnn(
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
-) -> PRCNN:
-    """PRCNN trained on `crops` and their Eq. (1) rankings (N, 16, 16); `heatmaps` (None for a
-    design without them) gives each batch's hourglass heatmaps."""
+    val: tuple[Crops, Validation] | None = None,
+) -> tuple[PRCNN, Trained]:
+    """PRCNN trained on `crops` (drawn anew each epoch) and their Eq. (1) rankings (N, 16, 16);
+    `heatmaps` (None for a design without them) gives each batch's hourglass heatmaps. With
+    `val` (held-out crops and their rankings) it is scored after every epoch and kept at its best."""
     torch.manual_seed(seed)
     model = PRCNN(cfg.depth, cfg.heatmaps, width=cfg.width)
     data = {"row": torch.arange(len(crops)), "joints": crops.joints, "ranking": ranking}
     heat_of = heatmaps if cfg.heatmaps else None
+    drawn = [crops]
 
     def loss(m: PRCNN, b: dict[str, torch.Tensor]) -> torch.Tensor:
-        images, heat = _inputs(crops, b["row"], heat_of, device)
+        images, heat = _inputs(drawn[0], b["row"], heat_of, device)
         images, _, heat, rank = rotate_scale_flip(images, b["joints"], heat, b["ranking"])
         return ranknet_loss(m(images if heat is None else torch.cat((images, heat), 1)), rank)
 
+    def redraw(epoch: int) -> None:
+        drawn[0] = crops.drawn(epoch)
+
+    def validate(m: PRCNN) -> dict[str, float]:
+        held, check = val
+        seen = torch.arange(len(crops))[:: max(1, len(crops) // len(held))]  # as many training rows
+        return {
+            "val_acc": check.accuracy(predict_rankings(m, held, heat_of, device, train_cfg.batch_size)),
+            "train_acc": check.accuracy(predict_rankings(m, crops.select(seen), heat_of, device, train_cfg.batch_size),
+                                        ranking[seen]),
+        }  # fmt: skip
+
     desc = f"PRCNN-{cfg.depth}{'' if cfg.heatmaps else ' no-hm'}"
-    fit(model, data, loss, train_cfg, seed, device, checkpoints, desc=desc)
-    return model.to(device).eval()
+    trained = fit(model, data, loss, train_cfg, seed, device, checkpoints, desc=desc,
+                  validate=None if val is None else validate, on_epoch=redraw)  # fmt: skip
+    return model.to(device).eval(), trained
 
 
 def predict_rankings(
@@ -95,16 +139,21 @@ def prcnn(
     device: torch.device,
     checkpoints: Checkpoints | None = None,
     train_on: torch.Tensor | None = None,
-) -> dict[str, torch.Tensor]:
+    val: Validation | None = None,
+    predict_on: tuple[str, ...] = ("train", "test"),
+) -> Ranked:
     """The PRCNN stage: train on ``crops["train"]`` (the rows of the mask `train_on`, if given)
-    with the hourglass' heatmaps (None for a design without them) and Eq. (1) rankings, then the
-    ranking probabilities P (Eq. 4) of every split, as float16."""
+    with the hourglass' heatmaps (None for a design without them) and Eq. (1) rankings until its
+    accuracy on `val`'s held-out training rows stops improving, then the ranking probabilities P
+    (Eq. 4) of the splits `predict_on`, as float16."""
     train, ranking = crops["train"], train_ranking
     if train_on is not None:
         train, ranking = train.select(train_on), ranking[train_on]
-    model = train_prcnn(train, ranking, heatmaps, cfg, train_cfg, seed, device, checkpoints)
+    held = None if val is None else (crops["train"].select(val.rows), val)
+    model, trained = train_prcnn(train, ranking, heatmaps, cfg, train_cfg, seed, device, checkpoints, held)
     batch = train_cfg.batch_size
-    return {split: predict_rankings(model, c, heatmaps, device, batch).half() for split, c in crops.items()}
+    found = {split: predict_rankings(model, crops[split], heatmaps, device, batch).half() for split in predict_on}
+    return Ranked(found, trained.history, trained.best_epoch)
 
 
 def normalised_2d(joints: torch.Tensor) -> torch.Tensor:
@@ -122,17 +171,26 @@ def floor_2d_only(
     seed: int,
     device: torch.device,
     checkpoints: Checkpoints | None = None,
-) -> dict[str, torch.Tensor]:
-    """A :class:`PoseRanker` trained on ``joints["train"]`` (N, 16, 2) and Eq. (1) rankings, then
-    its ranking probabilities P on every split, as float16: Fig. 5(a)'s 2D-only floor."""
+    val: Validation | None = None,
+    held_out: torch.Tensor | None = None,
+) -> Ranked:
+    """Fig. 5(a)'s 2D-only floor: a :class:`PoseRanker` (an MLP on normalised 2D) trained on
+    ``joints["train"]`` (N, 16, 2) and Eq. (1) rankings, apart from the rows of the mask
+    `held_out` (the clips `val`'s rows come from), until its accuracy on `val` stops improving;
+    then its P on every split, as float16."""
     torch.manual_seed(seed)
     model = PoseRanker(width=width)
-    data = {"pose2d": normalised_2d(joints["train"]), "ranking": train_ranking}
-    fit(model, data, lambda m, b: ranknet_loss(m(b["pose2d"]), b["ranking"]), train_cfg, seed, device, checkpoints,
-        desc="2D-only ranker")  # fmt: skip
-    return {
-        split: predict(
-            model, lambda m, b: rank_probability(m(b["pose2d"])), {"pose2d": normalised_2d(j)}, device
-        ).half()
-        for split, j in joints.items()
-    }
+    pose2d = normalised_2d(joints["train"])
+    fit_rows = torch.ones(len(pose2d), dtype=torch.bool) if held_out is None else ~held_out
+    data = {"pose2d": pose2d[fit_rows], "ranking": train_ranking[fit_rows]}
+
+    def probabilities(m: PoseRanker, inputs: torch.Tensor) -> torch.Tensor:
+        return predict(m, lambda n, b: rank_probability(n(b["pose2d"])), {"pose2d": inputs}, device)
+
+    def validate(m: PoseRanker) -> dict[str, float]:
+        return {"val_acc": val.accuracy(probabilities(m, pose2d[val.rows]))}
+
+    trained = fit(model, data, lambda m, b: ranknet_loss(m(b["pose2d"]), b["ranking"]), train_cfg, seed, device,
+                  checkpoints, desc="2D-only ranker", validate=None if val is None else validate)  # fmt: skip
+    found = {split: probabilities(model, normalised_2d(j)).half() for split, j in joints.items()}
+    return Ranked(found, trained.history, trained.best_epoch)

@@ -19,6 +19,7 @@ from drpose3d.errors import DataError
 from drpose3d.fileio import sha256_file
 from drpose3d.formats.h36m import load_h36m
 from drpose3d.formats.mocap import Mocap, load_mocap
+from drpose3d.worlds.actions import ACTIONS
 from drpose3d.worlds.generated import SUBJECTS, generate_world
 from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
 
@@ -120,6 +121,7 @@ class World:
     test_subjects: tuple[str, ...]
     detected_2d: bool = False  # the samples' 2D are a file's detections (h36m:DIR:KEYPOINTS other than gt)
     digest: str = ""  # data_digest: names the data on every results page
+    stride: int = 1  # every stride-th frame of each clip was kept (:func:`recorded_stride` for files)
 
 
 #: The embedded CMU world's performers split for testing: a stylised walk and hop (BVH), a zombie
@@ -167,23 +169,34 @@ def choose_split(subjects: list[str], spec: DataSpec) -> tuple[tuple[str, ...], 
     return train, test
 
 
+def recorded_stride(frames: int, preset: Preset) -> int:
+    """The frame stride for recorded motion of `frames` frames: the preset's, unless that would keep
+    fewer frames than the generated world keeps at this preset; then as dense as needed, down to
+    every frame. Sized by the data: the embedded CMU motion (8,200 frames) is kept whole, Human3.6M
+    (hundreds of thousands of frames) at the preset's stride."""
+    generated = len(SUBJECTS) * len(ACTIONS) * preset.repetitions * round(preset.duration_s * preset.fps)
+    return max(1, min(preset.stride, frames * preset.stride // generated))
+
+
 def load_world(spec: DataSpec | str, preset: Preset, seed: int = 0) -> World:
-    """Build per-camera samples of the spec's motion at the preset's stride (a string is parsed
-    first); without a chosen split Human3.6M's protocol split is used when those subjects exist,
-    else :func:`default_split`'s."""
+    """Build per-camera samples of the spec's motion at the preset's stride (for recorded motion,
+    :func:`recorded_stride`; a string is parsed first); without a chosen split Human3.6M's protocol
+    split is used when those subjects exist, else :func:`default_split`'s."""
     spec = spec if isinstance(spec, DataSpec) else parse_spec(spec)
     if spec.kind == SYNTHETIC:
-        mocap = generate_world(**preset.world, seed=seed)
-        samples = build_samples(mocap, preset.stride)
+        mocap, stride = generate_world(**preset.world, seed=seed), preset.stride
+        samples = build_samples(mocap, stride)
     elif spec.kind == "h36m":
         mocap, views = load_h36m(spec.path, spec.keypoints or "gt")
-        samples = build_samples(mocap, preset.stride, pose2d=views)
+        stride = recorded_stride(len(mocap.positions), preset)
+        samples = build_samples(mocap, stride, pose2d=views)
     else:
         mocap = load_mocap(spec.files()[0])
-        samples = build_samples(mocap, preset.stride, recentre=True)
+        stride = recorded_stride(len(mocap.positions), preset)
+        samples = build_samples(mocap, stride, recentre=True)
     train, test = choose_split(mocap.subjects, spec)
     detected = spec.kind == "h36m" and (spec.keypoints or "gt") != "gt"
-    return World(spec.label, mocap, samples, train, test, detected, data_digest(mocap, samples))
+    return World(spec.label, mocap, samples, train, test, detected, data_digest(mocap, samples), stride)
 
 
 def check_spec(spec: DataSpec, preset: Preset) -> None:
