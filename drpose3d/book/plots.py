@@ -49,7 +49,7 @@ def ours_vs_paper(rows: list[dict], metric_title: str, title: str = "") -> go.Fi
         [
             go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
             go.Bar(
-                name="this run",
+                name=f"this run ({bars_note(rows)})",
                 x=x,
                 y=[r["mean"] for r in rows],
                 marker_color=OURS_COLOUR,
@@ -90,7 +90,7 @@ def per_joint(result: dict) -> go.Figure:
         rows = [by[fig4_row(arm, j)] for j in result["joints"]]
         fig.add_trace(
             go.Bar(
-                name=label,
+                name=f"{label} ({bars_note(rows)})",
                 x=result["joints"],
                 y=[r["mean"] for r in rows],
                 marker_color=colour,
@@ -111,6 +111,12 @@ def per_joint(result: dict) -> go.Figure:
     return fig
 
 
+def bars_note(rows: list[dict]) -> str:
+    """What a chart's bars are, for its legend: a reader must not guess."""
+    seeds = max(len(r["values"]) for r in rows)
+    return f"mean of {seeds} seeds, bars: 95 % t-interval" if seeds > 1 else "one seed, no interval"
+
+
 def _ci_bars(rows: list[dict]) -> dict:
     return {
         "type": "data",
@@ -124,13 +130,14 @@ def measured_bars(rows: list[dict], metric_title: str, title: str = "") -> go.Fi
     """This run's means with 95 % intervals, for analyses the paper has no numbers for."""
     fig = go.Figure(
         go.Bar(
+            name=f"this run ({bars_note(rows)})",
             x=[row_label(r["name"]) for r in rows],
             y=[r["mean"] for r in rows],
             marker_color=OURS_COLOUR,
             error_y=_ci_bars(rows),
         )
     )
-    fig.update_layout(title=title, yaxis_title=metric_title, height=420)
+    fig.update_layout(title=title, yaxis_title=metric_title, height=420, showlegend=True)
     return fig
 
 
@@ -143,7 +150,7 @@ def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str 
             x=acc,
             y=[r["mean"] for r in rows],
             mode="lines+markers",
-            name="flipped GT ranking",
+            name=f"flipped GT ranking ({bars_note(rows)})",
             error_y=_ci_bars(rows),
             text=[r["name"] for r in rows],
             marker_color=OURS_COLOUR,

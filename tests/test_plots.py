@@ -1,0 +1,37 @@
+"""Charts say what their marks are: the legend names the seeds and the interval, and stage 1's
+curves mark the epoch each network kept."""
+
+from drpose3d.book import plots, summaries
+
+
+def _row(name: str, values: list[float]) -> dict:
+    from drpose3d.pose.metrics import mean_ci95
+
+    mean, ci = mean_ci95(values)
+    return {"name": name, "values": values, "mean": mean, "ci95": ci, "paper": 50.0}
+
+
+def test_bar_legends_say_how_many_seeds_and_what_the_bars_are():
+    rows = [_row("a", [1.0, 2.0, 3.0]), _row("b", [2.0, 2.5, 2.0])]
+    fig = plots.ours_vs_paper(rows, "mm")
+    assert fig.data[1].name == "this run (mean of 3 seeds, bars: 95 % t-interval)"
+    assert fig.data[1].error_y.array[0] > 0
+    one = plots.measured_bars([_row("a", [1.0])], "mm")
+    assert one.data[0].name == "this run (one seed, no interval)" and one.layout.showlegend
+
+
+def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
+    def run(scores: list[float], best: int) -> dict:
+        return {"history": [{"steps": 10 * (i + 1), "val_acc": v} for i, v in enumerate(scores)], "best_epoch": best}
+
+    hg = {"history": [{"steps": 5 * (i + 1), "pck10": p, "lr_swap_rate": 0.1} for i, p in enumerate((0.5, 0.9))],
+          "best_epoch": 2}  # fmt: skip
+    curves = {"hourglass": [hg], "prcnn_resnet34": [run([60, 80, 79], 2), run([61, 78, 81], 3)]}
+    fig = plots.training_curves(curves)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    kept = [t for t in fig.data if t.mode == "markers"]
+    assert len(lines) == 2 + 2  # hourglass PCK and swaps; PRCNN's two seeds
+    assert (kept[0].x[0], kept[0].y[0]) == (10, 90.0)  # the hourglass' kept epoch, PCK in %
+    assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
+    # half_budget: at the kept epoch, and at the last epoch with at most half its steps
+    assert summaries.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
