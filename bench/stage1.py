@@ -1,5 +1,5 @@
 """Stage 1 to convergence (issue 32): train one seed's hourglass, PRCNN-34 and the 2D-only floors
-of a run through the pipeline, then write their training curves to ``bench/stage1.json``:
+of a run through the pipeline, then write their training curves to ``bench/stage1-DATA.json``:
 ``python bench/stage1.py OUT [PRESET] [DATA]``.
 
 It runs inside the run's cache (``OUT/cache``), so the networks it trains are the ones
@@ -45,7 +45,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
         ranks = make()
         report[str(name)] = _curve(ranks.history, ranks.best_epoch, "val_acc", time.perf_counter() - started)
         report[str(name)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
-    (HERE / "stage1.json").write_text(json.dumps(report, indent=1) + "\n")
+    (HERE / f"stage1-{data}.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 

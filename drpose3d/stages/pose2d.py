@@ -71,7 +71,8 @@ def train_hourglass(
 
     def validate(m: StackedHourglass) -> dict[str, float]:
         found = detect(m, val, device, train_cfg.batch_size)
-        return errors_2d(found, from_crop(val.joints, val.boxes, val.resolution), val.boxes)
+        errors = errors_2d(found, from_crop(val.joints, val.boxes, val.resolution), val.boxes)
+        return {"pck10": errors.pop("pck10"), **errors}  # the first score is the one monitored
 
     trained = fit(model, data, loss, train_cfg, seed, device, checkpoints, desc="hourglass",
                   validate=None if val is None else validate, on_epoch=redraw)  # fmt: skip
