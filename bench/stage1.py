@@ -32,10 +32,12 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     ctx = open_context(resolve(preset, data, out=out), 0)
     report: dict = {"preset": preset, "data": data, "seed": 0, "train_samples": len(ctx.train),
                     "test_samples": len(ctx.test), "stride": ctx.world.stride}  # fmt: skip
+    path = HERE / f"stage1-{data}.json"
     started = time.perf_counter()
     stage = ctx.pose2d_stage()
     report["hourglass"] = _curve(stage.history, stage.best_epoch, "pck10", time.perf_counter() - started)
     report["hourglass"]["test"] = stage.detections["test"].errors
+    path.write_text(json.dumps(report, indent=1) + "\n")  # after every network: a stopped bench keeps its curves
     for name, make in (
         (Fig5a.PRCNN_RESNET34, lambda: ctx.rankings(Fig5a.PRCNN_RESNET34)),
         (Fig5a.FLOOR_2D_ONLY, lambda: ctx.rankings_2d_only(False)),
@@ -45,7 +47,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
         ranks = make()
         report[str(name)] = _curve(ranks.history, ranks.best_epoch, "val_acc", time.perf_counter() - started)
         report[str(name)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
-    (HERE / f"stage1-{data}.json").write_text(json.dumps(report, indent=1) + "\n")
+        path.write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 
