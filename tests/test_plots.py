@@ -31,6 +31,7 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     lines = [t for t in fig.data if t.mode == "lines"]
     kept = [t for t in fig.data if t.mode == "markers"]
     assert len(lines) == 2 + 2  # hourglass PCK and swaps; PRCNN's two seeds
+    assert fig.layout.yaxis.title.text and fig.layout.yaxis2.title.text and fig.layout.xaxis.title.text
     assert (kept[0].x[0], kept[0].y[0]) == (10, 90.0)  # the hourglass' kept epoch, PCK in %
     assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps

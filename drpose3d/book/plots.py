@@ -202,5 +202,7 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
                     row=1, col=2 if name == "hourglass" else 1,
                 )  # fmt: skip
     fig.update_xaxes(title_text="optimiser steps")
+    fig.update_yaxes(title_text="pairwise accuracy (%)", row=1, col=1)
+    fig.update_yaxes(title_text="% of joints / of left-right pairs", row=1, col=2)
     fig.update_layout(title=title, height=460, legend={"orientation": "h", "y": -0.25})
     return fig
