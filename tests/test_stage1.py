@@ -166,7 +166,7 @@ def _context(cnn_stride: int = 1):
 
 
 def test_stage1_validation_holds_out_whole_training_clips_apart_from_what_the_networks_fit(monkeypatch):
-    from drpose3d.stages import pipeline
+    from drpose3d.stages import splits
 
     ctx = _context()
     fit_rows, val = ctx.stage1_split(1)
@@ -174,11 +174,11 @@ def test_stage1_validation_holds_out_whole_training_clips_apart_from_what_the_ne
     held_clips = set(ctx.train.sequence[val].tolist())
     assert not held_clips & set(ctx.train.sequence[fit_rows].tolist())  # no clip on both sides
     clips = set(ctx.train.sequence.tolist())
-    assert len(held_clips) == len(clips) // pipeline.VALIDATION_EVERY  # one clip in five
-    monkeypatch.setattr(pipeline, "VALIDATION_MAX", 7)
+    assert len(held_clips) == len(clips) // splits.VALIDATION_EVERY  # one clip in five
+    monkeypatch.setattr(splits, "VALIDATION_MAX", 7)
     _, few = ctx.stage1_split(1)
     assert 4 <= int(few.sum()) <= 7  # evenly thinned to at most the cap
-    monkeypatch.setattr(pipeline, "VALIDATION_EVERY", 2)  # the halves have 3 clips each: hold one out
+    monkeypatch.setattr(splits, "VALIDATION_EVERY", 2)  # the halves have 3 clips each: hold one out
     for half in (0, 1):
         fit_half, val_half = ctx.stage1_split(1, half)
         assert val_half.any() and not (fit_half & val_half).any()

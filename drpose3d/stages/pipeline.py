@@ -28,6 +28,7 @@ from drpose3d.paper import DPNET_DROPOUT, MARTINEZ_DROPOUT, MARTINEZ_MAX_NORM, P
 from drpose3d.pose.ranking import discretise, pairwise_accuracy
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
+from drpose3d.stages import splits
 from drpose3d.stages.dpnet import dpnet, gt_ranking
 from drpose3d.stages.pose2d import Detections, Pose2D, heatmapper, pose2d
 from drpose3d.stages.prcnn import Ranked, Validation, floor_2d_only, prcnn, truth_heatmaps
@@ -43,10 +44,6 @@ from drpose3d.worlds.samples import HELD_OUT_CAMERA, Samples, concat, projected_
 from drpose3d.worlds.spec import World, load_world, spec_fingerprint
 
 _HG = list(HOURGLASS_JOINTS)
-#: Stage 1's validation set: every VALIDATION_EVERY-th clip of the training subjects, at most
-#: VALIDATION_MAX samples of it (scored after every epoch), never a test subject.
-VALIDATION_EVERY = 5
-VALIDATION_MAX = 1024
 #: What a lifter trains and is tested on: train samples, test samples, (train, test) rankings.
 LifterInputs = tuple[Samples, Samples, tuple[torch.Tensor | None, torch.Tensor | None]]
 
@@ -165,34 +162,21 @@ class Context:
         return frames & self.protocol_masks(3 if protocol == 3 else 1)[0]
 
     def subject_half(self, half: int) -> torch.Tensor:
-        """Training samples of every other training subject, from the first (`half` 0) or the
-        second (1): the two halves cross-fitted rankings come from (with a single training
-        subject, every other clip of it)."""
-        names = [n for n in self.world.train_subjects if n in self.train.subject_names]
-        if len(names) < 2:
-            return torch.isin(self.train.sequence, self.train.sequence.unique()[half::2])
-        return self.train.mask_subjects(tuple(names[half::2]))
+        """Training samples of one half of the training subjects (:func:`splits.subject_half`)."""
+        return splits.subject_half(self.train, self.world.train_subjects, half)
 
     def stage1_split(self, protocol: int, half: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(fit, validation) masks over the training split for the stage-1 networks of a protocol
-        (of one subject half, if given): :meth:`stage1_views`, with every VALIDATION_EVERY-th clip
-        held out for validation, at most VALIDATION_MAX samples of it, evenly spaced. Data of fewer
-        than VALIDATION_EVERY clips has no validation: its networks train to their epoch cap."""
+        (of one subject half, if given): :meth:`stage1_views` split by :func:`splits.held_out_split`."""
         views = self.stage1_views(protocol)
-        if half is not None:
-            views &= self.subject_half(half)
-        clips = self.train.sequence[views].unique()
-        held = torch.isin(self.train.sequence, clips[VALIDATION_EVERY - 1 :: VALIDATION_EVERY])
-        rows = (views & held).nonzero()[:, 0]
-        val = torch.zeros_like(held)
-        val[rows[:: -(-len(rows) // VALIDATION_MAX) or 1]] = True
-        return views & ~held, val
+        return splits.held_out_split(self.train, views & self.subject_half(half) if half is not None else views)
 
     def stage1_key(self, protocol: int, half: int | None = None) -> tuple:
-        """What the stage-1 networks learn from: both splits' crops and :meth:`stage1_split`."""
+        """What the stage-1 networks learn from: both splits' crops and :meth:`stage1_split` (its
+        settings and the code of :mod:`splits`)."""
         views = HELD_OUT_CAMERA if protocol == 3 else None
         return (self.images_key("train"), self.images_key("test"), self.run.preset.cnn_stride, views, half,
-                VALIDATION_EVERY, VALIDATION_MAX)  # fmt: skip
+                code_digest(splits.held_out_split), splits.VALIDATION_EVERY, splits.VALIDATION_MAX)  # fmt: skip
 
     def validation(self, rows: torch.Tensor) -> Validation | None:
         """Held-out training rows and their Eq. (1) rankings, scored at the preset's threshold
