@@ -121,7 +121,8 @@ def fit(
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
     optimiser = cfg.make_optimizer(model.parameters())
-    decay = 1.0 if cfg.patience else cfg.lr_final_fraction ** (1 / cfg.epochs)  # plateaus decide the drops
+    plateaus = cfg.patience > 0 and validate is not None  # then plateaus decide the drops, not a decay
+    decay = 1.0 if plateaus else cfg.lr_final_fraction ** (1 / cfg.epochs)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=decay)
     order = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)

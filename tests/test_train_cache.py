@@ -311,3 +311,10 @@ def test_on_epoch_runs_before_every_epoch_with_its_index():
     called = []
     fit(_model(), _data(), _loss, TrainConfig(epochs=3), seed=0, device=torch.device("cpu"), on_epoch=called.append)
     assert called == [0, 1, 2]
+
+
+def test_without_a_validation_early_stopping_settings_fall_back_to_the_decay():
+    """Data too small to hold a clip out trains to the cap on the exponential decay, not at a constant rate."""
+    cfg = TrainConfig(epochs=3, patience=2, lr_final_fraction=0.1)
+    trained = fit(_model(), _data(), _loss, cfg, seed=0, device=torch.device("cpu"))
+    assert [h["lr"] for h in trained.history] == pytest.approx([1e-3, 1e-3 * 0.1 ** (1 / 3), 1e-3 * 0.1 ** (2 / 3)])
