@@ -54,10 +54,10 @@ PRESETS: dict[str, Preset] = {
         seeds=2,
         resolution=32,
         hourglass=HourglassConfig(stacks=1, channels=16, depth=2),
-        hourglass_train=TrainConfig(epochs=2, batch_size=32, patience=1, drops=0),
+        hourglass_train=TrainConfig(epochs=1, batch_size=32, patience=1, drops=0),
         prcnn_width=8,
-        prcnn_train=TrainConfig(epochs=2, batch_size=32, lr=0.05, optimizer="sgd", patience=1, drops=0),
-        floor_train=TrainConfig(epochs=2, batch_size=64, patience=1, drops=0),
+        prcnn_train=TrainConfig(epochs=1, batch_size=32, lr=0.05, optimizer="sgd", patience=1, drops=0),
+        floor_train=TrainConfig(epochs=1, batch_size=64, patience=1, drops=0),  # one epoch: CI's time
     ),
     "smoke": Preset(
         "smoke",
