@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from drpose3d.distributed import agree, writer
 from drpose3d.fileio import atomic_path, sha256_file, write_text_atomic
 
 T = TypeVar("T")
@@ -119,7 +120,10 @@ class Cache:
         return self.root / kind / f"{key}.pt"
 
     def save(self, kind: str, key: str, obj: Any) -> None:
-        """Store `obj`; the same object gives the same bytes (no file name or time inside)."""
+        """Store `obj`; the same object gives the same bytes (no file name or time inside). Under
+        ``torchrun`` only rank 0 writes (the ranks hold the same `obj`)."""
+        if not writer():
+            return
         buffer = io.BytesIO()
         torch.save(to_plain(obj), buffer)
         path = self.path(kind, key)
@@ -145,6 +149,8 @@ class Cache:
             return self._heal(kind, key, f"holds something other than tensors and records ({type(err).__name__})")
 
     def _heal(self, kind: str, key: str, why: str) -> None:
+        if not writer():  # rank 0 heals; another rank may be reading an entry rank 0 is writing
+            return None
         message = f"cache entry {self.path(kind, key)} {why}; removed, recomputing it"
         print(f"drpose3d: {message}", file=sys.stderr)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -153,6 +159,8 @@ class Cache:
         self.drop(kind, key)
 
     def drop(self, kind: str, key: str) -> None:
+        if not writer():
+            return
         path = self.path(kind, key)
         path.unlink(missing_ok=True)
         path.with_suffix(".sha256").unlink(missing_ok=True)
@@ -171,9 +179,15 @@ class Cache:
         computed once, then loaded.
 
         When `fn` takes a ``checkpoints`` argument it gets a handle whose per-epoch saves
-        survive a crash, so calling this again continues the training where it stopped."""
+        survive a crash, so calling this again continues the training where it stopped. Under
+        ``torchrun`` rank 0 decides whether the entry is there, so that all ranks compute (and
+        meet in the same collectives) or all load."""
         times = STAGE_TIMES.get()
-        hit = self.load(kind, key)
+        hit = self.load(kind, key) if writer() else None
+        if agree(hit is not None) and hit is None:  # rank 0 loaded it: it is complete on disk
+            hit = self.load(kind, key)
+            if hit is None:
+                raise RuntimeError(f"{self.path(kind, key)}: rank 0 read it, this rank cannot (share --out)")
         if hit is not None:
             if times is not None:
                 times.loaded(key, self._time_record(kind, key))
@@ -185,7 +199,8 @@ class Cache:
         if times is not None:
             times.computed(key)
         record = {"seconds": round(time.perf_counter() - started, 1), "notebook": times.notebook if times else None}
-        write_text_atomic(self.path(kind, key).with_suffix(".time.json"), json.dumps(record))  # first: an entry has one
+        if writer():  # first: an entry has one
+            write_text_atomic(self.path(kind, key).with_suffix(".time.json"), json.dumps(record))
         self.save(kind, key, result)
         self.drop("checkpoints", key)
         return result

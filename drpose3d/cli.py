@@ -9,9 +9,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drpose3d import __version__
+from drpose3d.distributed import barrier, launched, launched_rank, process_group
 from drpose3d.errors import DataError, RunError
+
+if TYPE_CHECKING:
+    from drpose3d.run import Run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         "--plan", action="store_true", help="print each stage's samples, steps, memory and device; train nothing"
     )
     rep.add_argument("--yes", action="store_true", help="start a run of far more seeds than the preset's")
+    rep.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="K",
+        help="train on K processes of this machine (torchrun --standalone: one per GPU, or gloo on the CPU)",
+    )
     data = sub.add_parser("data", help="data utilities").add_subparsers(dest="data_command", required=True)
     exp = data.add_parser("export", help="write the generated world in the generic mocap format")
     exp.add_argument("--preset", default="smoke", choices=list(PRESETS))
@@ -160,11 +172,18 @@ def _reproduce(args: argparse.Namespace) -> int:
     check_seeds(run, args.yes or args.plan)
     if args.plan:
         return 0
+    if args.nproc > 1:
+        return _torchrun(args.nproc, args.argv)
+    names = [n for n in NOTEBOOKS if not args.only or n in args.only]
+    if launched_rank() != 0:  # a rank of several: its share of the training, then rank 0 writes the rest
+        _distributed_stages(run, names)
+        return 0
     with _locked(run.out):
         swept = Cache(run.out / "cache").sweep()
         if swept:
             print(f"drpose3d: removed {swept} temp file(s) that an interrupted run left in {run.out / 'cache'}")
-        names = [n for n in NOTEBOOKS if not args.only or n in args.only]
+        if launched():
+            _distributed_stages(run, names)
         failures = run_notebooks(names, run.save(), run.out, root)
         if not args.no_book:
             index = build_book(run.out, root)
@@ -172,6 +191,30 @@ def _reproduce(args: argparse.Namespace) -> int:
     for f in failures:
         print(f"error: notebook {f.notebook} failed in {f.message}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _distributed_stages(run: Run, names: list[str]) -> None:
+    """Under ``torchrun``: every rank runs the chapters' experiments together, so that each
+    training is one DistributedDataParallel job and rank 0 caches every stage; rank 0's notebooks
+    then find them all in the cache (a chapter without an experiment computes in its notebook)."""
+    from drpose3d.book import analyses, experiments
+    from drpose3d.run import resolve_device
+
+    del analyses  # imported for its experiments, which register themselves
+    with process_group(resolve_device(run.device)):
+        for name in names:
+            if name in experiments.EXPERIMENTS:
+                experiments.EXPERIMENTS[name](run)
+        barrier()
+
+
+def _torchrun(nproc: int, argv: list[str]) -> int:
+    """``--nproc K``: this same command under ``torchrun --standalone --nproc_per_node K`` (one
+    machine; several machines: run torchrun yourself with its rendezvous options, README)."""
+    at = next(i for i, a in enumerate(argv) if a == "--nproc" or a.startswith("--nproc="))
+    argv = argv[:at] + argv[at + (1 if "=" in argv[at] else 2) :]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+    return subprocess.run([*command, "-m", "drpose3d.cli", *argv], check=False).returncode
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -233,6 +276,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what --nproc hands to torchrun
     commands = {"reproduce": _reproduce, "data": _data, "book": _book, "bench": _bench}
     try:
         return commands[args.command](args)

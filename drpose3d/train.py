@@ -13,6 +13,7 @@ from torch import nn
 from tqdm import tqdm
 
 from drpose3d.cache import Checkpoints
+from drpose3d.distributed import agree, gather, rank_world, shard
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ def _place(model: nn.Module, device: torch.device) -> None:
         model.to(memory_format=torch.channels_last)
 
 
-def _batches(n: int, batch_size: int, perm: torch.Tensor) -> list[torch.Tensor]:
-    """Permutation split into batches; a trailing batch of one (BatchNorm cannot) is dropped."""
+def _batches(n: int, batch_size: int, perm: torch.Tensor, ranks: int = 1) -> list[torch.Tensor]:
+    """Permutation split into batches; a trailing batch that would leave a rank one row or none
+    (BatchNorm cannot) is dropped."""
     chunks = list(perm.split(batch_size))
-    return chunks if chunks[-1].numel() > 1 else chunks[:-1]
+    return chunks if chunks[-1].numel() >= 2 * ranks else chunks[:-1]
 
 
 #: A held-out measure of a model (called in eval mode): named scores, the first one monitored,
@@ -110,14 +112,15 @@ def fit(
     epoch k (a stage draws fresh renderings there). With `checkpoints`, the state is saved after
     every epoch and a later call with the same handle continues from it, bit-identically on the
     CPU. Under ``torchrun`` (an initialised process group) the model is wrapped in
-    DistributedDataParallel and each rank takes every world_size-th batch of the shared
-    permutation; every rank validates the same weights, so all stop together; only rank 0
+    DistributedDataParallel and every batch of the shared permutation is split across the ranks
+    (the same steps and gradients as one process, up to rounding and BatchNorm's per-rank
+    statistics); rank 0's validation scores decide for all, so all stop together; only rank 0
     writes checkpoints.
     """
     _place(model, device)
     data = {k: v.to(device) for k, v in tensors.items()}
     n = next(iter(data.values())).shape[0]
-    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    rank, world = rank_world()
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     net = torch.compile(net) if cfg.compile else net
     optimiser = cfg.make_optimizer(model.parameters())
@@ -150,9 +153,9 @@ def fit(
             on_epoch(epoch)
         model.train()
         total = torch.zeros((), device=device)
-        batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device))
-        batches = batches[rank::world][: len(batches) // world]  # equal step counts on every rank
-        for idx in batches:
+        batches = _batches(n, cfg.batch_size, torch.randperm(n, generator=order).to(device), world)
+        for batch in batches:
+            idx = batch[rank::world]  # this rank's share of the batch; DDP averages the gradients
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
                 loss = loss_fn(net, {k: v[idx] for k, v in data.items()})
             optimiser.zero_grad(set_to_none=True)
@@ -162,6 +165,9 @@ def fit(
         row = {"epoch": epoch + 1, "steps": steps + len(batches), "lr": optimiser.param_groups[0]["lr"]}
         steps = row["steps"]
         scheduler.step()
+        if world > 1:
+            dist.all_reduce(total)
+            total /= world
         losses.append(float(total) / len(batches))  # one host sync per epoch
         row["loss"] = losses[-1]
         if validate is not None:
@@ -193,7 +199,7 @@ def _early_stopping(
     """Score the epoch's weights into `row`, keep them when best; on a plateau of ``cfg.patience``
     epochs drop the learning rate tenfold from the best weights, or stop after ``cfg.drops`` drops."""
     model.eval()
-    scores = validate(model)
+    scores = agree(validate(model))  # rank 0's: a rounding difference must not split the ranks' decisions
     model.train()
     row.update(scores)
     score = next(iter(scores.values()))
@@ -226,9 +232,10 @@ def predict(
     decoding) keeps the full-precision outputs of the whole set from ever being in memory at once."""
     _place(model, device)
     model.eval()
-    n = next(iter(tensors.values())).shape[0]
+    rows = shard(next(iter(tensors.values())).shape[0])  # all rows outside torchrun
     outs = []
-    for i in range(0, n, batch_size):
-        out = fn(model, {k: v[i : i + batch_size].to(device) for k, v in tensors.items()})
+    for i in range(rows.start, rows.stop, batch_size):
+        out = fn(model, {k: v[i : min(i + batch_size, rows.stop)].to(device) for k, v in tensors.items()})
         outs.append(tuple(t.cpu() for t in out) if isinstance(out, tuple) else out.cpu())
+    outs = [out for part in gather(outs) for out in part]  # every rank's rows, in order
     return tuple(map(torch.cat, zip(*outs, strict=True))) if isinstance(outs[0], tuple) else torch.cat(outs)

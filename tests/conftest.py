@@ -1,5 +1,6 @@
 """Small files in the exact formats users bring, written by the tests (never real data)."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,3 +61,14 @@ def write_videopose3d(
 @pytest.fixture(scope="session")
 def h36m_dir(tmp_path_factory) -> Path:
     return write_videopose3d(tmp_path_factory.mktemp("h36m"))
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory) -> Path:
+    """The whole tiny-preset book, 2 seeds, one process: what the end-to-end tests read (and the
+    distributed run is compared with), made once."""
+    out = tmp_path_factory.mktemp("run")
+    args = ["reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(out)]
+    proc = subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out

@@ -24,14 +24,6 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
 
 
-@pytest.fixture(scope="module")
-def synthetic_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    proc = _cli("reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
-
-
 @pytest.mark.slow
 def test_results_json_schema_and_values(synthetic_run):
     res = json.loads((synthetic_run / "results" / "table1_upper_bound.json").read_text())

@@ -58,6 +58,11 @@ class Findings:
     figures: dict = field(default_factory=dict)
 
 
+#: Each chapter's experiment by its notebook (filled as :mod:`drpose3d.book.experiments` and
+#: :mod:`drpose3d.book.analyses` are imported): what ``torchrun`` runs on every rank before the notebooks.
+EXPERIMENTS: dict[Notebook, Callable[[Run], dict]] = {}
+
+
 def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]:
     """Open one whole pipeline per seed of the run, time the work (with what a resumed run loaded
     back, see :class:`StageTimes`), write the results JSON under the function's name (which is the
@@ -88,6 +93,8 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             **found.extra,
         )
         return {**result, **found.figures}
+
+    EXPERIMENTS[notebook] = run_experiment
 
     return run_experiment
 

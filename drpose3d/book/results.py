@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drpose3d.distributed import writer
 from drpose3d.fileio import write_text_atomic
 from drpose3d.paper import row_label
 from drpose3d.pose.metrics import mean_ci95
@@ -51,7 +52,8 @@ def write_results(
         "peak_rss_mib": round(peak_rss_mib(), 1),
         **extra,
     }
-    write_text_atomic(Path(run.out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
+    if writer():  # under torchrun: rank 0
+        write_text_atomic(Path(run.out) / "results" / f"{notebook}.json", json.dumps(result, indent=1))
     return result
 
 
