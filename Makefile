@@ -28,8 +28,10 @@ NBVAL := rm -rf tests/nbval/_out && TQDM_DISABLE=1 $(BIN)/python -m pytest -q -p
 # the geometric tests once more with MKL's bit-reproducible paths (MKL_CBWR=COMPATIBLE), so that a
 # comparison that holds only for one CPU's rounding cannot hide (issue 28: AVX-512 rounds otherwise)
 GEOMETRY := tests/test_render.py tests/test_camera.py tests/test_metrics.py tests/test_augment.py
+# the suite in two workers of one thread each (CI has 2 cores; most of a slow test is kernels starting and books
+# building, which one thread per worker overlaps); the tests that read the tiny book share one worker (conftest.py)
 test: lint
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 	MKL_CBWR=COMPATIBLE $(BIN)/python -m pytest -q -p no:cacheprovider $(GEOMETRY)
 	$(NBVAL)
 

@@ -72,3 +72,11 @@ def synthetic_run(tmp_path_factory) -> Path:
     proc = subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (make test) the tests that read the tiny book run in
+    one worker, so that it is made once, not once per worker."""
+    for item in items:
+        if "synthetic_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("synthetic_run"))

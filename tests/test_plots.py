@@ -1,7 +1,7 @@
 """Charts say what their marks are: the legend names the seeds and the interval, and stage 1's
 curves mark the epoch each network kept."""
 
-from drpose3d.book import plots, summaries
+from drpose3d.book import convergence, plots
 
 
 def _row(name: str, values: list[float]) -> dict:
@@ -35,4 +35,4 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     assert (kept[0].x[0], kept[0].y[0]) == (10, 90.0)  # the hourglass' kept epoch, PCK in %
     assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps
-    assert summaries.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
+    assert convergence.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
