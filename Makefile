@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: book test test-quick lint lab check-pages clean
+.PHONY: book test test-quick lint lab check-pages check-lab clean
 book: $(VENV)/.installed
 	$(BIN)/drpose3d reproduce --preset $(PRESET) --out $(OUT)
 
@@ -47,6 +47,10 @@ check-pages: $(VENV)/.installed
 	rm -rf $(OUT)/pages
 	$(BIN)/drpose3d book --from $(FROM) --out $(OUT)/pages
 	$(BIN)/python tools/check_pages.py $(OUT)/pages/book/_build/html
+
+# every notebook opened in a real JupyterLab (headless Chromium): on the "drpose3d" kernel, not marked modified
+check-lab: $(VENV)/.installed
+	$(BIN)/python tools/check_lab.py notebooks
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -253,6 +253,10 @@ def test_the_notebooks_name_the_kernel_make_lab_registers():
     from drpose3d.book.notebooks import KERNELSPEC
 
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        assert nbformat.read(path, as_version=4).metadata.kernelspec == KERNELSPEC, path.name
+        meta = nbformat.read(path, as_version=4).metadata
+        assert meta.kernelspec == KERNELSPEC, path.name
+        # JupyterLab writes language_info when the kernel starts: a notebook without it opens marked
+        # modified (found by tools/check_lab.py in a real JupyterLab, which `make check-lab` runs)
+        assert meta.get("language_info", {}).get("name") == "python", path.name
     lab = (ROOT / "Makefile").read_text()
     assert f'--name {KERNELSPEC["name"]} --display-name "{KERNELSPEC["display_name"]}"' in lab
