@@ -70,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
     bench.add_argument("--full", action="store_true", help="also time 'reproduce --preset smoke' and the test suite")
-    bench.add_argument("--out", help="write the figures as JSON to this file")
+    bench.add_argument(
+        "--out", help="write the figures as JSON to this file (on a GPU, by default bench/results/cuda-<gpu>.json)"
+    )
     bench.add_argument(
         "--smoke-out", help="with --full: keep the timed smoke reproduction here (default: a temporary folder)"
     )
@@ -265,12 +267,21 @@ def _export(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     """A thin entry point: the measurements live in the checkout's bench/, not in the package."""
+    import torch
+
     from drpose3d.run import project_root
 
     sys.path.insert(0, str(project_root() / "bench"))
     from measure import report, run
 
-    print(report(run(args.device, tiny=args.tiny, full=args.full, out=args.out, smoke_out=args.smoke_out)))
+    out = args.out
+    if out is None and not args.tiny and args.device != "cpu" and torch.cuda.is_available():
+        # a GPU's figures are recorded for the performance chapter, one file per kind of GPU
+        gpu = "".join(c if c.isalnum() else "-" for c in torch.cuda.get_device_name().lower()).strip("-")
+        out = project_root() / "bench" / "results" / f"cuda-{gpu}.json"
+    print(report(run(args.device, tiny=args.tiny, full=args.full, out=out, smoke_out=args.smoke_out)))
+    if out is not None:
+        print(f"wrote {out}")
     return 0
 
 

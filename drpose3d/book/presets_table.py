@@ -36,6 +36,7 @@ def presets_table() -> str:
         "training samples (generated world)": (lambda p: f"{_train_frames(p):,}", "about 1.5 M (Human3.6M)"),
         "of which the CNNs learn from": (lambda p: f"1 in {p.cnn_stride}" if p.cnn_stride > 1 else "all", "all"),
         "batch size": (lambda p: str(p.lifter_train.batch_size), str(paper.BATCH_SIZE)),
+        "arithmetic": (lambda p: "bf16 autocast" if p.prcnn_train.precision == "bf16" else "fp32", "not stated"),
         "seeds": (lambda p: str(p.seeds), "1 (one reported run)"),
     }
     names = [n for n in PRESETS if n != "tiny"]
