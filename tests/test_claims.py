@@ -225,6 +225,29 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
     assert "against the ground-truth-2D floor, a pose PRCNN never sees: -13.00 points" in text
 
 
+def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
+    from drpose3d.book.results import frames_table
+    from drpose3d.book.summaries import fig7_summary
+
+    frames = [
+        {"kind": "typical", "title": "typical: S9 Walk, camera 1, frame 10", "error_baseline_mm": 60.0,
+         "error_ours_mm": 55.4},
+        {"kind": "worst", "title": "worst: S11 Sit, camera 2, frame 40", "error_baseline_mm": 150.0,
+         "error_ours_mm": 170.6},
+    ]  # fmt: skip
+    rows = [
+        make_row(f"{arm}_p1_seed3", "mpjpe_mm", [v], paper)
+        for arm, v, paper in (("baseline", 70.0, 62.9), ("ours", 66.0, 57.8))
+    ]
+    result = {"rows": rows, "frames": frames, "seeds": [3], "dataset": "cmu", "preset": "cpu"}
+    text = fig7_summary(result)
+    assert "test set of seed 3 (cmu, cpu preset) DRPose3D errs by 66.0 mm per joint and the baseline by 70.0" in text
+    assert "(the paper, on Human3.6M: 57.8 and 62.9 mm)" in text
+    assert "typical: DRPose3D 55 mm against the baseline's 60 mm; worst: DRPose3D 171 mm" in text
+    table = frames_table(result)
+    assert table.index.name == "frame" and list(table["DRPose3D − baseline (mm)"]) == [-4.6, 20.6]
+
+
 def test_c13_is_fig5b_ranking_against_the_same_cascade_without_it(tmp_path):
     _write(tmp_path, "fig5b_dpnet_ablation", {
         "full": [100.0, 104.0, 98.0], "no_rank": [108.0, 110.0, 105.0],  # every seed lower with the ranking

@@ -126,3 +126,19 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
     table = pd.DataFrame.from_records(records).set_index("row")
     table.index.name = units.pop() if len(units) == 1 else "setting"
     return table
+
+
+def frames_table(result: dict) -> pd.DataFrame:
+    """Fig. 7's frames: each one's error under the baseline and DRPose3D, and their difference."""
+    import pandas as pd
+
+    records = [
+        {
+            "frame": f["title"],
+            "baseline (mm)": round(f["error_baseline_mm"], 1),
+            "DRPose3D (mm)": round(f["error_ours_mm"], 1),
+            "DRPose3D − baseline (mm)": round(f["error_ours_mm"] - f["error_baseline_mm"], 1),
+        }
+        for f in result["frames"]
+    ]
+    return pd.DataFrame.from_records(records).set_index("frame")

@@ -209,6 +209,7 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
     )
     fig.update_annotations(font_size=13)
     style = {"truth": ("black", "solid"), Arm.BASELINE: ("#d62728", "dot"), Arm.OURS: (OURS_COLOUR, "solid")}
+    legend = {"truth": "ground truth", Arm.BASELINE: "baseline (no ranking)", Arm.OURS: "DRPose3D"}
     for i in range(k):
         fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=i + 1, col=1)
         for name, pose in poses.items():
@@ -221,7 +222,7 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
                     y=ys,
                     z=zs,
                     mode="lines",
-                    name=name,
+                    name=legend[name],
                     legendgroup=name,
                     showlegend=i == 0,
                     line={"color": colour, "width": 5, "dash": dash},
@@ -231,7 +232,13 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
             )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_scenes(aspectmode="data", xaxis_title="x", yaxis_title="depth", zaxis_title="up")
+    axis = {"nticks": 4, "tickfont": {"size": 9}}  # at 6 ticks the labels of the short depth axis collided
+    fig.update_scenes(
+        aspectmode="data",
+        xaxis={**axis, "title": "x (mm)"},
+        yaxis={**axis, "title": "depth (mm)"},
+        zaxis={**axis, "title": "up (mm)"},
+    )
     fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 40, "b": 5})
     return fig
 

@@ -303,6 +303,30 @@ KEY_ROWS: dict[str, str] = {
 }
 
 
+def fig7_summary(result: dict) -> str:
+    """Fig. 7's frames in numbers: the seed's whole test set, then each kind of frame shown."""
+    seed = result["seeds"][0]
+    base, ours = ({r["name"]: r for r in result["rows"]}[f"{arm}_p1_seed{seed}"] for arm in (Arm.BASELINE, Arm.OURS))
+    kinds: dict[str, list[dict]] = {}
+    for frame in result["frames"]:
+        kinds.setdefault(frame["kind"], []).append(frame)
+
+    def errors(frames: list[dict], key: str) -> str:
+        return " and ".join(f"{f[key]:.0f}" for f in frames)
+
+    shown = "; ".join(
+        f"{kind}: DRPose3D {errors(frames, 'error_ours_mm')} mm against the baseline's "
+        f"{errors(frames, 'error_baseline_mm')} mm"
+        for kind, frames in kinds.items()
+    )
+    return (
+        f"**What we see.** On the protocol #1 test set of seed {seed} ({text(result['dataset'])}, "
+        f"{result['preset']} preset) DRPose3D errs by {ours['mean']:.1f} mm per joint and the baseline by "
+        f"{base['mean']:.1f} mm (the paper, on Human3.6M: {ours['paper']:g} and {base['paper']:g} mm). "
+        f"Per frame: {shown}."
+    )
+
+
 def headline(result: dict) -> str:
     """The page's one sentence: its key number with its interval, beside the paper's."""
     by = {r["name"]: r for r in result["rows"]}
