@@ -167,7 +167,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     _apart(out, [root / name for name in SOURCES])
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
-    plan = make_plan(run)
+    plan = make_plan(run, args.nproc if args.nproc > 1 else int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     if args.plan:
         print(plan.table())
     check_fits(plan)

@@ -51,6 +51,7 @@ class Plan:
     train: int
     test: int
     stages: tuple[StagePlan, ...]
+    processes: int = 1  # ranks on this machine (--nproc): each holds its own copy of a stage's data
 
     @property
     def peak_bytes(self) -> int:
@@ -68,10 +69,12 @@ class Plan:
         for s in self.stages:
             lines.append(
                 f"{s.stage.value:<8} {s.model:<34} {s.samples:>10,} {s.steps:>9,} {s.held_bytes / gb:>8.2f} GB "
-                f"{s.state_bytes / gb:>8.3f} GB  {s.device}"
+                f"{s.state_bytes / gb:>8.3f} GB  {s.device}{f' x {self.processes}' if self.processes > 1 else ''}"
             )
         lines.append(
-            f"peak held: {self.peak_bytes / gb:.2f} GB; available here: {available_bytes() / gb:.2f} GB; "
+            f"peak held: {self.peak_bytes / gb:.2f} GB"
+            + (f" per process, {self.processes} processes" if self.processes > 1 else "")
+            + f"; available here: {available_bytes() / gb:.2f} GB; "
             "every seed repeats each stage, and each experiment trains its own models of a stage"
         )
         return "\n".join(lines)
@@ -85,8 +88,9 @@ def _steps(samples: int, batch: int, epochs: int) -> int:
     return math.ceil(samples / batch) * epochs
 
 
-def make_plan(run: Run) -> Plan:
-    """The plan of `run`: its world is built (seconds, nothing written) to count the samples."""
+def make_plan(run: Run, processes: int = 1) -> Plan:
+    """The plan of `run` on `processes` ranks of this machine: its world is built (seconds, nothing
+    written) to count the samples."""
     p: Preset = run.preset
     world = load_world(run.data, p, 0)
     train = int(world.samples.mask_subjects(world.train_subjects).sum())
@@ -133,7 +137,7 @@ def make_plan(run: Run) -> Plan:
             device,
         ),
     )
-    return Plan(run, train, test, stages)
+    return Plan(run, train, test, stages, processes)
 
 
 def available_bytes() -> int:
@@ -153,14 +157,16 @@ def check_fits(plan: Plan) -> None:
     the device has: the trainer moves a stage's per-sample tensors there at once), naming the stage."""
     worst = max(plan.stages, key=lambda s: s.held_bytes + s.state_bytes)
     need = worst.held_bytes + worst.state_bytes
-    places = [("this machine", available_bytes())]
-    if plan.run.torch_device.type == "cuda":
-        places.append((torch.cuda.get_device_name(plan.run.torch_device), torch.cuda.mem_get_info()[1]))
-    for where, have in places:
+    places = [("this machine", available_bytes(), need * plan.processes)]  # every local rank holds a copy
+    if plan.run.torch_device.type == "cuda":  # one GPU per rank
+        places.append((torch.cuda.get_device_name(plan.run.torch_device), torch.cuda.mem_get_info()[1], need))
+    for where, have, need in places:
         if need > have:
             raise RunError(
                 f"--preset {plan.run.preset.name} cannot fit: stage {worst.stage.value} holds {need / 1e9:.1f} GB "
-                f"({plan.train + plan.test:,} samples), {where} has "
+                f"({plan.train + plan.test:,} samples"
+                + (f", {plan.processes} processes" if plan.processes > 1 else "")
+                + f"), {where} has "
                 f"{have / 1e9:.1f} GB; see --plan"
             )
 

@@ -34,6 +34,20 @@ def test_the_paper_preset_is_sized_from_its_world_and_refused_where_it_cannot_fi
     assert not (tmp_path / "out").exists()
 
 
+def test_a_plan_on_several_processes_counts_each_ranks_copy(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    assert main(["reproduce", "--preset", "tiny", "--device", "cpu", "--plan", "--nproc", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "  cpu x 2\n" in printed and "per process, 2 processes" in printed
+    one = planning.make_plan(resolve("tiny", "synthetic", 0, "cpu", str(out)))
+    need = max(s.held_bytes + s.state_bytes for s in one.stages)
+    monkeypatch.setattr(planning, "available_bytes", lambda: int(need * 1.5))  # room for one copy, not two
+    planning.check_fits(one)
+    assert main(["reproduce", "--preset", "tiny", "--device", "cpu", "--nproc", "2", "--out", str(out)]) == 2
+    assert "2 processes), this machine has" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_thousands_of_seeds_are_refused_with_their_cost_unless_confirmed(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["reproduce", "--preset", "tiny", "--seeds", "10000", "--device", "cpu", "--out", str(out)]) == 2
