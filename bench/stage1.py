@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from drpose3d.book.convergence import half_budget
+from drpose3d.pages.convergence import half_budget
 from drpose3d.paper import Fig5a
 from drpose3d.run import resolve
 from drpose3d.stages.pipeline import open_context

@@ -179,7 +179,7 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
 
 def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     from drpose3d.book.results import make_row, results_table
-    from drpose3d.book.summaries import headline
+    from drpose3d.pages.summaries import headline
     from drpose3d.paper import Fig5a, noise_row
 
     rows = [
@@ -208,7 +208,7 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
 
 
 def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
-    from drpose3d.book.summaries import fig5a_summary
+    from drpose3d.pages.summaries import fig5a_summary
     from drpose3d.paper import Fig5a
 
     values = {
@@ -227,7 +227,7 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
 
 def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
     from drpose3d.book.results import frames_table
-    from drpose3d.book.summaries import fig7_summary
+    from drpose3d.pages.summaries import fig7_summary
 
     frames = [
         {"kind": "typical", "title": "typical: S9 Walk, camera 1, frame 10", "error_baseline_mm": 60.0,
@@ -290,7 +290,7 @@ def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_wit
 
 
 def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
-    from drpose3d.book.forest import COLOURS, forest_svg
+    from drpose3d.pages.forest import COLOURS, forest_svg
 
     _cpu_like_run(tmp_path / "a")
     _write(tmp_path / "b", "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 51.0], "gt2d_gt_rank": [45.0, 46.0]})

@@ -1,7 +1,7 @@
 """Charts say what their marks are: the legend names the seeds and the interval, and stage 1's
 curves mark the epoch each network kept."""
 
-from drpose3d.book import convergence, plots
+from drpose3d.pages import convergence, plots
 
 
 def _row(name: str, values: list[float]) -> dict:

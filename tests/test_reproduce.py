@@ -10,9 +10,9 @@ import sys
 import nbformat
 import pytest
 
-from drpose3d.book.notebooks import run_notebooks
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
+from drpose3d.pages.notebooks import run_notebooks
 
 
 def _snapshot(folder):
@@ -414,7 +414,7 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
 
 
 def test_the_cli_log_summarises_what_the_progress_bars_ran():
-    from drpose3d.book.notebooks import progress_summary
+    from drpose3d.pages.notebooks import progress_summary
 
     def bar(desc: str, n: int, total: int, elapsed: str) -> str:
         return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [{elapsed}<00:10, 1.2it/s, loss=0.1]"

@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from drpose3d.book.notebooks import IPCKernelManager
 from drpose3d.chapters import Notebook
+from drpose3d.pages.notebooks import IPCKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = (Notebook.DATA_WORLD, Notebook.REAL_MOTION)

@@ -1,2 +1,2 @@
-"""What the book is made of: one function per table or figure, the claims ledger, summaries,
-plots, results JSON and the notebook runner."""
+"""What the book finds: one experiment per table or figure (experiments, analyses), the paper's
+claims and the ledger that judges them, and the results JSON every page reads."""

@@ -1,6 +1,6 @@
 """Results as charts (this run beside the paper, intervals, per joint, per pair), and the offline
 renderer every figure of the book needs. Poses, cameras and images are drawn by
-:mod:`drpose3d.book.scenes`.
+:mod:`drpose3d.pages.scenes`.
 
 Plotly's default renderer in a kernel emits only ``application/vnd.plotly.v1+json``,
 which Jupyter Book cannot show, and the "connected" one loads plotly.js from a CDN. The

@@ -19,12 +19,12 @@ from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 from traitlets import default
 
-from drpose3d.book.forest import beside_committed, forest_svg
 from drpose3d.book.ledger import abstract
-from drpose3d.book.plots import plotly_js_path
 from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
 from drpose3d.errors import RunError
+from drpose3d.pages.forest import beside_committed, forest_svg
+from drpose3d.pages.plots import plotly_js_path
 from drpose3d.run import load_run, parameters_of
 
 

@@ -1,6 +1,6 @@
 """Figures of poses, cameras and images: skeletons in 3D and 2D, rendered crops, the camera
 sphere of Sec. 3.3, Fig. 7's qualitative panels and the real-motion chapter's clips and placement.
-Results as charts live in :mod:`drpose3d.book.plots`."""
+Results as charts live in :mod:`drpose3d.pages.plots`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from drpose3d.book.plots import OURS_COLOUR
+from drpose3d.pages.plots import OURS_COLOUR
 from drpose3d.paper import Arm
 from drpose3d.pose.camera import CAMERA_IDS, Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT

@@ -1,0 +1,3 @@
+"""How the book shows it: the prose computed from the numbers (summaries, convergence, the presets
+table), charts and scenes, the forest plot, and the runner that executes the notebooks and builds
+the book. Reads drpose3d.book; nothing there reads back."""
