@@ -161,6 +161,8 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     if args.seeds is not None and args.seeds < 1:
         raise RunError(f"--seeds is {args.seeds}, expected >= 1")
+    if args.nproc < 1:
+        raise RunError(f"--nproc is {args.nproc}, expected >= 1")
     root = project_root()
     out = Path(args.out).expanduser().resolve()
     _writable_folder(out, "--out")

@@ -290,6 +290,7 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source, monkey
         (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
         (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
         (["reproduce", "--seeds", "0"], "--seeds is 0"),
+        (["reproduce", "--nproc", "0"], "--nproc is 0, expected >= 1"),
         (["reproduce", "--data", "synthetic?train=S1,S5,S9&test=S9"], "['S9'] would be in both train and test"),
         (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
     ],
