@@ -198,6 +198,13 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     assert "95 % CI" in line and "(cpu preset, 2 seeds)" in line
     table = results_table(result)
     assert table.index.name == "pairwise accuracy (%)" and "ResNet-34, image only" in table.index
+    assert "the paper's comparison" not in line  # Fig. 5(a)'s key row is its claim's own number
+    table1 = {
+        **result,
+        "notebook": "table1_upper_bound",
+        "rows": [make_row("gt_rank_vs_no_rank", "relative_change_pct", [-30.0], -33.6)],
+    }
+    assert "the finding above judges the ranking against the cascade" in headline(table1)
     noise = {
         **result,
         "notebook": "ranking_noise",
