@@ -180,6 +180,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         return _torchrun(args.nproc, args.argv)
     names = [n for n in NOTEBOOKS if not args.only or n in args.only]
     if launched_rank() != 0:  # a rank of several: its share of the training, then rank 0 writes the rest
+        os.environ["TQDM_DISABLE"] = "1"  # rank 0's progress bars stand for all: one set on the terminal
         _distributed_stages(run, names)
         return 0
     with _locked(run.out):
