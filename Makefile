@@ -53,8 +53,8 @@ check-lab: $(VENV)/.installed
 	$(BIN)/python tools/check_lab.py notebooks
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .  # no cache: a cached pass hid an import that a module move had broken
+	$(BIN)/ruff format --no-cache --check .
 
 # JupyterLab on the notebooks with this project's environment, as the kernel "drpose3d"
 lab: $(VENV)/.installed
