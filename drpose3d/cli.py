@@ -203,13 +203,14 @@ def _distributed_stages(run: Run, names: list[str]) -> None:
     training is one DistributedDataParallel job and rank 0 caches every stage; rank 0's notebooks
     then find them all in the cache (a chapter without an experiment computes in its notebook)."""
     from drpose3d.book import analyses, experiments
+    from drpose3d.book.findings import EXPERIMENTS
     from drpose3d.run import resolve_device
 
-    del analyses  # imported for its experiments, which register themselves
+    del analyses, experiments  # imported for their experiments, which register themselves
     with process_group(resolve_device(run.device)):
         for name in names:
-            if name in experiments.EXPERIMENTS:
-                experiments.EXPERIMENTS[name](run)
+            if name in EXPERIMENTS:
+                EXPERIMENTS[name](run)
         barrier()
 
 

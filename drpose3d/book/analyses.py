@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from drpose3d.book.experiments import Findings, experiment, gt_splits
+from drpose3d.book.findings import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
 from drpose3d.book.results import make_row, write_results
 from drpose3d.chapters import Notebook

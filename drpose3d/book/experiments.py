@@ -1,19 +1,14 @@
 """One function per table and figure of the paper. Each takes the resolved :class:`Run`, trains
 what it needs through the cached stages, writes ``OUT/results/<notebook>.json`` in the fixed
-schema and returns that dict; :func:`experiment` is their shared opening and closing."""
+schema and returns that dict; :func:`drpose3d.book.findings.experiment` is their shared opening
+and closing."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import wraps
-
 import torch
 
-from drpose3d.book.results import make_row, write_results
-from drpose3d.cache import STAGE_TIMES, StageTimes
-from drpose3d.chapters import Notebook
+from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
+from drpose3d.book.results import make_row
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -41,72 +36,9 @@ from drpose3d.paper import (
 from drpose3d.pose.camera import CAMERA_IDS
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
-from drpose3d.run import Run
-from drpose3d.stages.dpnet import gt_ranking, root_relative
-from drpose3d.stages.pipeline import Context, baseline, dpnet_config, open_context, seeded_stages
+from drpose3d.stages.dpnet import root_relative
+from drpose3d.stages.pipeline import Context, baseline, dpnet_config
 from drpose3d.worlds.samples import HELD_OUT_CAMERA
-
-
-@dataclass
-class Findings:
-    """What an experiment found: rows, keys written beside them, and (not written) tensors for
-    the notebook's figures."""
-
-    rows: list[dict]
-    extra: dict = field(default_factory=dict)
-    seeds: list[int] | None = None  # when not the run's seeds
-    figures: dict = field(default_factory=dict)
-
-
-#: Each chapter's experiment by its notebook (filled as :mod:`drpose3d.book.experiments` and
-#: :mod:`drpose3d.book.analyses` are imported): what ``torchrun`` runs on every rank before the notebooks.
-EXPERIMENTS: dict[Notebook, Callable[[Run], dict]] = {}
-
-
-def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]:
-    """Open one whole pipeline per seed of the run, time the work (with what a resumed run loaded
-    back, see :class:`StageTimes`), write the results JSON under the function's name (which is the
-    notebook's) with the stages the seeds vary, and return it with the figures' tensors."""
-
-    notebook = Notebook(fn.__name__)  # an experiment is named as its chapter, or fails at import
-
-    @wraps(fn)
-    def run_experiment(run: Run) -> dict:
-        started, times = time.time(), StageTimes(notebook)
-        token = STAGE_TIMES.set(times)
-        try:
-            contexts = [open_context(run, s) for s in run.seeds]
-            found = fn(contexts)
-        finally:
-            STAGE_TIMES.reset(token)
-        result = write_results(
-            run,
-            notebook,
-            contexts[0].world.label,
-            found.rows,
-            started,
-            found.seeds,
-            seeded_stages=list(seeded_stages(run)),
-            data_digest=contexts[0].world.digest,
-            replayed_s=round(times.replayed_s, 1),
-            untimed_cache_loads=times.untimed_loads,
-            **found.extra,
-        )
-        return {**result, **found.figures}
-
-    EXPERIMENTS[notebook] = run_experiment
-
-    return run_experiment
-
-
-def gt_splits(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eq. (1) on the protocol #1 train and test samples."""
-    eps = ctx.run.preset.eps_mm
-    return gt_ranking(ctx.train, eps), gt_ranking(ctx.test, eps)
-
-
-def sizes(ctx: Context) -> dict:
-    return {"train": len(ctx.train), "test": len(ctx.test)}
 
 
 @experiment
