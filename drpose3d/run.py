@@ -70,14 +70,23 @@ def project_root() -> Path:
     return root
 
 
-def source_commit() -> str | None:
-    """The git commit of the checkout the package runs from ("+dirty" with local changes), or None."""
-    root = Path(__file__).resolve().parents[1]
+#: Tracked paths whose local changes do not make a checkout "+dirty": committed results, which
+#: `tools/regenerate_runs.sh` writes while the next run of the same regeneration computes.
+NOT_SOURCE = ("runs",)
+
+
+def source_commit(root: Path | None = None) -> str | None:
+    """The git commit of the checkout the package runs from (`root`), "+dirty" with local changes
+    to anything but :data:`NOT_SOURCE`, or None outside a git checkout."""
+    root = root or Path(__file__).resolve().parents[1]
     try:
         git = ["git", "-C", str(root)]
         head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
+            [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in NOT_SOURCE)],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None

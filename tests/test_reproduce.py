@@ -511,3 +511,24 @@ def test_a_write_that_fails_mid_run_is_one_line_naming_the_path(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err == f"drpose3d: error: cannot write {out / 'run.json'}: No space left on device"
     assert not (out / ".drpose3d.lock").exists()
+
+
+def test_source_commit_is_dirty_for_source_changes_only(tmp_path):
+    """A regeneration commits one run's results (runs/) while the next run computes: that must not
+    mark the next run "+dirty", while any change to the package's source must."""
+    from drpose3d.run import source_commit
+
+    assert source_commit(tmp_path) is None  # not a git checkout
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "claims.json").write_text("{}")
+    (tmp_path / "stage.py").write_text("x = 1\n")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    assert source_commit(tmp_path) == head
+    (tmp_path / "runs" / "claims.json").write_text('{"rows": []}')
+    assert source_commit(tmp_path) == head
+    (tmp_path / "stage.py").write_text("x = 2\n")
+    assert source_commit(tmp_path) == head + "+dirty"

@@ -83,7 +83,9 @@ def main() -> None:
         "percentage of its control) against the paper's, by the rule stated in the `claims` chapter; the absolute "
         "effects stand beside them. A finished run becomes a committed one with `.venv/bin/python "
         "tools/commit_run.py OUT runs/NAME`; then regenerate this section with "
-        "`.venv/bin/python tools/readme_ledger.py`.\n\n"
+        "`.venv/bin/python tools/readme_ledger.py`. `tools/regenerate_runs.sh PRESET OUT_ROOT` makes a preset's two "
+        "committed runs in the order their claims chapters need (each plots its run beside the other world's "
+        "committed run), resuming from the caches after an interruption.\n\n"
         + "\n".join([*(side(p) for p in pairs), *(section(r) for r in runs)])
     )
     after = text.find("\n## ", start + len(HEADING))  # the sections after the ledger stay
