@@ -70,9 +70,9 @@ def project_root() -> Path:
     return root
 
 
-#: Tracked paths whose local changes do not make a checkout "+dirty": committed results, which
-#: `tools/regenerate_runs.sh` writes while the next run of the same regeneration computes.
-NOT_SOURCE = ("runs",)
+#: Tracked paths whose local changes do not make a checkout "+dirty": committed results and the
+#: README's ledger of them, which `tools/regenerate_runs.sh` writes while its next run computes.
+NOT_SOURCE = ("runs", "README.md")
 
 
 def source_commit(root: Path | None = None) -> str | None:

@@ -522,6 +522,7 @@ def test_source_commit_is_dirty_for_source_changes_only(tmp_path):
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "claims.json").write_text("{}")
+    (tmp_path / "README.md").write_text("the ledger\n")
     (tmp_path / "stage.py").write_text("x = 1\n")
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
@@ -529,6 +530,7 @@ def test_source_commit_is_dirty_for_source_changes_only(tmp_path):
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     assert source_commit(tmp_path) == head
     (tmp_path / "runs" / "claims.json").write_text('{"rows": []}')
+    (tmp_path / "README.md").write_text("the ledger, rewritten\n")
     assert source_commit(tmp_path) == head
     (tmp_path / "stage.py").write_text("x = 2\n")
     assert source_commit(tmp_path) == head + "+dirty"
