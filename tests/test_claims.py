@@ -296,6 +296,21 @@ def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_wit
     assert "do not yet add" in findings[2]  # PRCNN under the ground-truth-2D floor: said so
 
 
+def test_the_front_page_says_where_the_paper_gives_no_number(tmp_path):
+    """C11b (the ranking's share of DRPose3D's gain) has no number in the paper: the sentence says so
+    instead of printing the table's dash ("against the paper's —")."""
+    from drpose3d.book.ledger import abstract
+
+    _cpu_like_run(tmp_path)
+    _write(tmp_path, "table2_protocols", {
+        f"{arm}_p{k}": [m + 0.5 * s for s in range(3)]
+        for arm, m in (("no_rank", 100.0), ("ours", 97.0)) for k in (1, 2, 3)
+    })  # fmt: skip
+    second = abstract(tmp_path).splitlines()[3]
+    assert second.startswith("2.") and "(C11b)" in second
+    assert "(the paper gives no number): **" in second and "paper's —" not in second
+
+
 def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
     from drpose3d.pages.forest import COLOURS, forest_svg
 
@@ -308,3 +323,24 @@ def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
     assert svg.count(f'fill="{COLOURS[0]}"><title>') == 3  # C1, C2, C3 ran in the first run
     assert svg.count(f'fill="{COLOURS[1]}"><title>') == 1  # C1 only in the second (two seeds)
     assert svg.count("<path") == sum(c.paper_rel_pct is not None for c in CLAIMS) + 1  # diamonds + the legend's
+
+
+def test_the_forest_plot_cuts_an_interval_far_wider_than_every_effect(tmp_path):
+    """Two seeds that disagree give a Student-t interval of hundreds of percent: the axis stays on
+    the effects and the paper's values, the interval is cut at its edge with an arrow, and its
+    tooltip keeps the whole interval."""
+    import re
+
+    from drpose3d.pages.forest import forest_svg
+
+    _write(tmp_path, "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 50.0], "gt2d_gt_rank": [10.0, 60.0]})
+    row = {r["name"]: r for r in ledger(tmp_path)}["C1"]
+    a, b = row["effect_rel_ci95"]
+    assert a < -500 and b > 500  # -30 % on average, +-12.7 standard errors
+    svg = forest_svg({"cmu": ledger(tmp_path)})
+    ticks = [float(t) for t in re.findall(r'text-anchor="middle">([+-]?[\d.]+)</text>', svg)]
+    papers = [c.paper_rel_pct for c in CLAIMS if c.paper_rel_pct is not None]
+    assert max(ticks) < b and min(ticks) > a  # the interval does not set the axis...
+    assert min(ticks) <= min(papers) and max(ticks) >= 0  # ...the paper's values and zero do
+    assert svg.count("<polygon") == 2  # cut at both ends
+    assert f"95 % interval {a:+.1f} to {b:+.1f}" in svg

@@ -189,10 +189,16 @@ def verdict_words(r: dict) -> str:
 
 
 def paper_words(r: dict) -> str:
+    """The paper's effect for a table cell ("—" where the paper gives no number)."""
     if r["paper"] is None:
         return "—"
     rel = f"{r['paper_rel_pct']:+.1f} %"
     return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
+
+
+def against_paper(r: dict) -> str:
+    """The paper's effect as the end of a sentence about a claim."""
+    return "(the paper gives no number)" if r["paper"] is None else f"against the paper's {paper_words(r)}"
 
 
 def _markup(html: bool, link: Link | None) -> tuple[Callable[[str], str], Callable[[str], str]]:
@@ -272,7 +278,7 @@ def finding(out: str | Path, notebook: str) -> str:
     rows = [r for r in ledger(out) if r["name"] in ids]
     parts = [
         f"**{r['name']}** ({r['statement'].split(' (')[0]}; control: {r['control']}): **{verdict_words(r)}**, "
-        f"{measured(r)} against the paper's {paper_words(r)}"
+        f"{measured(r)} {against_paper(r)}"
         for r in rows
     ]
     return "**Finding:** " + "; ".join(parts) + "." if parts else ""
@@ -301,7 +307,7 @@ def abstract(out: str | Path) -> str:
         r = rows[claim]
         if r["effect_rel_pct"] is None:
             return f"not measured in this run ({claim})"
-        return f"{measured(r)} against the paper's {paper_words(r)}: **{verdict_words(r)}** ({claim})"
+        return f"{measured(r)} {against_paper(r)}: **{verdict_words(r)}** ({claim})"
 
     lines.append(f"1. **The ground-truth ranking** against the same cascade without ranking input: {said('C1')}.")
     lines.append(

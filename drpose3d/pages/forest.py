@@ -33,8 +33,13 @@ def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
     return ledgers
 
 
-def _scale(lo: float, hi: float) -> tuple[float, float]:
-    """The axis: every paper value and interval in view, zero included, with a margin."""
+def _scale(core: list[float], reach: list[float]) -> tuple[float, float]:
+    """The axis: zero, every paper value and every run's mean (`core`) in view; the intervals'
+    ends (`reach`) at most half the core's span again beyond it. With two seeds an interval can be
+    a hundred times wider than any effect: drawn whole, it would squeeze every other row to a dot."""
+    lo, hi = min(core), max(core)
+    pad = 0.5 * max(hi - lo, 10.0)
+    lo, hi = max(min(reach, default=lo), lo - pad), min(max(reach, default=hi), hi + pad)
     span = max(hi - lo, 1.0)
     return lo - 0.05 * span, hi + 0.05 * span
 
@@ -44,12 +49,9 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
     the same order. Effects in % of their control (C12: points); the paper's value as a black
     diamond; a run's interval as a line, its mean as a dot; a claim a run did not run is left empty."""
     names = [r["name"] for r in next(iter(ledgers.values()))]
-    values = [0.0]
-    for rows in ledgers.values():
-        for r in rows:
-            values += [v for v in (r["effect_rel_ci95"] or [r["effect_rel_pct"]]) if v is not None]
-            values += [r["paper_rel_pct"]] if r["paper_rel_pct"] is not None else []
-    lo, hi = _scale(min(values), max(values))
+    rows_all = [r for rows in ledgers.values() for r in rows]
+    core = [0.0] + [v for r in rows_all for v in (r["effect_rel_pct"], r["paper_rel_pct"]) if v is not None]
+    lo, hi = _scale(core, [v for r in rows_all for v in r["effect_rel_ci95"] or ()])
 
     def x(v: float) -> float:
         return _LEFT + (v - lo) / (hi - lo) * _PLOT
@@ -88,8 +90,13 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
                 continue
             if r["effect_rel_ci95"]:
                 a, b = r["effect_rel_ci95"]
-                out.append(f'<line x1="{x(a):.1f}" y1="{yk:.1f}" x2="{x(b):.1f}" y2="{yk:.1f}" stroke="{colour}" '
-                           'stroke-width="2"/>')  # fmt: skip
+                out.append(f'<line x1="{x(max(a, lo)):.1f}" y1="{yk:.1f}" x2="{x(min(b, hi)):.1f}" y2="{yk:.1f}" '
+                           f'stroke="{colour}" stroke-width="2"><title>95 % interval {a:+.1f} to {b:+.1f}</title>'
+                           "</line>")  # fmt: skip
+                if a < lo:
+                    out.append(_arrow(x(lo), yk, -1, colour))
+                if b > hi:
+                    out.append(_arrow(x(hi), yk, 1, colour))
             out.append(
                 f'<circle cx="{x(r["effect_rel_pct"]):.1f}" cy="{yk:.1f}" r="4" fill="{colour}"><title>'
                 f"{text(r['effect_rel_pct'])}</title></circle>"
@@ -118,6 +125,11 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
     out.append(f'<text x="{_LEFT + _PLOT + 12}" y="{_TOP - 8}" font-weight="bold">verdict</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _arrow(x: float, y: float, way: int, colour: str) -> str:
+    """An interval cut at the axis' edge: a head pointing the way it goes on (`way` -1 or +1)."""
+    return f'<polygon points="{x:.1f},{y - 4:.1f} {x + 6 * way:.1f},{y:.1f} {x:.1f},{y + 4:.1f}" fill="{colour}"/>'
 
 
 def _ticks(lo: float, hi: float) -> list[float]:

@@ -217,7 +217,8 @@ def write_front_page(book: Path, source: Path, root: Path) -> None:
     figure = (
         f"![Every claim's relative effect with its 95 % interval beside the paper's](../_static/{FOREST})\n\n"
         "*Each row a claim of the paper: the paper's relative effect (black diamond) and this book's mean and 95 % "
-        "Student-t interval over seeds (dots and lines), in % of the claim's control; the verdicts on the right.*"
+        "Student-t interval over seeds (dots and lines), in % of the claim's control; an interval that runs past the "
+        "axis ends in an arrow (hover for its extent); the verdicts on the right.*"
     )
     intro = book / "book" / "intro.md"
     head, _, rest = intro.read_text(encoding="utf-8").partition(FINDING_BEGIN)
