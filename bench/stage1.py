@@ -1,6 +1,8 @@
 """Stage 1 to convergence (issue 32): train one seed's hourglass, PRCNN-34 and the 2D-only floors
 of a run through the pipeline, then write their training curves to ``bench/stage1-DATA.json``:
-``python bench/stage1.py OUT [PRESET] [DATA]``.
+``python bench/stage1.py OUT [PRESET] [DATA]``. With ``--double`` it trains PRCNN-34 alone again with
+twice the preset's budget (twice the epoch cap and twice the patience at each learning rate) into
+``bench/stage1-DATA-double.json``: issue 32's test that doubling the budget no longer helps.
 
 It runs inside the run's cache (``OUT/cache``), so the networks it trains are the ones
 ``drpose3d reproduce --out OUT`` then loads: the evidence costs no second training. The curves
@@ -12,11 +14,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from drpose3d.pages.convergence import half_budget
 from drpose3d.paper import Fig5a
-from drpose3d.run import resolve
+from drpose3d.run import Run, resolve
 from drpose3d.stages.pipeline import open_context
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +29,28 @@ def _curve(history: list[dict], best_epoch: int, metric: str, seconds: float) ->
     end, half, steps = half_budget({"history": history, "best_epoch": best_epoch}, metric)
     return {"history": history, "best_epoch": best_epoch, "epochs_run": len(history), "steps_kept": steps,
             "score_kept": end, "score_at_half_steps": half, "wall_s": round(seconds, 1)}  # fmt: skip
+
+
+def doubled(run: Run) -> Run:
+    """`run` with PRCNN's training budget doubled: a new cache entry beside the preset's, on the
+    same hourglass (its key does not hold PRCNN's budget)."""
+    train = run.preset.prcnn_train
+    prcnn_train = replace(train, epochs=2 * train.epochs, patience=2 * train.patience)
+    return replace(run, preset=replace(run.preset, prcnn_train=prcnn_train))
+
+
+def double(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
+    """PRCNN-34 of seed 0 at twice the preset's budget, beside the preset's own (trained if absent)."""
+    run = resolve(preset, data, out=out)
+    report: dict = {"preset": preset, "data": data, "seed": 0}
+    path = HERE / f"stage1-{data}-double.json"
+    for label, ctx in (("preset budget", open_context(run, 0)), ("doubled budget", open_context(doubled(run), 0))):
+        started = time.perf_counter()
+        ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
+        report[label] = _curve(ranks.history, ranks.best_epoch, "val_acc", time.perf_counter() - started)
+        report[label].update(test_acc=ranks.accuracy, train=ctx.run.preset.prcnn_train.key())
+        path.write_text(json.dumps(report, indent=1) + "\n")
+    return report
 
 
 def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
@@ -52,6 +77,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
 
 
 if __name__ == "__main__":
-    result = main(*sys.argv[1:])
+    args = [a for a in sys.argv[1:] if a != "--double"]
+    result = (double if "--double" in sys.argv else main)(*args)
     print(json.dumps({k: {m: v for m, v in r.items() if m != "history"} if isinstance(r, dict) else r
                       for k, r in result.items()}, indent=1))  # fmt: skip

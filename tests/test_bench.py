@@ -102,3 +102,24 @@ def test_full_bench_refuses_a_smoke_folder_with_a_cache_before_measuring(tmp_pat
     (tmp_path / "cache").mkdir()
     with pytest.raises(FileExistsError, match="empty cache"):
         run("cpu", tiny=True, full=True, smoke_out=tmp_path)
+
+
+def test_the_doubled_stage1_budget_is_a_new_prcnn_on_the_same_hourglass(tmp_path):
+    """bench/stage1.py --double (issue 32's convergence test): PRCNN gets twice the epoch cap and
+    twice the patience and so its own cache entry; everything upstream, the hourglass first, is
+    the preset's (trained once)."""
+    from dataclasses import replace
+
+    from stage1 import doubled
+
+    from drpose3d.run import resolve
+    from drpose3d.stages.pipeline import open_context
+
+    run = resolve("tiny", device="cpu", out=tmp_path)
+    twice = doubled(run).preset.prcnn_train
+    once = run.preset.prcnn_train
+    assert (twice.epochs, twice.patience) == (2 * once.epochs, 2 * once.patience)
+    assert replace(twice, epochs=once.epochs, patience=once.patience) == once
+    assert replace(doubled(run).preset, prcnn_train=once) == run.preset
+    ctx, ctx2 = open_context(run, 0), open_context(doubled(run), 0)
+    assert ctx.pose2d_key(1) == ctx2.pose2d_key(1)
