@@ -2,7 +2,8 @@
 of a run through the pipeline, then write their training curves to ``bench/stage1-DATA.json``:
 ``python bench/stage1.py OUT [PRESET] [DATA]``. With ``--double`` it trains PRCNN-34 alone again with
 twice the preset's budget (twice the epoch cap and twice the patience at each learning rate) into
-``bench/stage1-DATA-double.json``: issue 32's test that doubling the budget no longer helps.
+``bench/stage1-DATA-double-capN.json`` (N: the preset's epoch cap, so a later doubling keeps the earlier
+one's curves): issue 32's test that doubling the budget no longer helps.
 
 It runs inside the run's cache (``OUT/cache``), so the networks it trains are the ones
 ``drpose3d reproduce --out OUT`` then loads: the evidence costs no second training. The curves
@@ -43,7 +44,7 @@ def double(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     """PRCNN-34 of seed 0 at twice the preset's budget, beside the preset's own (trained if absent)."""
     run = resolve(preset, data, out=out)
     report: dict = {"preset": preset, "data": data, "seed": 0}
-    path = HERE / f"stage1-{data}-double.json"
+    path = HERE / f"stage1-{data}-double-cap{run.preset.prcnn_train.epochs}.json"
     for label, ctx in (("preset budget", open_context(run, 0)), ("doubled budget", open_context(doubled(run), 0))):
         started = time.perf_counter()
         ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
