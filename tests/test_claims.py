@@ -13,6 +13,7 @@ from drpose3d.book.ledger import (
     REPRODUCED,
     html_table,
     ledger,
+    ledger_columns,
     markdown_rows,
     markdown_table,
     seeds_needed,
@@ -60,10 +61,10 @@ def test_seeds_needed_is_the_fewest_whose_interval_cannot_cover_both_hypotheses(
     assert seeds_needed([-3.0, 3.0, 0.0], 1, None) is None  # mean zero: nothing to resolve
 
 
-def _write(out, notebook, rows, stages=("world", "images", "2D pose", "PRCNN", "DPNet")):
+def _write(out, notebook, rows, stages=("world", "images", "2D pose", "PRCNN", "DPNet"), **extra):
     run = resolve("cpu", seeds=3, device="cpu", out=out)
     rows = [make_row(n, "m", v, None) for n, v in rows.items()]
-    write_results(run, notebook, "synthetic", rows, time.time(), seeded_stages=list(stages))
+    write_results(run, notebook, "synthetic", rows, time.time(), seeded_stages=list(stages), **extra)
 
 
 def test_ledger_reads_results_and_judges_each_claim_on_relative_effects(tmp_path):
@@ -150,6 +151,22 @@ def test_c11_splits_the_gain_into_the_cascade_and_the_ranking_and_c12_is_the_gai
     c8 = rows["C8"]  # gaps 50/50/51 -> 20/20/19: about -60 %, short of the paper's -77 %, yet over half of it
     assert c8["effect_rel_pct"] == pytest.approx(100 * (-30 / 50 - 30 / 50 - 32 / 51) / 3, abs=1e-3)
     assert c8["verdict"] == REPRODUCED
+
+
+def test_the_ledger_says_where_a_seeds_value_averages_several_lifters(tmp_path):
+    """Issue 30, item 5: Table 1's rows average lifter seeds inside each pipeline seed; the claims
+    read from it say so in their "seeds vary" cell, the others do not."""
+    _write(tmp_path, "table1_upper_bound", {
+        "gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [70.0, 75.0, 62.0],
+        "gt2d_no_rank_cascade": [81.0, 84.0, 79.0], "gt2d_pred_rank": [79.0, 83.0, 77.5],
+    }, lifter_seeds=3)  # fmt: skip
+    _write(tmp_path, "fig5a_prcnn_ablation", {"prcnn_resnet34": [80.0, 81.0, 82.0],
+                                              "prcnn_resnet34_no_heatmaps": [70.0, 71.5, 71.0]})  # fmt: skip
+    rows = ledger(tmp_path)
+    cells = {r["name"]: c["seeds vary"] for r, c in zip(rows, ledger_columns(rows), strict=True)}
+    stages = "world, images, 2D pose, PRCNN, DPNet"
+    assert cells["C1"] == cells["C2"] == f"{stages}; table1_upper_bound: each seed the mean of 3 DPNet seeds"
+    assert cells["C3"] == stages  # Fig. 5(a): one PRCNN a seed
 
 
 def test_a_missing_row_means_not_run(tmp_path):

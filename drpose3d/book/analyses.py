@@ -125,7 +125,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
     2D with ground-truth rankings whose entries are flipped at controlled rates (train and test
     alike, antisymmetrically), with ground-truth rankings under other Eq. (1) tolerances ε, and
     with PRCNN's rankings discretised at other thresholds (Sec. 3.1). Rate 0, ε and the
-    threshold of the preset are Table 1's DPNet runs."""
+    threshold of the preset are Table 1's DPNet runs (the first of its lifter seeds)."""
     p = contexts[0].run.preset
     dpnet = dpnet_config(p.width)
     rows = []

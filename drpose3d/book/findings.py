@@ -31,6 +31,10 @@ class Findings:
     figures: dict = field(default_factory=dict)
 
 
+#: The results key of how many lifters, differing in their seed alone, each seed's value averages
+#: (:func:`drpose3d.book.experiments.mean_of_lifters`); absent: one.
+LIFTER_SEEDS = "lifter_seeds"
+
 #: Each chapter's experiment by its notebook, filled as the modules defining them are imported:
 #: what ``torchrun`` runs on every rank before the notebooks.
 EXPERIMENTS: dict[Notebook, Callable[[Run], dict]] = {}

@@ -40,6 +40,7 @@ from pathlib import Path
 from scipy import stats
 
 from drpose3d.book.claims import CLAIMS
+from drpose3d.book.findings import LIFTER_SEEDS
 from drpose3d.book.results import load_results
 from drpose3d.chapters import Notebook
 from drpose3d.markup import text
@@ -158,6 +159,7 @@ def ledger(out: str | Path) -> list[dict]:
             "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
             "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "seeds_needed": needed, "info": info,
             "seeded_stages": [s for s in STAGES if stages and all(s in st for st in stages)],
+            LIFTER_SEEDS: {nb: r[LIFTER_SEEDS] for nb, r in results.items() if r.get(LIFTER_SEEDS, 1) > 1},
             "notebooks": list(claim.notebooks),
             "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
         })  # fmt: skip
@@ -186,6 +188,13 @@ def verdict_words(r: dict) -> str:
         why = "one seed: no spread to size it" if len(r["effect_rel_values"]) < 2 else f"over {MOST_SEEDS:,} seeds"
         return f"{INCONCLUSIVE} ({why})"
     return f"{INCONCLUSIVE} (about {r['seeds_needed']} seeds would decide)"
+
+
+def seeds_vary(r: dict) -> str:
+    """The stages a claim's seeds draw anew, and where a seed's value averages several lifters."""
+    stages = ", ".join(r["seeded_stages"]) or "—"
+    lifters = [f"{nb}: each seed the mean of {n} DPNet seeds" for nb, n in r.get(LIFTER_SEEDS, {}).items()]
+    return "; ".join([stages, *lifters])
 
 
 def paper_words(r: dict) -> str:
@@ -225,7 +234,7 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
         "this run (95 % CI)": measured(r),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
         "verdict": verdict_words(r),
-        "seeds vary": ", ".join(r["seeded_stages"]) or "—",
+        "seeds vary": seeds_vary(r),
         "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
     } for r in rows]  # fmt: skip

@@ -109,6 +109,20 @@ def seeded_stages(run: Run) -> tuple[Stage, ...]:
     return tuple(s for s in STAGES if not (s is Stage.WORLD and run.data.recorded))
 
 
+#: Lifter seeds of replicate r of pipeline seed k: k + r * LIFTER_REPLICATE_STRIDE, far from any
+#: pipeline seed a run uses, so no replicate repeats another seed's lifter.
+LIFTER_REPLICATE_STRIDE = 1000
+
+
+def lifter_seed(seed: int, replicate: int) -> int:
+    """The DPNet seed of a lifter `replicate` on pipeline seed `seed`: replicate 0 is the pipeline's own
+    (its cache key unchanged), the others train the same network on the same inputs from another
+    draw of weights and batch order, which is all a lifter seed varies."""
+    if replicate < 0:
+        raise ValueError(f"replicate is {replicate}, expected 0 or more")
+    return seed + replicate * LIFTER_REPLICATE_STRIDE
+
+
 def stage_key(stage: Stage, code: Callable, *parts: object) -> str:
     """A stage entry's key: its stage, the digest of the source of the stage function `code` (and
     of the package modules it imports), and `parts`: upstream keys, configuration, seed."""
@@ -294,31 +308,36 @@ class Context:
             ranked.best_epoch,
         )
 
-    def lifter(self, cfg: LifterConfig, inputs: Callable[[], LifterInputs], inputs_key: tuple, desc: str) -> dict:
+    def lifter(
+        self, cfg: LifterConfig, inputs: Callable[[], LifterInputs], inputs_key: tuple, desc: str, replicate: int = 0
+    ) -> dict:
         """One DPNet-stage run. `inputs()` gives its train and test samples and rankings and is
         called only when the run is not cached (detections, virtual cameras and GMM fits are
         work); `inputs_key` derives what they are beyond the world (upstream keys, digests of the
-        rankings, protocol, augmentation). `desc` labels the progress bar only."""
-        p, seed = self.run.preset, self.stage_seed(Stage.DPNET)
+        rankings, protocol, augmentation). `replicate` > 0 trains the same lifter on the same
+        inputs with another lifter seed (:func:`lifter_seed`). `desc` labels the progress bar only."""
+        p, seed = self.run.preset, lifter_seed(self.stage_seed(Stage.DPNET), replicate)
         key = stage_key(Stage.DPNET, dpnet, self.data_key, inputs_key, asdict(cfg), p.lifter_train.key(), seed)
 
         def compute(checkpoints: Checkpoints | None = None) -> dict:
             train, test, ranks = inputs()
             return dpnet(train, test, cfg, p.lifter_train, seed, self.device, *ranks, checkpoints,
-                         desc=f"{desc} seed {self.seed}")  # fmt: skip
+                         desc=f"{desc} seed {self.seed}" + (f" lifter {replicate}" if replicate else ""))  # fmt: skip
 
         return self.cache.stage(Stage.DPNET.kind, key, compute)
 
-    def gt2d_lifter(self, cfg: LifterConfig, ranks: Rankings | tuple[torch.Tensor, torch.Tensor], desc: str) -> dict:
+    def gt2d_lifter(
+        self, cfg: LifterConfig, ranks: Rankings | tuple[torch.Tensor, torch.Tensor], desc: str, replicate: int = 0
+    ) -> dict:
         """A lifter on ground-truth 2D under protocol #1 (Table 1 and the analyses beside it), with
         PRCNN's rankings or (train, test) ranking tensors, keyed by what they hold; a lifter without
-        ranking input does not depend on them."""
+        ranking input does not depend on them. `replicate`: see :meth:`lifter`."""
         if isinstance(ranks, Rankings):
             source, ranks = ranks.key, (ranks.matrices["train"], ranks.matrices["test"])
         else:
             source = tensor_digest(*ranks)
         inputs_key = ("gt2d", None if cfg.ranking == "none" else source)
-        return self.lifter(cfg, lambda: (self.train, self.test, ranks), inputs_key, desc)
+        return self.lifter(cfg, lambda: (self.train, self.test, ranks), inputs_key, desc, replicate)
 
     def detected_2d(self, split: str, protocol: int = 1) -> torch.Tensor:
         """A split's detected 16 joints (N, 16, 2): the data's own detections when it has them
