@@ -28,7 +28,7 @@ from drpose3d.fileio import write_text_atomic
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import Arm
 from drpose3d.run import resolve_device
-from drpose3d.stages.pipeline import Stage
+from drpose3d.stages.identity import Stage
 
 
 def run(

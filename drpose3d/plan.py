@@ -26,7 +26,8 @@ from drpose3d.paper import PRCNN_DESIGNS, Fig5a
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.presets import Preset
 from drpose3d.run import Run
-from drpose3d.stages.pipeline import Stage, dpnet_config
+from drpose3d.stages.designs import dpnet_config
+from drpose3d.stages.identity import Stage
 from drpose3d.worlds.spec import load_world
 
 #: Seeds beyond this multiple of the preset's own need --yes: each seed retrains every network.

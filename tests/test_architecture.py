@@ -180,12 +180,12 @@ def test_no_stage_notebook_or_row_name_is_typed_outside_its_defining_module():
 
     from drpose3d import paper
     from drpose3d.chapters import Notebook
-    from drpose3d.stages.pipeline import Stage
+    from drpose3d.stages.identity import Stage
 
     enums = [v for v in vars(paper).values() if isinstance(v, type) and issubclass(v, Enum) and v is not Enum]
     names = {str(m): f"{e.__name__}.{m.name}" for e in [*enums, Notebook, Stage] for m in e}
     assert {"2D pose", "claims", "gt2d_no_rank", "baseline"} <= names.keys()
-    defining = {ROOT / "drpose3d" / "chapters.py", ROOT / "drpose3d" / "stages" / "pipeline.py"}  # and paper.py
+    defining = {ROOT / "drpose3d" / "chapters.py", ROOT / "drpose3d" / "stages" / "identity.py"}  # and paper.py
     files = [*_sources(), *(ROOT / "tools").glob("*.py"), *(ROOT / "bench").glob("*.py")]  # _sources skips paper.py
     found = []
     for path in sorted(set(files) - defining):
@@ -196,13 +196,13 @@ def test_no_stage_notebook_or_row_name_is_typed_outside_its_defining_module():
                 if node.value in names and node.value not in _ORDINARY_WORDS:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}, use {names[node.value]}")
     assert not found, found
-    stage = ROOT / "drpose3d" / "stages" / "pipeline.py"  # and the defining module types each name once
+    stage = ROOT / "drpose3d" / "stages" / "identity.py"  # and the defining module types each name once
     literals = [n.value for n in ast.walk(ast.parse(stage.read_text())) if isinstance(n, ast.Constant)]
     assert all(literals.count(str(s)) == 1 for s in Stage if str(s) not in _ORDINARY_WORDS)
 
 
 def _documented(obj_path: str) -> object:
-    """`Context.rankings`, `pipeline.stage_key`, `drpose3d.run.resolve`, `keys.code_digest`: the
+    """`Context.rankings`, `identity.stage_key`, `drpose3d.run.resolve`, `keys.code_digest`: the
     object a dotted name in the architecture page names, searched in every package module."""
     import importlib
     import pkgutil

@@ -14,8 +14,10 @@ import torch
 from drpose3d.book.findings import gt_splits
 from drpose3d.keys import code_digest, module_closure, tensor_digest
 from drpose3d.run import resolve
+from drpose3d.stages.designs import baseline
 from drpose3d.stages.dpnet import dpnet
-from drpose3d.stages.pipeline import baseline, lifter_seed, open_context
+from drpose3d.stages.identity import lifter_seed
+from drpose3d.stages.pipeline import open_context
 from drpose3d.stages.pose2d import pose2d
 from drpose3d.stages.prcnn import prcnn
 

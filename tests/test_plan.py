@@ -4,7 +4,7 @@ far beyond the preset (issues 29 and 33)."""
 from drpose3d import plan as planning
 from drpose3d.cli import main
 from drpose3d.run import resolve
-from drpose3d.stages.pipeline import Stage
+from drpose3d.stages.identity import Stage
 
 
 def test_the_plan_prints_every_stage_and_writes_nothing(tmp_path, capsys):

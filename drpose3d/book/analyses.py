@@ -21,8 +21,9 @@ from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.ranking import borda_depth, pairwise_accuracy, ranking_matrix, topological_depth
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, bone_lengths
 from drpose3d.run import Run, project_root
+from drpose3d.stages.designs import dpnet_config
 from drpose3d.stages.dpnet import gt_ranking, rank_correlation, root_relative
-from drpose3d.stages.pipeline import Context, dpnet_config, open_context
+from drpose3d.stages.pipeline import Context, open_context
 from drpose3d.stages.prcnn import normalised_2d
 from drpose3d.worlds.augment import (
     CAMERA_SAMPLING,

@@ -36,8 +36,9 @@ from drpose3d.paper import (
 from drpose3d.pose.camera import CAMERA_IDS
 from drpose3d.pose.metrics import mpjpe
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+from drpose3d.stages.designs import baseline, dpnet_config
 from drpose3d.stages.dpnet import root_relative
-from drpose3d.stages.pipeline import Context, baseline, dpnet_config
+from drpose3d.stages.pipeline import Context
 from drpose3d.worlds.samples import HELD_OUT_CAMERA
 
 

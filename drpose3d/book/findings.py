@@ -17,7 +17,8 @@ from drpose3d.cache import STAGE_TIMES, StageTimes
 from drpose3d.chapters import Notebook
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking
-from drpose3d.stages.pipeline import Context, open_context, seeded_stages
+from drpose3d.stages.identity import seeded_stages
+from drpose3d.stages.pipeline import Context, open_context
 
 
 @dataclass

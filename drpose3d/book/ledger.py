@@ -46,7 +46,7 @@ from drpose3d.chapters import Notebook
 from drpose3d.markup import text
 from drpose3d.paper import FIG5A, Fig5a
 from drpose3d.pose.metrics import mean_ci95
-from drpose3d.stages.pipeline import STAGES
+from drpose3d.stages.identity import STAGES
 
 REPRODUCED, DIRECTION, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN = (
     "reproduced",

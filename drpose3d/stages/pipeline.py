@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from enum import StrEnum
 from functools import cache as memoise
 from functools import cached_property
 from pathlib import Path
@@ -24,12 +23,14 @@ from drpose3d.images.sets import RenderedCrops
 from drpose3d.keys import code_digest, config_key, tensor_digest
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
-from drpose3d.paper import DPNET_DROPOUT, MARTINEZ_DROPOUT, MARTINEZ_MAX_NORM, PRCNN_DESIGNS, Arm, Fig5a
+from drpose3d.paper import PRCNN_DESIGNS, Arm, Fig5a
 from drpose3d.pose.ranking import discretise, pairwise_accuracy
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.run import Run
 from drpose3d.stages import splits
+from drpose3d.stages.designs import ARMS
 from drpose3d.stages.dpnet import dpnet, gt_ranking
+from drpose3d.stages.identity import Stage, lifter_seed, seeded_stages, stage_key
 from drpose3d.stages.pose2d import Detections, Pose2D, heatmapper, pose2d
 from drpose3d.stages.prcnn import Ranked, Validation, floor_2d_only, prcnn, truth_heatmaps
 from drpose3d.worlds.augment import (
@@ -48,28 +49,6 @@ _HG = list(HOURGLASS_JOINTS)
 LifterInputs = tuple[Samples, Samples, tuple[torch.Tensor | None, torch.Tensor | None]]
 
 
-def baseline(width: int) -> LifterConfig:
-    """Martinez et al. 2017 (the paper's baseline rows): one stage, dropout 0.5, max-norm 1."""
-    return LifterConfig(ranking="none", stages=1, width=width, dropout=MARTINEZ_DROPOUT, max_norm=MARTINEZ_MAX_NORM)
-
-
-def dpnet_config(width: int, ranking: str = "depthnet") -> LifterConfig:
-    """DPNet (Sec. 3.2): DepthNet + the two-stage PoseNet, dropout 0.3; `ranking` varies its input."""
-    return LifterConfig(ranking=ranking, stages=2, width=width, dropout=DPNET_DROPOUT)
-
-
-#: Lifter designs of Table 2 and Fig. 5(b), by width: the network and its augmentation (None: none).
-ARMS: dict[Arm, Callable[[int], tuple[LifterConfig, AugmentConfig | None]]] = {
-    Arm.BASELINE: lambda w: (baseline(w), None),
-    Arm.OURS_NO_AUG: lambda w: (dpnet_config(w), None),
-    Arm.OURS: lambda w: (dpnet_config(w), AugmentConfig()),
-    Arm.NO_RANK: lambda w: (dpnet_config(w, "none"), AugmentConfig(flip=False)),  # DPNet without ranking input
-    Arm.NO_RANK_NO_AUG: lambda w: (dpnet_config(w, "none"), None),
-    Arm.NO_DEPTHNET: lambda w: (dpnet_config(w, "concat"), AugmentConfig()),
-    Arm.AUG_GT_ONLY: lambda w: (dpnet_config(w), AugmentConfig(noise=False, flip=False)),
-}
-
-
 @dataclass
 class Rankings:
     """PRCNN's output for one design and seed, discretised at `threshold` (Sec. 3.1)."""
@@ -83,50 +62,6 @@ class Rankings:
     train_accuracy: float  # % on the training split: in-sample, or cross-fitted (:meth:`Context.lifter_rankings`)
     history: list[dict[str, float]]  # the training curve of the model that ranked the test set
     best_epoch: int
-
-
-class Stage(StrEnum):
-    """The pipeline's stages in order, named as the paper names them (the names the ledger shows)."""
-
-    WORLD = "world"
-    IMAGES = "images"
-    POSE2D = "2D pose"
-    PRCNN = "PRCNN"
-    DPNET = "DPNet"
-
-    @property
-    def kind(self) -> str:
-        """The stage's folder in the cache."""
-        return self.name.lower()
-
-
-STAGES = tuple(Stage)
-
-
-def seeded_stages(run: Run) -> tuple[Stage, ...]:
-    """The stages whose randomness seed k of `run` draws anew: all of them, except a world read
-    from files (recorded motion is not sampled)."""
-    return tuple(s for s in STAGES if not (s is Stage.WORLD and run.data.recorded))
-
-
-#: Lifter seeds of replicate r of pipeline seed k: k + r * LIFTER_REPLICATE_STRIDE, far from any
-#: pipeline seed a run uses, so no replicate repeats another seed's lifter.
-LIFTER_REPLICATE_STRIDE = 1000
-
-
-def lifter_seed(seed: int, replicate: int) -> int:
-    """The DPNet seed of a lifter `replicate` on pipeline seed `seed`: replicate 0 is the pipeline's own
-    (its cache key unchanged), the others train the same network on the same inputs from another
-    draw of weights and batch order, which is all a lifter seed varies."""
-    if replicate < 0:
-        raise ValueError(f"replicate is {replicate}, expected 0 or more")
-    return seed + replicate * LIFTER_REPLICATE_STRIDE
-
-
-def stage_key(stage: Stage, code: Callable, *parts: object) -> str:
-    """A stage entry's key: its stage, the digest of the source of the stage function `code` (and
-    of the package modules it imports), and `parts`: upstream keys, configuration, seed."""
-    return config_key(stage.kind, code_digest(code), parts)
 
 
 @dataclass
