@@ -196,7 +196,7 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
 
 def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     from drpose3d.book.results import make_row, results_table
-    from drpose3d.pages.summaries import headline
+    from drpose3d.pages.headlines import headline
     from drpose3d.paper import Fig5a, noise_row
 
     rows = [
