@@ -115,7 +115,7 @@ PRESETS: dict[str, Preset] = {
     # patience 5-6: at 3 the epoch-to-epoch noise of the hourglass' PCK (+-0.04 at lr 1e-3) dropped the
     # rate after 4 epochs, while a cosine schedule still gained for 26 (bench/stage1.md);
     # 64 px: at 128 px the 2-stack hourglass costs 4x (bench/resolution.md); 3 lifters a seed on Table 1:
-    # a GT-2D lifter costs about 48 s, so the 12 more cost about 10 min a seed beside stage 1's 6 h
+    # a GT-2D lifter costs about 48 s, so the 12 more cost about 10 min a seed beside stage 1's 6 h 45 min
     "paper": Preset(
         "paper",
         repetitions=8,
