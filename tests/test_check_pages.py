@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from drpose3d.pages import plots
+
 _spec = importlib.util.spec_from_file_location("check_pages", Path(__file__).parents[1] / "tools" / "check_pages.py")
 check_pages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_pages)
@@ -64,7 +66,8 @@ def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
 
 def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     """A table wider than the text column fails; the same table in a scroll box that fits passes; a
-    results page whose first number is not its finding fails."""
+    results page whose first number is not its finding fails; so does a chart with an untitled axis or
+    a nameless legend entry; the screenshot covers the whole page."""
     import os
     import shutil
 
@@ -74,14 +77,20 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
             pytest.fail("no chromium on PATH in CI")
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
     wide = '<table style="width:2400px"><tr><td>a row far wider than any column</td></tr></table>'
+    chart = """<div id="c" class="plotly-graph-div" style="width:500px;height:300px"></div><script>
+      Plotly.newPlot("c", [{x: [1, 2], y: [3, 4], name: "seed 0"}, {x: [1, 2], y: [4, 5], name: " "}],
+                     {title: {text: "Untitled y"}, xaxis: {title: {text: "epoch"}}});</script>"""
     pages = {
         "notebooks/wide.html": f"<article style='width:600px'><p>Finding: x</p>{wide}</article>",
         "notebooks/held.html": f"<article style='width:600px'><div style='overflow-x:auto'>{wide}</div></article>",
         "notebooks/table1_upper_bound.html": "<article><p>In one sentence: 3 mm</p><p>Finding: later</p></article>",
+        "notebooks/chart.html": f"<article><p>Finding: x</p>{chart}<div style='height:4000px'></div></article>",
     }
     for rel, body in pages.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(f"<html><body>{body}</body></html>")
+        head = '<head><script src="../plotly.min.js"></script></head>' if "Plotly" in body else ""
+        (tmp_path / rel).write_text(f"<html>{head}<body>{body}</body></html>")
+    shutil.copy(plots.plotly_js_path(), tmp_path / "plotly.min.js")
     server, base = check_pages.serve(tmp_path)
     try:
         found = {
@@ -94,3 +103,9 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     assert found["notebooks/table1_upper_bound.html"] == [
         "the page does not open with its finding (the ledger's verdicts on its claims)"
     ]
+    assert found["notebooks/chart.html"] == [
+        "plot Untitled y: yaxis has tick labels but no title",
+        "plot Untitled y: legend entry 1 has no name",
+    ]
+    png = (tmp_path / "shots" / "notebooks_chart.png").read_bytes()
+    assert int.from_bytes(png[20:24], "big") > 4000  # the PNG header's height: the whole page, not the window

@@ -1,8 +1,9 @@
 """Open every page of a built book in headless Chromium and fail on what a reader would see
 broken: JavaScript errors, failed requests (missing images, scripts), plot containers that
 stayed empty, a table, figure or line of text running past the text column (measured in the laid-out
-page by a script the check's server adds to each page it serves), and a results page that does not
-open with its finding. Saves a screenshot of each page.
+page by a script the check's server adds to each page it serves), a chart axis with tick labels but
+no title, a legend entry without a name, and a results page that does not open with its finding.
+Saves a full-page screenshot of each page.
 
     python tools/check_pages.py BUILD_HTML_DIR [--screenshots DIR]
 
@@ -59,9 +60,11 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 #: Run in each served page once it has laid out: every table, figure, code block and paragraph of the
-#: article whose box ends right of the text column, unless a scroll box that fits the column holds it.
-#: The verdict goes into the DOM (``data-overflow`` on <body>), which Chromium's --dump-dom returns.
-MEASURE = b"""<script>
+#: article whose box ends right of the text column, unless a scroll box that fits the column holds it;
+#: every Plotly chart's axes and legend as Plotly laid them out; the page's height for the screenshot.
+#: The verdicts go into the DOM (``data-overflow``, ``data-plots``, ``data-height`` on <body>), which
+#: Chromium's --dump-dom returns.
+MEASURE = rb"""<script>
 window.addEventListener("load", () => setTimeout(() => {
   const main = document.querySelector("article") || document.querySelector("main") || document.body;
   const limit = main.getBoundingClientRect().right + 1;
@@ -78,8 +81,31 @@ window.addEventListener("load", () => setTimeout(() => {
                           + (el.textContent || "").trim().slice(0, 50));
   }
   document.body.setAttribute("data-overflow", JSON.stringify(found.slice(0, 5)));
+  const plots = [];
+  for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+    const layout = gd._fullLayout, traces = gd._fullData;
+    if (!layout || !traces) continue;
+    const name = ((layout.title && layout.title.text) || "untitled").replace(/<[^>]*>/g, "").slice(0, 40);
+    const axes = Object.keys(layout).filter(k => /^[xy]axis\d*$/.test(k)).map(k => [k, layout[k]]);
+    for (const s of Object.keys(layout).filter(k => /^scene\d*$/.test(k)))
+      for (const a of ["xaxis", "yaxis", "zaxis"]) axes.push([s + "." + a, layout[s][a]]);
+    for (const [k, ax] of axes) {  // an unset title reads as Plotly's editor placeholder, drawn only when editable
+      const title = String((ax && ax.title && ax.title.text) || "").trim();
+      if (ax && ax.visible && ax.showticklabels && (!title || title.startsWith("Click to enter")))
+        plots.push(name + ": " + k + " has tick labels but no title");
+    }
+    if (layout.showlegend)
+      traces.forEach((t, i) => {
+        if (t.visible !== false && t.showlegend && !String(t.name || "").trim())
+          plots.push(name + ": legend entry " + i + " has no name");
+      });
+  }
+  document.body.setAttribute("data-plots", JSON.stringify(plots.slice(0, 5)));
+  document.body.setAttribute("data-height", String(document.documentElement.scrollHeight));
 }, 300));
 </script>"""
+WIDTH, HEIGHT = 1280, 1800  # a laptop's window: the layout the overflow check measures
+MAX_HEIGHT = 16384  # Chromium's largest surface: a longer page's screenshot stops there
 #: Results pages: each opens with the ledger's finding on its claims, before any other number.
 RESULTS = {str(nb) for nb in NOTEBOOKS if claims_on(nb)}
 
@@ -115,6 +141,8 @@ def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
         found.append("the layout check did not run (no data-overflow on <body>)")
     else:
         found += [f"runs past the text column: {o}" for o in json.loads(html.unescape(overflow[1]))]
+    plots = re.search(r'<body[^>]*\bdata-plots="([^"]*)"', dom)
+    found += [f"plot {p}" for p in json.loads(html.unescape(plots[1]))] if plots else []
     if page in RESULTS:
         first, claim = dom.find("Finding:"), dom.find("In one sentence")
         if first < 0 or (claim >= 0 and claim < first):
@@ -141,16 +169,26 @@ def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
 
 
 def visit(browser: str, root: Path, base: str, page: Path, shots: Path) -> tuple[str, list[str]]:
-    """Open one page of the book served at `base` from `root`: its path and what is wrong with it."""
+    """Open one page of the book served at `base` from `root`: its path and what is wrong with it.
+    Chromium's command line shoots the window only, so a second visit with a window as tall as the
+    page the first one measured takes the full-page screenshot."""
     rel = page.relative_to(root).as_posix()
     shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
     shots.mkdir(parents=True, exist_ok=True)
     shot.unlink(missing_ok=True)
-    command = [browser, *FLAGS, "--window-size=1280,1800", f"--screenshot={shot}", "--dump-dom", f"{base}/{rel}"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [browser, *FLAGS, f"--window-size={WIDTH},{HEIGHT}", "--dump-dom", f"{base}/{rel}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if run.returncode != 0:
         return rel, [f"chromium exit {run.returncode}"]
     found = problems(run.stdout, run.stderr, base, page.stem if page.parent.name == "notebooks" else "")
+    tall = re.search(r'<body[^>]*\bdata-height="(\d+)"', run.stdout)
+    height = min(max(int(tall[1]) if tall else HEIGHT, HEIGHT), MAX_HEIGHT)
+    command = [browser, *FLAGS, f"--window-size={WIDTH},{height}", f"--screenshot={shot}", f"{base}/{rel}"]
+    subprocess.run(command, capture_output=True, timeout=120)
     return rel, found + ([] if shot.exists() else ["no screenshot"])
 
 
