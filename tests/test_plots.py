@@ -13,11 +13,19 @@ def _row(name: str, values: list[float]) -> dict:
 
 def test_bar_legends_say_how_many_seeds_and_what_the_bars_are():
     rows = [_row("a", [1.0, 2.0, 3.0]), _row("b", [2.0, 2.5, 2.0])]
-    fig = plots.ours_vs_paper(rows, "mm")
+    fig = plots.ours_vs_paper(rows, "mm", x_title="design")
     assert fig.data[1].name == "this run (mean of 3 seeds, bars: 95 % t-interval)"
     assert fig.data[1].error_y.array[0] > 0
-    one = plots.measured_bars([_row("a", [1.0])], "mm")
+    one = plots.measured_bars([_row("a", [1.0])], "mm", x_title="design")
     assert one.data[0].name == "this run (one seed, no interval)" and one.layout.showlegend
+    for chart in (fig, one):  # both axes titled: the page check fails an axis with tick labels and no title
+        assert (chart.layout.xaxis.title.text, chart.layout.yaxis.title.text) == ("design", "mm")
+
+
+def test_the_per_pair_and_per_joint_charts_title_their_joint_axes():
+    matrix = plots.pair_matrix([[50.0, 90.0], [90.0, 50.0]], ["hip", "knee"])
+    assert (matrix.layout.xaxis.title.text, matrix.layout.yaxis.title.text) == ("joint", "joint")
+    assert matrix.layout.yaxis.autorange == "reversed"  # the first joint on top, as in the paper's Fig. 6
 
 
 def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
@@ -36,3 +44,12 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps
     assert convergence.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
+
+
+def test_category_labels_share_the_axis_and_keep_every_word():
+    labels = ["GT 2D, predicted ranking (PRCNN fed heatmaps of the ground-truth 2D)", "GT 2D, GT ranking (DPNet)"]
+    for n in (2, 6, 12):
+        wrapped = plots.categories(labels * (n // 2))
+        width = max(10, plots.AXIS_CHARACTERS // n)  # a word longer than that stays whole on its line
+        assert all(len(line) <= width or " " not in line for label in wrapped for line in label.split("<br>"))
+        assert [label.replace("<br>", " ") for label in wrapped] == labels * (n // 2)

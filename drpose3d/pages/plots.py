@@ -10,6 +10,7 @@ without the library; the book loads one local ``_static/plotly.min.js`` for all 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -20,6 +21,26 @@ from drpose3d.markup import text
 from drpose3d.paper import Arm, fig4_row, row_label
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
+#: Bar charts' legend sits above the plot: at the right it took half of the book's text column.
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+#: Characters of category labels one line of the x axis holds across the text column (about 560 px of
+#: plot at 11-px type): the labels share them, so that level labels never overlap (rotated long ones
+#: shrank the plot to a third of the column).
+AXIS_CHARACTERS = 84
+
+
+def categories(labels: list[str]) -> list[str]:
+    """Category labels broken into lines Plotly draws level under their bars, each within its share."""
+    width = max(10, AXIS_CHARACTERS // max(len(labels), 1))
+    lines = [textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False) for label in labels]
+    return ["<br>".join(parts) or label for parts, label in zip(lines, labels, strict=True)]
+
+
+def _bar_layout(fig: go.Figure, title: str, x_title: str, metric_title: str) -> None:
+    fig.update_layout(
+        title=title, xaxis_title=x_title, yaxis_title=metric_title, height=460, legend=LEGEND_ABOVE, margin={"t": 110}
+    )
+    fig.update_xaxes(tickangle=0)
 
 
 class BookRenderer(MimetypeRenderer):
@@ -39,12 +60,13 @@ def plotly_js_path() -> Path:
     return Path(pio.__file__).resolve().parents[1] / "package_data" / "plotly.min.js"
 
 
-def ours_vs_paper(rows: list[dict], metric_title: str, title: str = "") -> go.Figure:
-    """Grouped bars: this run's mean with its 95 % interval beside the paper's number."""
+def ours_vs_paper(rows: list[dict], metric_title: str, *, x_title: str, title: str = "") -> go.Figure:
+    """Grouped bars: this run's mean with its 95 % interval beside the paper's number; `x_title` says
+    what the bars are (the page check fails an axis with tick labels and no title)."""
     names = [r["name"] for r in rows]
     lo = [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]
     hi = [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows]
-    x = [row_label(n) for n in names]
+    x = categories([row_label(n) for n in names])
     fig = go.Figure(
         [
             go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
@@ -57,7 +79,8 @@ def ours_vs_paper(rows: list[dict], metric_title: str, title: str = "") -> go.Fi
             ),
         ]
     )
-    fig.update_layout(barmode="group", title=title, yaxis_title=metric_title, height=420)
+    _bar_layout(fig, title, x_title, metric_title)
+    fig.update_layout(barmode="group")
     return fig
 
 
@@ -75,7 +98,9 @@ def pair_matrix(matrix: list[list[float]], names: list[str], title: str = "") ->
             hovertemplate="%{y} vs %{x}: %{z:.1f}%<extra></extra>",
         )
     )
-    fig.update_layout(title=title, height=600, yaxis={"autorange": "reversed"})
+    fig.update_layout(
+        title=title, height=600, xaxis_title="joint", yaxis={"autorange": "reversed", "title": {"text": "joint"}}
+    )
     return fig
 
 
@@ -102,12 +127,10 @@ def per_joint(result: dict) -> go.Figure:
                 },
             )
         )
-    fig.update_layout(
-        barmode="group",
-        yaxis_title="MPJPE (mm)",
-        height=420,
-        title=f"Per-joint error, protocol #1, detected 2D — {text(result['dataset'])}, {result['preset']} preset",
-    )
+    title = f"Per-joint error, protocol #1, detected 2D — {text(result['dataset'])}, {result['preset']} preset"
+    _bar_layout(fig, title, "joint", "MPJPE (mm)")
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=-45)  # 16 short joint names: level, they would overlap
     return fig
 
 
@@ -126,18 +149,19 @@ def _ci_bars(rows: list[dict]) -> dict:
     }
 
 
-def measured_bars(rows: list[dict], metric_title: str, title: str = "") -> go.Figure:
+def measured_bars(rows: list[dict], metric_title: str, *, x_title: str, title: str = "") -> go.Figure:
     """This run's means with 95 % intervals, for analyses the paper has no numbers for."""
     fig = go.Figure(
         go.Bar(
             name=f"this run ({bars_note(rows)})",
-            x=[row_label(r["name"]) for r in rows],
+            x=categories([row_label(r["name"]) for r in rows]),
             y=[r["mean"] for r in rows],
             marker_color=OURS_COLOUR,
             error_y=_ci_bars(rows),
         )
     )
-    fig.update_layout(title=title, yaxis_title=metric_title, height=420, showlegend=True)
+    _bar_layout(fig, title, x_title, metric_title)
+    fig.update_layout(showlegend=True)
     return fig
 
 
@@ -177,7 +201,7 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
     marker where the kept weights were (the best epoch): flat tails show convergence."""
     from plotly.subplots import make_subplots
 
-    panels = ("PRCNN and the 2D-only floors: validation accuracy (%)", "hourglass: PCK@10 and left/right swaps (%)")
+    panels = ("PRCNN and the 2D-only floors:<br>validation accuracy (%)", "hourglass: PCK@10<br>and swaps (%)")
     fig = make_subplots(rows=1, cols=2, subplot_titles=panels)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
     for i, (name, seeds) in enumerate(curves.items()):

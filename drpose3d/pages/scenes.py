@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import torch
+from plotly.colors import qualitative as palettes
 from plotly.subplots import make_subplots
 
-from drpose3d.pages.plots import OURS_COLOUR
+from drpose3d.pages.plots import LEGEND_ABOVE, OURS_COLOUR
 from drpose3d.paper import Arm
 from drpose3d.pose.camera import CAMERA_IDS, Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
 from drpose3d.worlds.augment import ELEVATION_MARGIN_DEG, CameraPrior
 
+RIGHT_COLOUR, LEFT_COLOUR, CENTRE_COLOUR = "#d62728", "#2ca02c", "#444444"
+
 
 def _bone_colour(child: int) -> str:
-    return "#d62728" if child in RIGHT else "#2ca02c" if child in LEFT else "#444444"
+    return RIGHT_COLOUR if child in RIGHT else LEFT_COLOUR if child in LEFT else CENTRE_COLOUR
+
+
+def _side_legend(fig: go.Figure) -> None:
+    """Legend entries (no data) that say which colour is which side: the bones carry none themselves."""
+    for colour, side in ((RIGHT_COLOUR, "right limbs"), (LEFT_COLOUR, "left limbs")):
+        fig.add_trace(go.Scatter3d(x=[None], y=[None], z=[None], mode="lines", line={"color": colour}, name=side))
 
 
 def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> None:
@@ -41,6 +50,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
     as points and their optical axes."""
     fig = go.Figure()
     _add_bones(fig, pose.detach().cpu().double(), markers=True)
+    _side_legend(fig)
     if cameras is not None:
         c, a = cameras.centre.double(), cameras.optical_axis.double()
         fig.add_trace(
@@ -195,6 +205,11 @@ def _display(pose: torch.Tensor) -> torch.Tensor:
     return torch.stack((p[:, 0], p[:, 2], -p[:, 1]), dim=-1)
 
 
+#: Fig. 7's viewpoint, 1.8 times Plotly's default distance and lower: from there a standing body (its tallest axis)
+#: and the axis titles fit the 380-px row the default viewpoint cut them in.
+QUALITATIVE_EYE = {"x": 2.6, "y": 2.6, "z": 1.1}
+
+
 def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: list[str]) -> go.Figure:
     """Fig. 7: each frame's input crop beside the truth (black), the baseline (red, dotted) and
     DRPose3D (blue) as root-relative camera-frame skeletons in one 3D view."""
@@ -238,13 +253,15 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         xaxis={**axis, "title": "x (mm)"},
         yaxis={**axis, "title": "depth (mm)"},
         zaxis={**axis, "title": "up (mm)"},
+        camera={"eye": QUALITATIVE_EYE},
     )
     fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 40, "b": 5})
     return fig
 
 
 def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, title: str = "") -> go.Figure:
-    """Several world poses (17, 3) side by side along x, each centred on its root, labelled."""
+    """Several world poses (17, 3) side by side along x, each centred on its root, labelled, seen
+    from the front and a little above (the default oblique view cut the row's ends off)."""
     fig = go.Figure()
     for k, (label, pose) in enumerate(poses.items()):
         p = pose.detach().cpu().double()
@@ -254,23 +271,35 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
         fig.add_trace(
             go.Scatter3d(x=[k * spacing_mm], y=[0.0], z=[float(top)], mode="text", text=[label], showlegend=False)
         )
+    _side_legend(fig)
     fig.update_layout(
         title=title,
         height=480,
-        margin={"l": 0, "r": 0, "t": 40, "b": 0},
-        scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
+        margin={"l": 0, "r": 0, "t": 80, "b": 0},
+        legend=LEGEND_ABOVE,
+        scene={
+            "aspectmode": "data",
+            "xaxis_title": "x (mm)",
+            "yaxis_title": "y (mm)",
+            "zaxis_title": "z up (mm)",
+            "camera": {"eye": {"x": 0.0, "y": -2.4, "z": 0.6}},
+        },
     )
     return fig
 
 
 def placement(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], centre: torch.Tensor) -> go.Figure:
-    """Top view of root paths (n, 2) per clip as captured and as placed in front of the cameras."""
+    """Top view of root paths (n, 2) per clip as captured and as placed in front of the cameras, a
+    clip one colour in both panels (its legend entry toggles both)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["as captured", "as placed (cameras' capture centre: x)"])
+    palette = palettes.Plotly
     for col, paths in ((1, before), (2, after)):
-        for label, xy in paths.items():
+        for k, (label, xy) in enumerate(paths.items()):
             fig.add_trace(
-                go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", name=label, showlegend=col == 1), row=1, col=col
-            )
+                go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", name=label, legendgroup=label, showlegend=col == 1,
+                           line={"color": palette[k % len(palette)]}),
+                row=1, col=col,
+            )  # fmt: skip
         fig.update_xaxes(title_text="x (mm)", row=1, col=col)
         fig.update_yaxes(title_text="y (mm)", scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     c = centre.double()
