@@ -11,7 +11,7 @@ from drpose3d.book.ledger import (
     NOT_REPRODUCED,
     NOT_RUN,
     REPRODUCED,
-    html_table,
+    VERDICT_COLOURS,
     ledger,
     ledger_columns,
     markdown_rows,
@@ -21,6 +21,7 @@ from drpose3d.book.ledger import (
     verdict,
 )
 from drpose3d.book.results import make_row, write_results
+from drpose3d.pages.ledger_table import html_table
 from drpose3d.run import resolve
 
 
@@ -188,6 +189,12 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     assert "not run" in lines[3]
     html = html_table(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     assert html.count("<tr") == 1 + len(CLAIMS) and '<a href="table1_upper_bound.html">' in html
+    assert f'<b style="color:{VERDICT_COLOURS[REPRODUCED]}">reproduced</b>' in html  # C1's verdict, coloured
+    assert "<th>data, preset</th>" in html  # the claims not run say "—" there: the column differs, so it stays
+    c1_c2 = html_table(ledger(tmp_path / "a")[:2], link=lambda nb: f"{nb}.html")  # both from one run's Table 1
+    lead, table = c1_c2.split("<table", 1)  # their control and data are the same: said once above the table,
+    assert "<b>data, preset:</b> synthetic, cpu" in lead and "<b>control:</b> the two-stage cascade" in lead
+    assert "<th>data, preset</th>" not in table and "<th>verdict</th>" in table  # not as columns; verdicts stay
     both = markdown_rows(side_by_side({"generated": ledger(tmp_path / "a"), "real motion": ledger(tmp_path / "b")}))
     c1 = both.splitlines()[2]
     assert "| generated | real motion |" in both.splitlines()[0]

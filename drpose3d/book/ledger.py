@@ -56,6 +56,8 @@ REPRODUCED, DIRECTION, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN = (
     "not run",
 )
 VERDICTS = (REPRODUCED, DIRECTION, INCONCLUSIVE, NOT_REPRODUCED, NOT_RUN)
+#: Each verdict's colour in the book's tables (green, amber, grey, red, light grey: apart in grey scale too).
+VERDICT_COLOURS = dict(zip(VERDICTS, ("#1b7837", "#b35806", "#555555", "#b2182b", "#999999"), strict=True))
 #: The share of the paper's relative effect a run must reach to reproduce it (beyond its sign).
 SIZE_SHARE = 0.5
 #: The most seeds the ledger proposes; beyond it the spread is too wide for seeds to decide.
@@ -210,6 +212,11 @@ def against_paper(r: dict) -> str:
     return "(the paper gives no number)" if r["paper"] is None else f"against the paper's {paper_words(r)}"
 
 
+def coloured_verdict(r: dict) -> str:
+    """The verdict's words in bold HTML, in its colour."""
+    return f'<b style="color:{VERDICT_COLOURS[r["verdict"]]}">{verdict_words(r)}</b>'
+
+
 def _markup(html: bool, link: Link | None) -> tuple[Callable[[str], str], Callable[[str], str]]:
     """(bold, anchor to a notebook's chapter) in HTML or Markdown."""
 
@@ -225,7 +232,7 @@ def _markup(html: bool, link: Link | None) -> tuple[Callable[[str], str], Callab
 
 
 def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = False) -> list[dict]:
-    """One dict per claim row with the ledger's columns, in HTML or Markdown markup."""
+    """One dict per claim row with the ledger's columns, in HTML (verdicts coloured) or Markdown markup."""
     bold, anchor = _markup(html, link)
     return [{
         "claim": f"{bold(r['name'])} {r['statement']}",
@@ -233,18 +240,11 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
         "paper": paper_words(r),
         "this run (95 % CI)": measured(r),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
-        "verdict": verdict_words(r),
+        "verdict": coloured_verdict(r) if html else verdict_words(r),
         "seeds vary": seeds_vary(r),
         "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
     } for r in rows]  # fmt: skip
-
-
-def html_table(rows: list[dict], link: Link) -> str:
-    """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs)."""
-    import pandas as pd
-
-    return pd.DataFrame(ledger_columns(rows, link, html=True)).to_html(escape=False, index=False)
 
 
 def markdown_table(rows: list[dict], link: Link | None = None) -> str:
@@ -263,7 +263,8 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
         row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k])}
         for name, ledger_rows in ledgers.items():
             r = ledger_rows[k]
-            row[name] = f"{measured(r)}, {bold(verdict_words(r))}" if r["effect_rel_pct"] is not None else r["verdict"]
+            words = coloured_verdict(r) if html else bold(verdict_words(r))
+            row[name] = f"{measured(r)}, {words}" if r["effect_rel_pct"] is not None else r["verdict"]
         rows.append(row)
     return rows
 
