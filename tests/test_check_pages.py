@@ -65,9 +65,10 @@ def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
 
 
 def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
-    """A table wider than the text column fails; the same table in a scroll box that fits passes; a
-    results page whose first number is not its finding fails; so does a chart with an untitled axis or
-    a nameless legend entry; the screenshot covers the whole page."""
+    """A table wider than the text column fails; the same table in a scroll box that fits passes, and one
+    in a cell tagged full-width passes while it fits the window; a results page whose first number is not
+    its finding fails; so does a chart with an untitled axis or a nameless legend entry; the screenshot
+    covers the whole page."""
     import os
     import shutil
 
@@ -83,6 +84,9 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     pages = {
         "notebooks/wide.html": f"<article style='width:600px'><p>Finding: x</p>{wide}</article>",
         "notebooks/held.html": f"<article style='width:600px'><div style='overflow-x:auto'>{wide}</div></article>",
+        "notebooks/margin.html": "<article style='width:600px'><div class='tag_full-width'>"
+        "<table style='width:900px'><tr><td>into the margin, inside the window</td></tr></table></div></article>",
+        "notebooks/past.html": f"<article style='width:600px'><div class='tag_full-width'>{wide}</div></article>",
         "notebooks/table1_upper_bound.html": "<article><p>In one sentence: 3 mm</p><p>Finding: later</p></article>",
         "notebooks/chart.html": f"<article><p>Finding: x</p>{chart}<div style='height:4000px'></div></article>",
     }
@@ -99,7 +103,8 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     finally:
         server.shutdown()
     assert any(f.startswith("runs past the text column: table") for f in found["notebooks/wide.html"])
-    assert found["notebooks/held.html"] == []
+    assert found["notebooks/held.html"] == [] and found["notebooks/margin.html"] == []  # full-width: the window
+    assert any(f.startswith("runs past the text column: table") for f in found["notebooks/past.html"])
     assert found["notebooks/table1_upper_bound.html"] == [
         "the page does not open with its finding (the ledger's verdicts on its claims)"
     ]

@@ -60,17 +60,19 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 #: Run in each served page once it has laid out: every table, figure, code block and paragraph of the
-#: article whose box ends right of the text column, unless a scroll box that fits the column holds it;
+#: article whose box ends right of the text column (of the window, in a cell tagged ``full-width``), unless a
+#: scroll box that fits holds it;
 #: every Plotly chart's axes and legend as Plotly laid them out; the page's height for the screenshot.
 #: The verdicts go into the DOM (``data-overflow``, ``data-plots``, ``data-height`` on <body>), which
 #: Chromium's --dump-dom returns.
 MEASURE = rb"""<script>
 window.addEventListener("load", () => setTimeout(() => {
   const main = document.querySelector("article") || document.querySelector("main") || document.body;
-  const limit = main.getBoundingClientRect().right + 1;
+  const column = main.getBoundingClientRect().right + 1, page = document.documentElement.clientWidth + 1;
   const found = [];
   for (const el of main.querySelectorAll("table, pre, img, svg, .plotly-graph-div, p, li")) {
     const box = el.getBoundingClientRect();
+    const limit = el.closest(".tag_full-width") ? page : column;  // a cell tagged full-width may take the margin
     if (box.width === 0 || box.right <= limit) continue;
     let held = false;
     for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
