@@ -83,14 +83,17 @@ def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():
     verdict in each cell; a preset without a real-motion run gets None (the chapter says so)."""
     from drpose3d.book.analyses import committed_side_by_side
     from drpose3d.book.claims import CLAIMS
+    from drpose3d.book.ledger import VERDICT_COLOURS
 
     rows = committed_side_by_side("cpu")
     assert [r["claim"].split("</b>")[0].removeprefix("<b>") for r in rows] == [c.id for c in CLAIMS]
     for row in rows:
         for world in ("generated world, cpu", "real motion (CMU), cpu"):
-            assert re.search(
-                r"<b>(reproduced|reproduced in direction only|inconclusive[^<]*|not reproduced)</b>|not run", row[world]
-            )
+            cell = row[world]
+            found = re.search(r'<b style="color:([^"]+)">(reproduced in direction only|reproduced|inconclusive|not '
+                              r"reproduced)[^<]*</b>", cell)  # fmt: skip
+            assert found or cell == "not run", cell
+            assert not found or VERDICT_COLOURS[found[2]] == found[1]  # each verdict in its own colour
     assert committed_side_by_side("tiny") is None
 
 
