@@ -45,6 +45,11 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
         )
 
 
+#: The data world's figure seen from far enough that all four cameras, about 5 m around the person, are
+#: in view (the close view its title promised them in showed one).
+RIG_EYE = {"x": 2.0, "y": -2.0, "z": 1.4}
+
+
 def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
     """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
     as points and their optical axes."""
@@ -83,7 +88,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             "xaxis_title": "x (mm)",
             "yaxis_title": "y (mm)",
             "zaxis_title": "z up (mm)",
-            "camera": {"eye": {"x": 0.45, "y": -0.45, "z": 0.3}},
+            "camera": {"eye": RIG_EYE if cameras is not None else {"x": 0.45, "y": -0.45, "z": 0.3}},
         },
         height=560,
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
@@ -110,10 +115,12 @@ def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = 
                 row=1,
                 col=k + 1,
             )
-        w, h = resolution[k].tolist()
-        fig.update_xaxes(range=[0, w], row=1, col=k + 1, showticklabels=False)
-        fig.update_yaxes(range=[h, 0], row=1, col=k + 1, scaleanchor=f"x{k + 1}" if k else "x", showticklabels=False)
-    fig.update_layout(title=title, height=330, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+        w, h = (int(v) for v in resolution[k].tolist())
+        ticks = {"nticks": 3, "tickfont": {"size": 9}}
+        fig.update_xaxes(range=[0, w], row=1, col=k + 1, title_text="x (px)", **ticks)
+        fig.update_yaxes(range=[h, 0], row=1, col=k + 1, scaleanchor=f"x{k + 1}" if k else "x",
+                         title_text="y (px)" if k == 0 else None, showticklabels=k == 0, **ticks)  # fmt: skip
+    fig.update_layout(title=title, height=360, margin={"l": 10, "r": 10, "t": 80, "b": 10})
     return fig
 
 
