@@ -450,6 +450,41 @@ def test_the_cli_log_summarises_what_the_progress_bars_ran():
     assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""
 
 
+def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
+    """A notebook that trains for hours is not a frozen line: the notebooks bar carries what the copy
+    papermill saves as it runs shows last, and drops it when the notebook ends."""
+    import io
+    import time
+
+    from tqdm import tqdm
+
+    from drpose3d.pages.notebooks import latest_bar, watching
+
+    def save(*bars: str) -> None:
+        cell = nbformat.v4.new_code_cell("train()")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="".join(bars))]
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_code_cell("later()")]), executing)
+
+    def epoch(n: int) -> str:
+        return f"\rPRCNN-34 seed 1: {100 * n // 120:3d}%|#    | {n}/120 [05:00<10:00, 50.0s/it, val_acc=80.1]"
+
+    executing, shown = tmp_path / "fig5a.ipynb", io.StringIO()
+    assert latest_bar(executing) == ""  # papermill has not written it yet
+    executing.write_text('{"cells": [')  # ... or is halfway through
+    assert latest_bar(executing) == ""
+    bar = tqdm(["fig5a"], file=shown, desc="notebooks", mininterval=0)
+    with watching(bar, executing, "fig5a", every=0.02):
+        save(epoch(6))
+        deadline = time.time() + 10
+        while "fig5a: PRCNN-34 seed 1 6/120" not in shown.getvalue() and time.time() < deadline:
+            time.sleep(0.02)
+        save(epoch(6), epoch(7), "\r" + " " * 60 + "\r")  # the newest bar, though a cleared line follows it
+        while "fig5a: PRCNN-34 seed 1 7/120" not in shown.getvalue() and time.time() < deadline:
+            time.sleep(0.02)
+    assert "fig5a: PRCNN-34 seed 1 7/120" in shown.getvalue()
+    assert bar.postfix in ("", None)  # the notebook ended: nothing stale stays beside the bar
+
+
 def test_an_out_that_overlaps_what_the_command_reads_is_refused_and_nothing_changes(tmp_path, capsys, monkeypatch):
     """`--out .` in the checkout would overwrite the source notebooks; `book --from D/book --out D`
     would delete the executed notebooks it reads."""

@@ -8,8 +8,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,20 +59,22 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
     failures = []
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     healed = out / "cache" / HEALED_LOG
-    for name in tqdm(names, desc="notebooks", unit="nb"):
+    bar = tqdm(names, desc="notebooks", unit="nb")
+    for name in bar:
         target = out / "notebooks" / f"{name}.ipynb"
         started = time.time()
         seen = healed.stat().st_size if healed.exists() else 0
         try:
-            pm.execute_notebook(
-                str(root / "notebooks" / f"{name}.ipynb"),
-                str(target),
-                parameters={"run_file": str(run_file)},
-                kernel_name="python3",
-                kernel_manager_class=IPCKernelManager,
-                cwd=str(out / "notebooks"),
-                progress_bar=False,
-            )
+            with watching(bar, target, name):
+                pm.execute_notebook(
+                    str(root / "notebooks" / f"{name}.ipynb"),
+                    str(target),
+                    parameters={"run_file": str(run_file)},
+                    kernel_name="python3",
+                    kernel_manager_class=IPCKernelManager,
+                    cwd=str(out / "notebooks"),
+                    progress_bar=False,
+                )
             summary = progress_summary(nbformat.read(target, as_version=4))
             tqdm.write(f"  {name}: ran in {time.time() - started:.0f} s" + (f"; {summary}" if summary else ""))
         except pm.PapermillExecutionError as err:
@@ -98,6 +103,46 @@ def _running_cell(executed: Path) -> str:
 
 
 _BAR = re.compile(r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)")
+#: Seconds between two looks at the notebook papermill is running (it saves the copy at most every 30 s).
+WATCH_S = 30.0
+
+
+def latest_bar(executing: Path) -> str:
+    """What the newest progress bar of a notebook papermill is running shows, ``desc n/total`` ("" before
+    the first bar, or while papermill is halfway through saving the copy)."""
+    try:
+        cells = nbformat.read(executing, as_version=4).cells
+    except (OSError, ValueError):
+        return ""
+    for cell in reversed(cells):
+        stream = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
+        for segment in reversed(re.split(r"[\r\n]", stream)):
+            m = _BAR.match(segment.strip())
+            if m:
+                return f"{m['desc']} {m['n']}/{m['total']}"
+    return ""
+
+
+@contextmanager
+def watching(bar: tqdm, executing: Path, name: str, every: float = WATCH_S) -> Iterator[None]:
+    """While a notebook runs, show its newest progress bar beside the CLI's notebooks bar: one
+    notebook of a cpu run trains for hours, and its kernel's own bars stay inside the notebook."""
+    stop = threading.Event()
+
+    def look() -> None:
+        while not stop.wait(every):
+            shown = latest_bar(executing)
+            if shown:
+                bar.set_postfix_str(f"{name}: {shown}")
+
+    watcher = threading.Thread(target=look, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+        bar.set_postfix_str("")
 
 
 def progress_summary(nb: nbformat.NotebookNode) -> str:
