@@ -98,6 +98,15 @@ def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
+#: The interval column of every results table, in the book's spelling of percent.
+CI_COLUMN = "95 % CI"
+
+
+def interval(r: dict) -> str:
+    """A result row's 95 % interval as a table cell ("(one seed)": no interval)."""
+    return f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
+
+
 def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
     """Rows beside the paper's numbers, labelled by :func:`drpose3d.paper.row_label`; rows in
     `expected` that did not run say so."""
@@ -109,15 +118,14 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
         r = by_name.get(name)
         if r is None:
             records.append(
-                {"row": row_label(name), "this run": "not yet run", "95% CI": "", "per seed": "", "paper": ""}
+                {"row": row_label(name), "this run": "not yet run", CI_COLUMN: "", "per seed": "", "paper": ""}
             )
             continue
-        ci = f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
         records.append(
             {
                 "row": row_label(name),
                 "this run": f"{r['mean']:.1f}",
-                "95% CI": ci,
+                CI_COLUMN: interval(r),
                 "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
                 "paper": "" if r["paper"] is None else f"{r['paper']:g}",
             }
