@@ -79,11 +79,13 @@ def load_results(out: str | Path, notebook: str) -> dict:
 
 
 #: How a row's metric reads on a page: one mapping for every table and sentence.
+#: The two metrics' names as tables and axes write them.
+MPJPE_MM, PAIRWISE_PCT = "MPJPE (mm)", "pairwise accuracy (%)"
 METRIC_LABELS: dict[str, str] = {
-    "mpjpe_mm": "MPJPE (mm)",
-    "mpjpe": "MPJPE (mm)",
-    "pairwise_acc": "pairwise accuracy (%)",
-    "pairwise_acc_pct": "pairwise accuracy (%)",
+    "mpjpe_mm": MPJPE_MM,
+    "mpjpe": MPJPE_MM,
+    "pairwise_acc": PAIRWISE_PCT,
+    "pairwise_acc_pct": PAIRWISE_PCT,
     "relative_change_pct": "relative change (%)",
     "points": "difference (points)",
     "depth_spearman": "Spearman correlation",

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
+from drpose3d.book.results import MPJPE_MM, PAIRWISE_PCT
 from drpose3d.markup import text
 from drpose3d.paper import Arm, fig4_row, row_label
 
@@ -128,7 +129,7 @@ def per_joint(result: dict) -> go.Figure:
             )
         )
     title = f"Per-joint error, protocol #1, detected 2D — {text(result['dataset'])}, {result['preset']} preset"
-    _bar_layout(fig, title, "joint", "MPJPE (mm)")
+    _bar_layout(fig, title, "joint", MPJPE_MM)
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickangle=-45)  # 16 short joint names: level, they would overlap
     return fig
@@ -191,7 +192,7 @@ def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str 
             )
         )
     fig.update_layout(
-        title=title, xaxis_title="pairwise ranking accuracy of the input (%)", yaxis_title="MPJPE (mm)", height=440
+        title=title, xaxis_title="pairwise ranking accuracy of the input (%)", yaxis_title=MPJPE_MM, height=440
     )
     return fig
 
@@ -226,7 +227,7 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
                     row=1, col=2 if name == "hourglass" else 1,
                 )  # fmt: skip
     fig.update_xaxes(title_text="optimiser steps")
-    fig.update_yaxes(title_text="pairwise accuracy (%)", row=1, col=1)
+    fig.update_yaxes(title_text=PAIRWISE_PCT, row=1, col=1)
     fig.update_yaxes(title_text="% of joints / of left-right pairs", row=1, col=2)
     fig.update_layout(title=title, height=460, legend={"orientation": "h", "y": -0.25})
     return fig
