@@ -134,17 +134,22 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+def measured(dom: str, name: str) -> str | None:
+    """What :data:`MEASURE` left on <body> as ``data-NAME`` (None: the script did not run)."""
+    found = re.search(rf'<body[^>]*\bdata-{name}="([^"]*)"', dom)
+    return html.unescape(found[1]) if found else None
+
+
 def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
     """What is broken on one rendered page: console errors, empty plots, images that do not load,
     content running past the text column, a results page (`page` its name) without its finding first."""
     found = []
-    overflow = re.search(r'<body[^>]*\bdata-overflow="([^"]*)"', dom)
+    overflow = measured(dom, "overflow")
     if overflow is None:
         found.append("the layout check did not run (no data-overflow on <body>)")
     else:
-        found += [f"runs past the text column: {o}" for o in json.loads(html.unescape(overflow[1]))]
-    plots = re.search(r'<body[^>]*\bdata-plots="([^"]*)"', dom)
-    found += [f"plot {p}" for p in json.loads(html.unescape(plots[1]))] if plots else []
+        found += [f"runs past the text column: {o}" for o in json.loads(overflow)]
+    found += [f"plot {p}" for p in json.loads(measured(dom, "plots") or "[]")]
     if page in RESULTS:
         first, claim = dom.find("Finding:"), dom.find("In one sentence")
         if first < 0 or (claim >= 0 and claim < first):
@@ -187,8 +192,7 @@ def visit(browser: str, root: Path, base: str, page: Path, shots: Path) -> tuple
     if run.returncode != 0:
         return rel, [f"chromium exit {run.returncode}"]
     found = problems(run.stdout, run.stderr, base, page.stem if page.parent.name == "notebooks" else "")
-    tall = re.search(r'<body[^>]*\bdata-height="(\d+)"', run.stdout)
-    height = min(max(int(tall[1]) if tall else HEIGHT, HEIGHT), MAX_HEIGHT)
+    height = min(max(int(measured(run.stdout, "height") or HEIGHT), HEIGHT), MAX_HEIGHT)
     command = [browser, *FLAGS, f"--window-size={WIDTH},{height}", f"--screenshot={shot}", f"{base}/{rel}"]
     subprocess.run(command, capture_output=True, timeout=120)
     return rel, found + ([] if shot.exists() else ["no screenshot"])

@@ -78,9 +78,9 @@ def load_results(out: str | Path, notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-#: How a row's metric reads on a page: one mapping for every table and sentence.
 #: The two metrics' names as tables and axes write them.
 MPJPE_MM, PAIRWISE_PCT = "MPJPE (mm)", "pairwise accuracy (%)"
+#: How a row's metric reads on a page: one mapping for every table and sentence.
 METRIC_LABELS: dict[str, str] = {
     "mpjpe_mm": MPJPE_MM,
     "mpjpe": MPJPE_MM,

@@ -103,6 +103,13 @@ def _running_cell(executed: Path) -> str:
 
 
 _BAR = re.compile(r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)")
+
+
+def _stderr(cell: nbformat.NotebookNode) -> str:
+    """What a cell wrote to stderr, where the kernel's progress bars go."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
+
+
 #: Seconds between two looks at the notebook papermill is running (it saves the copy at most every 30 s).
 WATCH_S = 30.0
 
@@ -115,7 +122,7 @@ def latest_bar(executing: Path) -> str:
     except (OSError, ValueError):
         return ""
     for cell in reversed(cells):
-        stream = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
+        stream = _stderr(cell)
         for segment in reversed(re.split(r"[\r\n]", stream)):
             m = _BAR.match(segment.strip())
             if m:
@@ -151,7 +158,7 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
     The bars themselves stay in the notebook (JupyterLab shows them; the book removes them)."""
     runs: dict[str, list[int]] = {}
     for cell in nb.cells:
-        stream = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
+        stream = _stderr(cell)
         latest: dict[str, tuple[int, int]] = {}  # the bars of this cell still open: name -> (n, seconds)
         for segment in re.split(r"[\r\n]", stream):
             if segment and not segment.strip():  # a bar cleared itself (leave=False): it ended

@@ -19,6 +19,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from drpose3d.book.results import MPJPE_MM, PAIRWISE_PCT
 from drpose3d.markup import text
+from drpose3d.pages.headlines import figure_title
 from drpose3d.paper import Arm, fig4_row, row_label
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
@@ -64,10 +65,7 @@ def plotly_js_path() -> Path:
 def ours_vs_paper(rows: list[dict], metric_title: str, *, x_title: str, title: str = "") -> go.Figure:
     """Grouped bars: this run's mean with its 95 % interval beside the paper's number; `x_title` says
     what the bars are (the page check fails an axis with tick labels and no title)."""
-    names = [r["name"] for r in rows]
-    lo = [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows]
-    hi = [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows]
-    x = categories([row_label(n) for n in names])
+    x = categories([row_label(r["name"]) for r in rows])
     fig = go.Figure(
         [
             go.Bar(name="paper (Human3.6M)", x=x, y=[r["paper"] for r in rows], marker_color=PAPER_COLOUR),
@@ -76,7 +74,7 @@ def ours_vs_paper(rows: list[dict], metric_title: str, *, x_title: str, title: s
                 x=x,
                 y=[r["mean"] for r in rows],
                 marker_color=OURS_COLOUR,
-                error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},
+                error_y=_ci_bars(rows),
             ),
         ]
     )
@@ -120,16 +118,10 @@ def per_joint(result: dict) -> go.Figure:
                 x=result["joints"],
                 y=[r["mean"] for r in rows],
                 marker_color=colour,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [r["ci95"][1] - r["mean"] if r["ci95"] else 0 for r in rows],
-                    "arrayminus": [r["mean"] - r["ci95"][0] if r["ci95"] else 0 for r in rows],
-                },
+                error_y=_ci_bars(rows),
             )
         )
-    title = f"Per-joint error, protocol #1, detected 2D — {text(result['dataset'])}, {result['preset']} preset"
-    _bar_layout(fig, title, "joint", MPJPE_MM)
+    _bar_layout(fig, figure_title("Per-joint error, protocol #1, detected 2D", result), "joint", MPJPE_MM)
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickangle=-45)  # 16 short joint names: level, they would overlap
     return fig
@@ -142,6 +134,7 @@ def bars_note(rows: list[dict]) -> str:
 
 
 def _ci_bars(rows: list[dict]) -> dict:
+    """Plotly's error bars for rows' 95 % intervals (none for a row of one seed)."""
     return {
         "type": "data",
         "symmetric": False,
