@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -12,7 +11,6 @@ import pytest
 
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
-from drpose3d.pages.notebooks import run_notebooks
 
 
 def _snapshot(folder):
@@ -295,96 +293,10 @@ def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source, monkey
         assert label in (out / "book" / "_build" / "html" / "notebooks" / "table1_upper_bound.html").read_text()
 
 
-@pytest.mark.parametrize(
-    "args,message",
-    [
-        (["reproduce", "--data", "kinect"], "data is 'kinect'"),
-        (["reproduce", "--data", "synthetic?test=S99"], "unknown subject(s) ['S99']"),
-        (["reproduce", "--data", "mocap:/nonexistent/x.npz"], "/nonexistent/x.npz: no such file"),
-        (["reproduce", "--seeds", "0"], "--seeds is 0"),
-        (["reproduce", "--nproc", "0"], "--nproc is 0, expected >= 1"),
-        (["reproduce", "--data", "synthetic?train=S1,S5,S9&test=S9"], "['S9'] would be in both train and test"),
-        (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
-    ],
-)
-def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and err.count("\n") == 0
-
-
-def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path, capsys):
-    afile = tmp_path / "afile"
-    afile.write_text("not a folder")
-    (tmp_path / "adir.npz").mkdir()
-    cases = [
-        (["reproduce", "--out", str(afile / "run")], "is a file, not a folder"),
-        (["reproduce", "--out", str(afile)], "is a file, not a folder"),
-        (["data", "export", "--out", str(tmp_path / "adir.npz")], "which is a folder"),
-        (["data", "export", "--out", str(afile / "w.npz")], "is a file, not a folder"),
-        (["data", "import", "x.bvh", "--out", str(afile / "w.npz")], "is a file, not a folder"),
-        (["book", "--from", "runs/smoke", "--out", str(afile / "book")], "is a file, not a folder"),
-    ]
-    for args, message in cases:
-        assert main(args) == 2, args
-        err = capsys.readouterr().err.strip()
-        assert message in err and err.count("\n") == 0, (args, err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.npz", "afile"]  # nothing written
-
-
-def test_a_file_with_one_absurd_joint_is_refused_before_any_notebook_runs(tmp_path, capsys):
-    from drpose3d.formats.mocap import save_mocap
-    from drpose3d.worlds.generated import generate_world
-
-    world = generate_world(subjects=("S1", "S5", "S9"), actions=("Walk",), repetitions=1, duration_s=0.6, fps=25)
-    world.positions[4, 13, 2] = -1e9
-    save_mocap(world, tmp_path / "w.npz")
-    out = tmp_path / "out"
-    assert main(["reproduce", "--preset", "tiny", "--data", f"mocap:{tmp_path / 'w.npz'}", "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "frame 4, joint LWrist: z = -1e+09 mm" in err and err.count("\n") == 0
-    assert not out.exists()
-
-
-def test_what_a_notebook_s_cache_healed_is_repeated_on_the_cli_s_stderr(tmp_path, capfd):
-    """Kernels' stderr stays inside the executed notebook; the cache's log is how the CLI learns."""
-    root = tmp_path / "root"
-    (root / "notebooks").mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("run_file = ''")
-    params.metadata["tags"] = ["parameters"]
-    heal = "from pathlib import Path\nlog = Path('../cache/healed.log')\nlog.parent.mkdir(exist_ok=True)\n"
-    heal += "log.open('a').write('cache entry /x/k.pt fails its checksum; removed, recomputing it\\n')"
-    nb.cells = [params, nbformat.v4.new_code_cell(heal)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "notebooks" / "healer.ipynb")
-    assert run_notebooks(["healer"], tmp_path / "run.json", tmp_path / "out", root) == []
-    assert "healer: cache entry /x/k.pt fails its checksum; removed, recomputing it" in capfd.readouterr().err
-
-
-def test_failing_notebook_names_itself_and_its_cell(tmp_path):
-    root = tmp_path / "root"
-    (root / "notebooks").mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("run_file = ''")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "notebooks" / "broken.ipynb")
-    failures = run_notebooks(["broken"], tmp_path / "run.json", tmp_path / "out", root)
-    assert len(failures) == 1 and failures[0].notebook == "broken"
-    assert "RuntimeError: boom" in failures[0].message and "cell" in failures[0].message
-    nb.cells[2] = nbformat.v4.new_code_cell("import os\nos.abort()")  # a native crash: no Python error
-    nbformat.write(nb, root / "notebooks" / "crashed.ipynb")
-    failures = run_notebooks(["crashed"], tmp_path / "run.json", tmp_path / "out", root)
-    assert [f.notebook for f in failures] == ["crashed"] and "the kernel died" in failures[0].message
-
-
 @pytest.mark.slow
 def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     """Kill a real run (process group: CLI, papermill kernel) once it has cached a model, rerun,
     and compare with an uninterrupted run: identical but for the run's own time stamps and memory."""
-    import os
     import signal
     import time
 
@@ -426,158 +338,3 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     for volatile in ("created", "wall_s", "peak_rss_mib", "replayed_s"):  # the run's own times and memory
         a.pop(volatile), b.pop(volatile)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def test_the_cli_log_summarises_what_the_progress_bars_ran():
-    from drpose3d.pages.notebooks import progress_summary
-
-    def bar(desc: str, n: int, total: int, elapsed: str) -> str:
-        return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [{elapsed}<00:10, 1.2it/s, loss=0.1]"
-
-    hourglass = "".join(bar("hourglass", n, 3, f"00:{10 * n:02d}") for n in (0, 0, 1, 2, 3)) + "\r" + " " * 40 + "\r"
-    again = "".join(bar("hourglass", n, 3, f"00:{12 * n:02d}") for n in (0, 1, 2, 3))
-    lifters = (
-        bar("ours P1 seed 0", 2, 2, "01:05")
-        + "\n"
-        + bar("ours P1 seed 1", 0, 2, "00:00")
-        + bar("ours P1 seed 1", 2, 2, "01:10")
-    )
-    cell = nbformat.v4.new_code_cell("x")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in (hourglass, again, lifters)]
-    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=bar("not a bar", 1, 1, "09:00")))
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    assert progress_summary(nb) == "ours P1 x2 (2:15), hourglass x2 (1:06)"
-    assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""
-
-
-def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
-    """A notebook that trains for hours is not a frozen line: the notebooks bar carries what the copy
-    papermill saves as it runs shows last, and drops it when the notebook ends."""
-    import io
-    import time
-
-    from tqdm import tqdm
-
-    from drpose3d.pages.notebooks import latest_bar, watching
-
-    def save(*bars: str) -> None:
-        cell = nbformat.v4.new_code_cell("train()")
-        cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="".join(bars))]
-        nbformat.write(nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_code_cell("later()")]), executing)
-
-    def epoch(n: int) -> str:
-        return f"\rPRCNN-34 seed 1: {100 * n // 120:3d}%|#    | {n}/120 [05:00<10:00, 50.0s/it, val_acc=80.1]"
-
-    executing, shown = tmp_path / "fig5a.ipynb", io.StringIO()
-    assert latest_bar(executing) == ""  # papermill has not written it yet
-    executing.write_text('{"cells": [')  # ... or is halfway through
-    assert latest_bar(executing) == ""
-    bar = tqdm(["fig5a"], file=shown, desc="notebooks", mininterval=0)
-    with watching(bar, executing, "fig5a", every=0.02):
-        save(epoch(6))
-        deadline = time.time() + 10
-        while "fig5a: PRCNN-34 seed 1 6/120" not in shown.getvalue() and time.time() < deadline:
-            time.sleep(0.02)
-        save(epoch(6), epoch(7), "\r" + " " * 60 + "\r")  # the newest bar, though a cleared line follows it
-        while "fig5a: PRCNN-34 seed 1 7/120" not in shown.getvalue() and time.time() < deadline:
-            time.sleep(0.02)
-    assert "fig5a: PRCNN-34 seed 1 7/120" in shown.getvalue()
-    assert bar.postfix in ("", None)  # the notebook ended: nothing stale stays beside the bar
-
-
-def test_an_out_that_overlaps_what_the_command_reads_is_refused_and_nothing_changes(tmp_path, capsys, monkeypatch):
-    """`--out .` in the checkout would overwrite the source notebooks; `book --from D/book --out D`
-    would delete the executed notebooks it reads."""
-    from drpose3d.run import project_root
-
-    root = project_root()
-    monkeypatch.chdir(root)
-    before = {p: p.stat().st_mtime_ns for p in (root / "notebooks").glob("*.ipynb")}
-    shutil.copytree(root / "runs" / "smoke" / "notebooks", tmp_path / "D" / "book" / "notebooks")
-    executed = sorted((tmp_path / "D" / "book" / "notebooks").iterdir())
-    for args in (
-        ["reproduce", "--preset", "tiny", "--out", "."],
-        ["reproduce", "--preset", "tiny", "--out", "notebooks"],
-        ["book", "--from", str(tmp_path / "D" / "book"), "--out", str(tmp_path / "D")],
-        ["book", "--from", str(tmp_path / "D" / "book"), "--out", str(tmp_path / "D" / "book" / "notebooks")],
-        ["book", "--from", "runs/smoke", "--out", "runs"],
-    ):
-        assert main(args) == 2, args
-        err = capsys.readouterr().err.strip()
-        assert "overlaps" in err and err.count("\n") == 0, err
-    assert {p: p.stat().st_mtime_ns for p in (root / "notebooks").glob("*.ipynb")} == before
-    assert sorted((tmp_path / "D" / "book" / "notebooks").iterdir()) == executed and not (root / "run.json").exists()
-
-
-def test_book_from_a_folder_whose_notebook_is_not_json_names_the_file_and_writes_nothing(tmp_path, capsys):
-    from drpose3d.run import project_root
-
-    run = tmp_path / "run"
-    shutil.copytree(project_root() / "runs" / "smoke" / "notebooks", run / "notebooks")
-    broken = run / "notebooks" / "fig6_pairwise_accuracy.ipynb"
-    broken.write_text("secret line one\nsecret line two\n")
-    assert main(["book", "--from", str(run), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert str(broken) in err and "not valid JSON" in err and "secret" not in err and err.count("\n") == 0, err
-    assert not (tmp_path / "out" / "book").exists()
-
-
-@pytest.mark.slow
-def test_a_second_run_into_the_same_out_is_refused_and_a_killed_runs_lock_is_taken_over(tmp_path, capsys):
-    import subprocess
-
-    out = tmp_path / "out"
-    out.mkdir()
-    holder = subprocess.Popen(["sleep", "30"])  # a live process holds the lock
-    try:
-        (out / ".drpose3d.lock").write_text(str(holder.pid))
-        assert main(["reproduce", "--preset", "tiny", "--only", "data_world", "--no-book", "--out", str(out)]) == 2
-        err = capsys.readouterr().err.strip()
-        assert f"another drpose3d run (pid {holder.pid}) writes here" in err and err.count("\n") == 0
-    finally:
-        holder.kill()
-        holder.wait()
-    # its process gone, the lock is stale: the next run takes it over and removes it when done
-    assert main(["reproduce", "--preset", "tiny", "--seeds", "1", "--only", "data_world", "--no-book",
-                 "--out", str(out)]) == 0  # fmt: skip
-    assert not (out / ".drpose3d.lock").exists()
-
-
-def test_a_write_that_fails_mid_run_is_one_line_naming_the_path(tmp_path, capsys, monkeypatch):
-    """A full disk, injected where the run writes its run.json: one line, the path and the cause."""
-    import errno
-
-    import drpose3d.run
-
-    def full(path, text):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-    monkeypatch.setattr(drpose3d.run, "write_text_atomic", full)
-    out = tmp_path / "out"
-    assert main(["reproduce", "--preset", "tiny", "--only", "data_world", "--no-book", "--out", str(out)]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err == f"drpose3d: error: cannot write {out / 'run.json'}: No space left on device"
-    assert not (out / ".drpose3d.lock").exists()
-
-
-def test_source_commit_is_dirty_for_source_changes_only(tmp_path):
-    """A regeneration commits one run's results (runs/) while the next run computes: that must not
-    mark the next run "+dirty", while any change to the package's source must."""
-    from drpose3d.run import source_commit
-
-    assert source_commit(tmp_path) is None  # not a git checkout
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
-    (tmp_path / "runs").mkdir()
-    (tmp_path / "runs" / "claims.json").write_text("{}")
-    (tmp_path / "README.md").write_text("the ledger\n")
-    (tmp_path / "stage.py").write_text("x = 1\n")
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "first"], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    assert source_commit(tmp_path) == head
-    (tmp_path / "runs" / "claims.json").write_text('{"rows": []}')
-    (tmp_path / "README.md").write_text("the ledger, rewritten\n")
-    assert source_commit(tmp_path) == head
-    (tmp_path / "stage.py").write_text("x = 2\n")
-    assert source_commit(tmp_path) == head + "+dirty"
