@@ -147,7 +147,7 @@ def test_the_benchmark_is_not_shipped_in_the_package():
 
 
 def test_the_presets_table_in_readme_and_book_is_the_presets_own():
-    from drpose3d.pages.presets_table import presets_table
+    from drpose3d.pages.tables import presets_table
     from drpose3d.paper import DPNET_EPOCHS
 
     table = presets_table()

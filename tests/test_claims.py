@@ -21,7 +21,7 @@ from drpose3d.book.ledger import (
     verdict,
 )
 from drpose3d.book.results import make_row, write_results
-from drpose3d.pages.ledger_table import html_table
+from drpose3d.pages.tables import ledger_html
 from drpose3d.run import resolve
 
 
@@ -187,11 +187,11 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     assert "[table1_upper_bound](table1_upper_bound.html)" in lines[2] and "reproduced" in lines[2]
     assert "synthetic, cpu" in lines[2] and "-30.0, -31.8, -31.1" in lines[2] and "world, images" in lines[2]
     assert "not run" in lines[3]
-    html = html_table(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
+    html = ledger_html(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     assert html.count("<tr") == 1 + len(CLAIMS) and '<a href="table1_upper_bound.html">' in html
     assert f'<b style="color:{VERDICT_COLOURS[REPRODUCED]}">reproduced</b>' in html  # C1's verdict, coloured
     assert "<th>data, preset</th>" in html  # the claims not run say "—" there: the column differs, so it stays
-    c1_c2 = html_table(ledger(tmp_path / "a")[:2], link=lambda nb: f"{nb}.html")  # both from one run's Table 1
+    c1_c2 = ledger_html(ledger(tmp_path / "a")[:2], link=lambda nb: f"{nb}.html")  # both from one run's Table 1
     lead, table = c1_c2.split("<table", 1)  # their control and data are the same: said once above the table,
     assert "<b>data, preset:</b> synthetic, cpu" in lead and "<b>control:</b> the two-stage cascade" in lead
     assert "<th>data, preset</th>" not in table and "<th>verdict</th>" in table  # not as columns; verdicts stay

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
-from drpose3d.pages.presets_table import presets_table
+from drpose3d.pages.tables import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Claims ledger"

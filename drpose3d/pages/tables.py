@@ -1,8 +1,16 @@
-"""Each preset against the paper's settings (README, the book's introduction): how reduced a run is."""
+"""The book's tables that are more than a results table: the presets against the paper's settings
+(README, the introduction), the claims ledger, and Table 2's per-action errors. Each is shaped to
+fit the page: constant columns said once, short column names where twelve columns share a row."""
 
 from __future__ import annotations
 
+import html
+
+import pandas as pd
+
 from drpose3d import paper
+from drpose3d.book.ledger import Link, ledger_columns
+from drpose3d.paper import TABLE2_ARMS, Arm, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.train import TrainConfig
 from drpose3d.worlds.actions import ACTIONS
@@ -45,3 +53,38 @@ def presets_table() -> str:
     for label, (value, paper_value) in rows.items():
         lines.append(f"| {label} | " + " | ".join(value(PRESETS[n]) for n in names) + f" | {paper_value} |")
     return "\n".join(lines)
+
+
+def ledger_html(rows: list[dict], link: Link) -> str:
+    """The ledger as an HTML table for the book (myst-nb does not parse tables in Markdown outputs),
+    with the columns whose every row says the same (the data, the stages the seeds vary) said once
+    above it: on each row they made a row a dozen lines tall."""
+    table = pd.DataFrame(ledger_columns(rows, link, html=True))
+    constant = [c for c in table.columns if len(table) > 1 and table[c].nunique() == 1 and c != "verdict"]
+    said = "; ".join(f"<b>{html.escape(c)}:</b> {table[c].iloc[0]}" for c in constant)
+    lead = f"<p>Every row — {said}.</p>\n" if said else ""
+    return lead + table.drop(columns=constant).to_html(escape=False, index=False)
+
+
+#: Table 2's designs as the per-action table's columns name them: twelve columns (four designs under
+#: three protocols) share the page's width, so each name is a word or two; the table above the
+#: per-action one gives each in full (:data:`drpose3d.paper.ROW_LABELS`).
+SHORT_ARM: dict[Arm, str] = {
+    Arm.BASELINE: "baseline (Martinez)",
+    Arm.NO_RANK: "cascade, no ranking",
+    Arm.OURS_NO_AUG: "DRPose3D w/o aug.",
+    Arm.OURS: "DRPose3D",
+}
+
+
+def per_action_table(result: dict) -> pd.DataFrame:
+    """Table 2's error per action, mean over seeds: actions as rows (the CMU motion has 23), the
+    designs grouped under their protocol as columns, in the order of Table 2."""
+    rows = {r["name"]: r for r in result["rows"]}
+    columns = {
+        (f"protocol #{k}", SHORT_ARM[arm]): {a: sum(v) / len(v) for a, v in rows[name]["per_action"].items()}
+        for k in (1, 2, 3)
+        for arm in TABLE2_ARMS
+        if (name := table2_row(arm, k)) in rows
+    }
+    return pd.DataFrame(columns).round(1)
