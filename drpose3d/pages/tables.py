@@ -70,7 +70,7 @@ def ledger_html(rows: list[dict], link: Link) -> str:
 #: three protocols) share the page's width, so each name is a word or two; the table above the
 #: per-action one gives each in full (:data:`drpose3d.paper.ROW_LABELS`).
 SHORT_ARM: dict[Arm, str] = {
-    Arm.BASELINE: "baseline (Martinez)",
+    Arm.BASELINE: "Martinez et al.",
     Arm.NO_RANK: "cascade, no ranking",
     Arm.OURS_NO_AUG: "DRPose3D w/o aug.",
     Arm.OURS: "DRPose3D",
@@ -79,7 +79,8 @@ SHORT_ARM: dict[Arm, str] = {
 
 def per_action_table(result: dict) -> pd.DataFrame:
     """Table 2's error per action, mean over seeds: actions as rows (the CMU motion has 23), the
-    designs grouped under their protocol as columns, in the order of Table 2."""
+    designs grouped under their protocol as columns, in the order of Table 2. Whole millimetres:
+    the seeds of one design differ by more than that, and a shorter cell lets twelve columns fit."""
     rows = {r["name"]: r for r in result["rows"]}
     columns = {
         (f"protocol #{k}", SHORT_ARM[arm]): {a: sum(v) / len(v) for a, v in rows[name]["per_action"].items()}
@@ -87,4 +88,4 @@ def per_action_table(result: dict) -> pd.DataFrame:
         for arm in TABLE2_ARMS
         if (name := table2_row(arm, k)) in rows
     }
-    return pd.DataFrame(columns).round(1)
+    return pd.DataFrame(columns).round().astype(int)
