@@ -44,6 +44,11 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps
     assert convergence.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
+    # the summary names each seed: two numbers side by side read as one network's two measures otherwise
+    accuracy = {"in_sample": [90.0], "cross_fitted": [85.0], "test": [84.0]}
+    training = {**curves, "hourglass": [hg, hg]}
+    text = convergence.summary({"seeds": [3, 7], "training": training, "prcnn34_train_accuracy": accuracy})
+    assert "seed 3: 80.0 % at 20 steps (half the steps: 60.0 %); seed 7: 81.0 % at 30 steps" in text
 
 
 def test_category_labels_share_the_axis_and_keep_every_word():

@@ -1,7 +1,6 @@
 """Table 2's per-action table: its columns in the order of Table 2, each cell the mean over the seeds of
 the row it names (whether the twelve columns fit the page, the page check sees on the rendered book)."""
 
-
 from drpose3d.pages.tables import SHORT_ARM, per_action_table
 from drpose3d.paper import Arm, table2_row
 

@@ -27,9 +27,9 @@ def summary(result: dict) -> str:
     for name, seeds in result["training"].items():
         metric, scale, unit = ("pck10", 100, "PCK@10") if name == "hourglass" else ("val_acc", 1, "accuracy")
         parts = []
-        for run in seeds:
+        for seed, run in zip(result["seeds"], seeds, strict=True):  # training_curves lists them in the run's order
             end, half, steps = half_budget(run, metric)
-            parts.append(f"{scale * end:.1f} % at {steps:,} steps (half the steps: {scale * half:.1f} %)")
+            parts.append(f"seed {seed}: {scale * end:.1f} % at {steps:,} steps (half the steps: {scale * half:.1f} %)")
         label = "hourglass" if name == "hourglass" else row_label(name)
         lines.append(f"- **{text(label)}** validation {unit}: " + "; ".join(parts))
     acc = result["prcnn34_train_accuracy"]
