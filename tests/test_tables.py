@@ -1,19 +1,22 @@
-"""Table 2's per-action table: its columns in the order of Table 2, each cell the mean over the seeds of
-the row it names (whether the twelve columns fit the page, the page check sees on the rendered book)."""
+"""The per-action tables: columns in the order of their paper table, each cell the mean over the
+seeds of the row it names, in whole millimetres (whether they fit the page, the page check sees on
+the rendered book)."""
 
-from drpose3d.pages.tables import SHORT_ARM, per_action_table
-from drpose3d.paper import Arm, table2_row
-
-
-def _row(arm: Arm, protocol: int, walk: list[float], box: list[float]) -> dict:
-    return {"name": table2_row(arm, protocol), "per_action": {"Walk": walk, "Box": box}}
+from drpose3d.pages.tables import SHORT_ARM, SHORT_TABLE1, table1_per_action, table2_per_action
+from drpose3d.paper import Arm, Table1, table2_row
 
 
-def test_per_action_columns_are_protocols_then_designs_and_cells_are_seed_means():
+def _row(name: str, walk: list[float], box: list[float]) -> dict:
+    return {"name": name, "per_action": {"Walk": walk, "Box": box}}
+
+
+def test_table2_columns_are_protocols_then_designs_and_cells_are_seed_means():
     # stored in another order than Table 2's, and without the cascade under protocol #2
-    rows = [_row(arm, k, [10.0 * k, 20.0 * k], [1.0, 2.4]) for k in (3, 2, 1) for arm in reversed(list(SHORT_ARM))]
+    rows = [
+        _row(table2_row(arm, k), [10.0 * k, 20.0 * k], [1.0, 2.4]) for k in (3, 2, 1) for arm in reversed(SHORT_ARM)
+    ]
     rows = [r for r in rows if r["name"] != table2_row(Arm.NO_RANK, 2)]
-    table = per_action_table({"rows": rows})
+    table = table2_per_action({"rows": rows})
     assert list(table.columns[:5]) == [
         ("protocol #1", "Martinez et al."),
         ("protocol #1", "cascade, no ranking"),
@@ -25,3 +28,12 @@ def test_per_action_columns_are_protocols_then_designs_and_cells_are_seed_means(
     assert list(table.index) == ["Walk", "Box"]
     assert table.loc["Walk", ("protocol #3", "DRPose3D")] == 45  # mean of 30 and 60 mm
     assert table.loc["Box", ("protocol #1", "Martinez et al.")] == 2  # 1.7 mm, in whole millimetres
+
+
+def test_table1_columns_follow_the_table_and_leave_out_rows_without_actions():
+    # the relative-change rows carry no per-action errors and are not lifters: they are no column
+    rows = [_row(str(name), [50.0, 51.2], [40.0, 40.0]) for name in reversed(SHORT_TABLE1)]
+    rows.append({"name": Table1.GT_RANK_VS_NO_RANK, "values": [-30.0]})
+    table = table1_per_action({"rows": rows})
+    assert list(table.columns) == list(SHORT_TABLE1.values())
+    assert table.loc["Walk", "GT ranking (DPNet)"] == 51  # 50.6 mm

@@ -10,7 +10,7 @@ import pandas as pd
 
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
-from drpose3d.paper import TABLE2_ARMS, Arm, table2_row
+from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.train import TrainConfig
 from drpose3d.worlds.actions import ACTIONS
@@ -66,9 +66,20 @@ def ledger_html(rows: list[dict], link: Link) -> str:
     return lead + table.drop(columns=constant).to_html(escape=False, index=False)
 
 
-#: Table 2's designs as the per-action table's columns name them: twelve columns (four designs under
-#: three protocols) share the page's width, so each name is a word or two; the table above the
-#: per-action one gives each in full (:data:`drpose3d.paper.ROW_LABELS`).
+#: Table 1's lifters as its per-action table's columns name them, in the table's order: every one
+#: lifts ground-truth 2D, so the names say only what ranking it gets (the table above gives each in
+#: full, :data:`drpose3d.paper.ROW_LABELS`); the long names made each header seven lines tall.
+SHORT_TABLE1: dict[Table1, str] = {
+    Table1.GT2D_NO_RANK: "no ranking (Martinez et al.)",
+    Table1.GT2D_PRED_RANK: "PRCNN ranking, detector's heatmaps",
+    Table1.GT2D_PRED_RANK_TRUE_HEATMAPS: "PRCNN ranking, GT heatmaps",
+    Table1.GT2D_GT_RANK: "GT ranking (DPNet)",
+    Table1.GT2D_NO_RANK_CASCADE: "control: cascade, no ranking",
+    Table1.GT2D_CONST_RANK: "control: constant ranking",
+}
+
+#: Table 2's designs as its per-action table's columns name them: twelve columns (four designs under
+#: three protocols) share the page's width, so each name is a word or two.
 SHORT_ARM: dict[Arm, str] = {
     Arm.BASELINE: "Martinez et al.",
     Arm.NO_RANK: "cascade, no ranking",
@@ -77,15 +88,27 @@ SHORT_ARM: dict[Arm, str] = {
 }
 
 
-def per_action_table(result: dict) -> pd.DataFrame:
-    """Table 2's error per action, mean over seeds: actions as rows (the CMU motion has 23), the
-    designs grouped under their protocol as columns, in the order of Table 2. Whole millimetres:
-    the seeds of one design differ by more than that, and a shorter cell lets twelve columns fit."""
+def _per_action(result: dict, columns: dict[str, str | tuple[str, str]]) -> pd.DataFrame:
+    """Rows' error per action, mean over seeds, as columns named by `columns` (row name -> column)
+    in its order, rows the run lacks left out. Whole millimetres: the seeds of one design differ by
+    more than that, and a shorter cell lets more columns fit."""
     rows = {r["name"]: r for r in result["rows"]}
-    columns = {
-        (f"protocol #{k}", SHORT_ARM[arm]): {a: sum(v) / len(v) for a, v in rows[name]["per_action"].items()}
-        for k in (1, 2, 3)
-        for arm in TABLE2_ARMS
-        if (name := table2_row(arm, k)) in rows
+    means = {
+        column: {a: sum(v) / len(v) for a, v in rows[name]["per_action"].items()}
+        for name, column in columns.items()
+        if name in rows
     }
-    return pd.DataFrame(columns).round().astype(int)
+    return pd.DataFrame(means).round().astype(int)
+
+
+def table1_per_action(result: dict) -> pd.DataFrame:
+    """Table 1's error per action: actions as rows, its lifters as columns in the table's order."""
+    return _per_action(result, {str(name): short for name, short in SHORT_TABLE1.items()})
+
+
+def table2_per_action(result: dict) -> pd.DataFrame:
+    """Table 2's error per action: actions as rows (the CMU motion has 23), the designs grouped under
+    their protocol as columns, in the order of Table 2."""
+    return _per_action(
+        result, {table2_row(arm, k): (f"protocol #{k}", SHORT_ARM[arm]) for k in (1, 2, 3) for arm in TABLE2_ARMS}
+    )
