@@ -51,6 +51,11 @@ def interval_words(mean: float, ci: tuple[float, float] | None, unit: str) -> st
     return f"{mean:+.2f} {unit} (95 % CI {ci[0]:+.2f} to {ci[1]:+.2f}, which {verdict})"
 
 
+def bullets(items: list[str]) -> str:
+    """A Markdown list read as one sentence: each item ends in a semicolon, the last in a full stop."""
+    return ";\n".join(f"- {item}" for item in items) + "."
+
+
 def table1_summary(result: dict) -> str:
     """The 'what we see' sentence, computed from the numbers it states."""
     by = {r["name"]: r for r in result["rows"]}
@@ -162,28 +167,30 @@ def table2_summary(result: dict) -> str:
     gap = {arm: {"values": _p3_minus_p1(by, arm)} for arm in (Arm.BASELINE, Arm.OURS)}
     gap_mean, gap_ci = paired_difference(gap[Arm.OURS], gap[Arm.BASELINE])
     paper_gap = _paper_diff(Arm.OURS, 3, Arm.OURS, 1) - _paper_diff(Arm.BASELINE, 3, Arm.BASELINE, 1)
-    lines = [
-        f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
-        "PRCNN rankings), paired differences per seed:",
-        f"- protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)};",
-        f"- protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)};",
-        f"- protocol #3, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 3, Arm.BASELINE, 3)};",
-        "- protocol #3, augmentation (DRPose3D − w/o augmentation): "
-        f"{_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)};",
-        "- the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: "
+    items = [
+        f"protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)}",
+        f"protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)}",
+        f"protocol #3, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 3, Arm.BASELINE, 3)}",
+        "protocol #3, augmentation (DRPose3D − w/o augmentation): "
+        f"{_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)}",
+        "the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: "
         f"{interval_words(gap_mean, gap_ci, 'mm')} "
-        f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}.",
+        f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}",
     ]
     cost = result.get("detected_vs_gt2d")
     if cost:
         ratio = sum(cost["ratio"]) / len(cost["ratio"])
-        lines.append(
-            f"- what detected 2D costs: the baseline's protocol #1 error on detections is {ratio:.2f} times its error "
+        items.append(
+            f"what detected 2D costs: the baseline's protocol #1 error on detections is {ratio:.2f} times its error "
             f"on ground-truth 2D ({sum(cost['gt2d_mm']) / len(cost['gt2d_mm']):.1f} mm, Table 1), against "
             f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
-            f"{TABLE1[Table1.GT2D_NO_RANK]} mm)."
+            f"{TABLE1[Table1.GT2D_NO_RANK]} mm)"
         )
-    return "\n".join(lines)
+    lead = (
+        f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
+        "PRCNN rankings), paired differences per seed:"
+    )
+    return lead + "\n" + bullets(items)
 
 
 def fig5b_summary(result: dict) -> str:
@@ -201,11 +208,10 @@ def fig5b_summary(result: dict) -> str:
         f"the full model reaches {by[Fig5b.FULL]['mean']:.1f} mm (paper {FIG5B[Fig5b.FULL]}). "
         "Each ablation minus the full model, paired by seed:"
     ]
-    lines += [
-        f"- {label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])};"
-        for name, label in labels.items()
+    items = [
+        f"{label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])}" for name, label in labels.items()
     ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + bullets(items)
 
 
 def fig4_summary(result: dict) -> str:
