@@ -2,7 +2,14 @@
 seeds of the row it names, in whole millimetres (whether they fit the page, the page check sees on
 the rendered book)."""
 
-from drpose3d.pages.tables import SHORT_ARM, SHORT_TABLE1, table1_per_action, table2_per_action
+from drpose3d.pages.tables import (
+    SHORT_ARM,
+    SHORT_TABLE1,
+    joint_maps_table,
+    performers_table,
+    table1_per_action,
+    table2_per_action,
+)
 from drpose3d.paper import Arm, Table1, table2_row
 
 
@@ -37,3 +44,24 @@ def test_table1_columns_follow_the_table_and_leave_out_rows_without_actions():
     table = table1_per_action({"rows": rows})
     assert list(table.columns) == list(SHORT_TABLE1.values())
     assert table.loc["Walk", "GT ranking (DPNet)"] == 51  # 50.6 mm
+
+
+def test_performers_name_their_bone_columns_in_words_and_whole_millimetres():
+    performers = {"02": {"clips": 10, "frames": 3208, "format": "ASF/AMC", "femur_mm": 428.4, "upper_arm_mm": 279.6}}
+    table = performers_table(performers)
+    assert list(table.columns) == ["clips", "frames", "format", "femur (mm)", "upper arm (mm)"]
+    assert table.index.name == "performer" and table.loc["02", "upper arm (mm)"] == 280
+
+
+def test_joint_maps_say_each_made_joint_in_words():
+    maps = {
+        "cmu-asf": {
+            "Hip": "root",
+            "Spine": {"mid": ["root", "thorax"]},
+            "Neck/Nose": {"nose": {"base": "upperneck", "top": "head", "rotation": "head"}},
+        }
+    }
+    table = joint_maps_table(maps)
+    assert table.loc["Hip", "cmu-asf"] == "root"
+    assert table.loc["Spine", "cmu-asf"] == "midpoint of root and thorax"
+    assert table.loc["Neck/Nose", "cmu-asf"] == "in front of upperneck, facing as head"

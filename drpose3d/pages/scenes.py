@@ -287,7 +287,8 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
         scene={
             "aspectmode": "data",
             "xaxis_title": "x (mm)",
-            "yaxis_title": "y (mm)",
+            # seen from the front, the depth axis points at the reader: its ticks would pile up in one spot
+            "yaxis": {"showticklabels": False, "title": ""},
             "zaxis_title": "z up (mm)",
             "camera": {"eye": {"x": 0.0, "y": -2.4, "z": 0.6}},
         },

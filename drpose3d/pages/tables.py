@@ -1,6 +1,7 @@
 """The book's tables that are more than a results table: the presets against the paper's settings
-(README, the introduction), the claims ledger, and Table 2's per-action errors. Each is shaped to
-fit the page: constant columns said once, short column names where twelve columns share a row."""
+(README, the introduction), the claims ledger, Tables 1 and 2 per action, and the real motion's
+performers and joint maps. Each is shaped to fit the page and be read: constant columns said once,
+short column names where many share a row, names in words rather than record keys or reprs."""
 
 from __future__ import annotations
 
@@ -112,3 +113,30 @@ def table2_per_action(result: dict) -> pd.DataFrame:
     return _per_action(
         result, {table2_row(arm, k): (f"protocol #{k}", SHORT_ARM[arm]) for k in (1, 2, 3) for arm in TABLE2_ARMS}
     )
+
+
+def performers_table(performers: dict[str, dict]) -> pd.DataFrame:
+    """The imported performers, one row each: their clips and frames, and their bones' median lengths
+    in whole millimetres under readable names (the record's ``femur_mm`` is "femur (mm)")."""
+    table = pd.DataFrame(performers).T
+    table.index.name = "performer"
+    lengths = [c for c in table.columns if c.endswith("_mm")]
+    table[lengths] = table[lengths].astype(float).round().astype(int)
+    return table.rename(columns={c: f"{c.removesuffix('_mm').replace('_', ' ')} (mm)" for c in lengths})
+
+
+def _joint_source(source: str | dict) -> str:
+    """One Human3.6M joint's source in a rig, in words: a joint's name, the midpoint of two, or the
+    nose made from the head (the forms of :mod:`drpose3d.formats.importer`'s joint maps)."""
+    if isinstance(source, str):
+        return source
+    if "mid" in source:
+        a, b = source["mid"]
+        return f"midpoint of {a} and {b}"
+    nose = source["nose"]
+    return f"in front of {nose['base']}, facing as {nose['rotation']}"  # within pandas' 50 characters a cell
+
+
+def joint_maps_table(maps: dict[str, dict]) -> pd.DataFrame:
+    """Each rig's source of each Human3.6M joint, in words (a dict's repr was cut off in its cell)."""
+    return pd.DataFrame({rig: {joint: _joint_source(s) for joint, s in m.items()} for rig, m in maps.items()})
