@@ -6,11 +6,12 @@ from drpose3d.pages.tables import (
     SHORT_ARM,
     SHORT_TABLE1,
     joint_maps_table,
+    noise_table,
     performers_table,
     table1_per_action,
     table2_per_action,
 )
-from drpose3d.paper import Arm, Table1, table2_row
+from drpose3d.paper import Arm, Table1, noise_row, table2_row
 
 
 def _row(name: str, walk: list[float], box: list[float]) -> dict:
@@ -65,3 +66,18 @@ def test_joint_maps_say_each_made_joint_in_words():
     assert table.loc["Hip", "cmu-asf"] == "root"
     assert table.loc["Spine", "cmu-asf"] == "midpoint of root and thorax"
     assert table.loc["Neck/Nose", "cmu-asf"] == "in front of upperneck, facing as head"
+
+
+def test_the_three_ranking_noise_tables_share_one_layout():
+    flip = {"name": noise_row("flip", 0.1), "values": [70.0, 60.0], "mean": 65.0, "ci95": [1.5, 128.5]}
+    eps = {"name": noise_row("eps", 20.0), "values": [64.0], "mean": 64.0, "ci95": None, "tie_rate": 0.0587}
+    threshold = {**flip, "name": noise_row("threshold", 0.02), "tie_rate": [0.02, 0.04]}
+    rows = [{**flip, "ranking_accuracy": [90.0, 91.0]}, eps, {**threshold, "ranking_accuracy": [70.0, 72.0]}]
+    by_flip, by_eps, by_t = (noise_table(rows, kind) for kind in ("flip", "eps", "threshold"))
+    tail = ["MPJPE (mm)", "95 % CI", "per seed"]
+    assert list(by_flip.columns) == ["pairwise accuracy (%)", *tail] and list(by_flip.index) == ["0.10"]
+    assert list(by_eps.columns) == ["ties among pairs (%)", *tail] and list(by_eps.index) == ["20"]
+    assert list(by_t.columns) == ["pairwise accuracy (%)", "ties among pairs (%)", *tail]
+    assert by_flip.iloc[0].tolist() == [90.5, 65.0, "[1.5, 128.5]", "70.0, 60.0"]
+    assert by_eps.iloc[0, 0] == 5.87 and by_eps.iloc[0, 2] == "(one seed)"
+    assert by_t.iloc[0, 1] == 3.0  # the seeds' mean tie rate, in %

@@ -11,6 +11,7 @@ import pandas as pd
 
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
+from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, interval
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.train import TrainConfig
@@ -140,3 +141,32 @@ def _joint_source(source: str | dict) -> str:
 def joint_maps_table(maps: dict[str, dict]) -> pd.DataFrame:
     """Each rig's source of each Human3.6M joint, in words (a dict's repr was cut off in its cell)."""
     return pd.DataFrame({rig: {joint: _joint_source(s) for joint, s in m.items()} for rig, m in maps.items()})
+
+
+#: How each ranking-noise setting is named above its column, and how its value is written.
+_NOISE_SETTINGS: dict[str, tuple[str, str]] = {
+    "flip": ("flip rate", ".2f"),
+    "eps": ("ε (mm)", "g"),
+    "threshold": ("t", "g"),
+}
+
+
+def _mean(value: float | list[float]) -> float:
+    return sum(value) / len(value) if isinstance(value, list) else value
+
+
+def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
+    """The ranking-noise chapter's rows of one `kind` (:func:`drpose3d.paper.noise_rows`), one table
+    layout for all three: the setting, what it did to the ranking (pairwise accuracy, ties), then
+    the lifter's MPJPE with its interval and seeds."""
+    setting, form = _NOISE_SETTINGS[kind]
+    rows = paper.noise_rows(rows, kind)
+    columns: dict[str, list] = {setting: [format(paper.parse_noise_row(r["name"])[1], form) for r in rows]}
+    if all("ranking_accuracy" in r for r in rows):
+        columns[PAIRWISE_PCT] = [_mean(r["ranking_accuracy"]) for r in rows]
+    if all("tie_rate" in r for r in rows):
+        columns["ties among pairs (%)"] = [100 * _mean(r["tie_rate"]) for r in rows]
+    columns[MPJPE_MM] = [r["mean"] for r in rows]
+    columns[CI_COLUMN] = [interval(r) for r in rows]
+    columns["per seed"] = [", ".join(f"{v:.1f}" for v in r["values"]) for r in rows]
+    return pd.DataFrame(columns).round(2).set_index(setting)
