@@ -7,7 +7,7 @@ import time
 
 import torch
 from lifting import matmul_pass, multiply_adds
-from measure import GOALS, report, run
+from measure import GOALS, against_goals, machine_words, report, run
 from timing import timed_side_by_side, wall
 from torch import nn
 
@@ -61,6 +61,11 @@ def test_tiny_benchmark_measures_every_figure(tmp_path):
     text = report(result)
     batch64 = sum(x["batch"] == 64 for x in result["lifting"])
     assert text.count("goal") == batch64 + len(result["lifting"]) + 2 and ("met" in text)
+    # the book's table has the same rows: a goal and its verdict on each row that has one, neither on the others
+    rows = against_goals(result)
+    assert len(rows) == text.count("\n") - 1 and sum(r.goal is not None for r in rows) == text.count("goal")
+    assert all((r.goal is None) == (r.met is None) for r in rows)
+    assert machine_words(result["machine"]).startswith("cpu, ")
 
 
 def test_bench_command_prints_the_table(tmp_path, capsys):
