@@ -145,7 +145,7 @@ def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], colum
         )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=260 * rows, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    fig.update_layout(height=260 * rows, margin={"l": 5, "r": 5, "t": 60, "b": 5})
     return fig
 
 
