@@ -30,7 +30,7 @@ RUN_FILE = "run.json"
 #: The parameter cell of every notebook, verbatim (a test checks that each notebook holds it):
 #: `drpose3d reproduce` sets only `run_file`; by hand, set `preset` (and anything else).
 PARAMETER_CELL = """\
-preset: str = "smoke"  # tiny | smoke (minutes) | cpu (reduced, hours on 2 cores) | paper (GPU): drpose3d/presets.py
+preset: str = "smoke"  # tiny | smoke (minutes) | cpu (about 20 h on 2 cores) | paper (GPU): drpose3d/presets.py
 data: str = "synthetic"  # a data spec: drpose3d.worlds.spec.GRAMMAR lists them (synthetic is the default world)
 seeds: int = 0  # number of seeds; 0: the preset's
 device: str = "auto"  # auto (CUDA if present) | cpu | cuda
