@@ -100,13 +100,19 @@ def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
-#: The interval column of every results table, in the book's spelling of percent.
-CI_COLUMN = "95 % CI"
+#: The interval column of every results table, in the book's spelling of percent, and the column
+#: of each seed's value beside it.
+CI_COLUMN, SEEDS_COLUMN = "95 % CI", "per seed"
 
 
 def interval(r: dict) -> str:
     """A result row's 95 % interval as a table cell ("(one seed)": no interval)."""
     return f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
+
+
+def per_seed(r: dict) -> str:
+    """A result row's value of each seed, in seed order, as a table cell."""
+    return ", ".join(f"{v:.1f}" for v in r["values"])
 
 
 def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
@@ -120,7 +126,7 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
         r = by_name.get(name)
         if r is None:
             records.append(
-                {"row": row_label(name), "this run": "not yet run", CI_COLUMN: "", "per seed": "", "paper": ""}
+                {"row": row_label(name), "this run": "not yet run", CI_COLUMN: "", SEEDS_COLUMN: "", "paper": ""}
             )
             continue
         records.append(
@@ -128,7 +134,7 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
                 "row": row_label(name),
                 "this run": f"{r['mean']:.1f}",
                 CI_COLUMN: interval(r),
-                "per seed": ", ".join(f"{v:.1f}" for v in r["values"]),
+                SEEDS_COLUMN: per_seed(r),
                 "paper": "" if r["paper"] is None else f"{r['paper']:g}",
             }
         )

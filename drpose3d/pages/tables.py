@@ -11,7 +11,7 @@ import pandas as pd
 
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
-from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, interval
+from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, SEEDS_COLUMN, interval, per_seed
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.train import TrainConfig
@@ -152,6 +152,8 @@ _NOISE_SETTINGS: dict[str, tuple[str, str]] = {
 
 
 def _mean(value: float | list[float]) -> float:
+    """A record's value or the mean of its seeds' values (the ε rows keep one tie rate for all
+    seeds, the threshold rows one per seed)."""
     return sum(value) / len(value) if isinstance(value, list) else value
 
 
@@ -168,5 +170,5 @@ def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
         columns["ties among pairs (%)"] = [100 * _mean(r["tie_rate"]) for r in rows]
     columns[MPJPE_MM] = [r["mean"] for r in rows]
     columns[CI_COLUMN] = [interval(r) for r in rows]
-    columns["per seed"] = [", ".join(f"{v:.1f}" for v in r["values"]) for r in rows]
+    columns[SEEDS_COLUMN] = [per_seed(r) for r in rows]
     return pd.DataFrame(columns).round(2).set_index(setting)
