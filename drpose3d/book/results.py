@@ -110,6 +110,12 @@ def interval(r: dict) -> str:
     return f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
 
 
+def seed_mean(value: float | list[float]) -> float:
+    """A recorded value, or the mean of its seeds' values where the record keeps one per seed (the
+    ranking-noise rows keep one tie rate for all seeds of an ε, one per seed of a threshold)."""
+    return sum(value) / len(value) if isinstance(value, list) else value
+
+
 def per_seed(r: dict) -> str:
     """A result row's value of each seed, in seed order, as a table cell."""
     return ", ".join(f"{v:.1f}" for v in r["values"])

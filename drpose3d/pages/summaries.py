@@ -3,6 +3,7 @@ cannot drift apart. Differences between configurations are paired by seed."""
 
 from __future__ import annotations
 
+from drpose3d.book.results import seed_mean
 from drpose3d.markup import text
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
@@ -33,10 +34,6 @@ def paired_difference(a: dict, b: dict) -> tuple[float, tuple[float, float] | No
 
 def _ci(row: dict) -> tuple[float, float] | None:
     return tuple(row["ci95"]) if row["ci95"] else None
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
 
 
 def _p3_minus_p1(by: dict, arm: Arm) -> list[float]:
@@ -179,10 +176,10 @@ def table2_summary(result: dict) -> str:
     ]
     cost = result.get("detected_vs_gt2d")
     if cost:
-        ratio = sum(cost["ratio"]) / len(cost["ratio"])
+        ratio = seed_mean(cost["ratio"])
         items.append(
             f"what detected 2D costs: the baseline's protocol #1 error on detections is {ratio:.2f} times its error "
-            f"on ground-truth 2D ({sum(cost['gt2d_mm']) / len(cost['gt2d_mm']):.1f} mm, Table 1), against "
+            f"on ground-truth 2D ({seed_mean(cost['gt2d_mm']):.1f} mm, Table 1), against "
             f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
             f"{TABLE1[Table1.GT2D_NO_RANK]} mm)"
         )
@@ -268,7 +265,7 @@ def ranking_noise_summary(result: dict) -> str:
     lo, hi = min(eps, key=lambda r: r["mean"]), max(eps, key=lambda r: r["mean"])
     return (
         f"On **{text(result['dataset'])}** ({result['preset']} preset): with exact ground-truth ranking DPNet reaches "
-        f"{clean['mean']:.1f} mm; at {_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
+        f"{clean['mean']:.1f} mm; at {seed_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
         "(half the entries flipped) "
         f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
         f"{_eps(eps[0])} to {_eps(eps[-1])}, MPJPE ranges from {lo['mean']:.1f} mm ({_eps(lo)}) to "
@@ -288,7 +285,8 @@ def _threshold_words(result: dict) -> str:
     t = {id(r): f"{parse_noise_row(r['name'])[1]:g}" for r in (rows[0], rows[-1], best, worst)}
     return (
         f" Discretising PRCNN's P at thresholds {t[id(rows[0])]} to {t[id(rows[-1])]} moves its pairwise "
-        f"accuracy from {_mean(rows[0]['ranking_accuracy']):.1f} % to {_mean(rows[-1]['ranking_accuracy']):.1f} % "
+        f"accuracy from {seed_mean(rows[0]['ranking_accuracy']):.1f} % to "
+        f"{seed_mean(rows[-1]['ranking_accuracy']):.1f} % "
         f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {t[id(best)]}) and {worst['mean']:.1f} mm "
         f"(t = {t[id(worst)]}); the preset uses t = {result['rank_threshold']:g}."
     )

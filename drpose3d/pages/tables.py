@@ -11,7 +11,7 @@ import pandas as pd
 
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
-from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, SEEDS_COLUMN, interval, per_seed
+from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, SEEDS_COLUMN, interval, per_seed, seed_mean
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.train import TrainConfig
@@ -96,7 +96,7 @@ def _per_action(result: dict, columns: dict[str, str | tuple[str, str]]) -> pd.D
     more than that, and a shorter cell lets more columns fit."""
     rows = {r["name"]: r for r in result["rows"]}
     means = {
-        column: {a: sum(v) / len(v) for a, v in rows[name]["per_action"].items()}
+        column: {a: seed_mean(v) for a, v in rows[name]["per_action"].items()}
         for name, column in columns.items()
         if name in rows
     }
@@ -151,12 +151,6 @@ _NOISE_SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def _mean(value: float | list[float]) -> float:
-    """A record's value or the mean of its seeds' values (the ε rows keep one tie rate for all
-    seeds, the threshold rows one per seed)."""
-    return sum(value) / len(value) if isinstance(value, list) else value
-
-
 def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
     """The ranking-noise chapter's rows of one `kind` (:func:`drpose3d.paper.noise_rows`), one table
     layout for all three: the setting, what it did to the ranking (pairwise accuracy, ties), then
@@ -165,9 +159,9 @@ def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
     rows = paper.noise_rows(rows, kind)
     columns: dict[str, list] = {setting: [format(paper.parse_noise_row(r["name"])[1], form) for r in rows]}
     if all("ranking_accuracy" in r for r in rows):
-        columns[PAIRWISE_PCT] = [_mean(r["ranking_accuracy"]) for r in rows]
+        columns[PAIRWISE_PCT] = [seed_mean(r["ranking_accuracy"]) for r in rows]
     if all("tie_rate" in r for r in rows):
-        columns["ties among pairs (%)"] = [100 * _mean(r["tie_rate"]) for r in rows]
+        columns["ties among pairs (%)"] = [100 * seed_mean(r["tie_rate"]) for r in rows]
     columns[MPJPE_MM] = [r["mean"] for r in rows]
     columns[CI_COLUMN] = [interval(r) for r in rows]
     columns[SEEDS_COLUMN] = [per_seed(r) for r in rows]
