@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from timing import timed
 
+from drpose3d.engine.train import TrainConfig
 from drpose3d.pose.ranking import ranking_matrix
-from drpose3d.train import TrainConfig
 
 
 def _image_inputs(n: int, resolution: int):

@@ -10,9 +10,9 @@ from timing import timed_side_by_side
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from drpose3d.engine.train import TrainConfig, fit
 from drpose3d.models.dpnet import Lifter, LifterConfig
 from drpose3d.stages.dpnet import batch_loss
-from drpose3d.train import TrainConfig, fit
 
 
 def _lifter_data(n: int, seed: int = 0) -> dict[str, torch.Tensor]:

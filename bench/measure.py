@@ -25,7 +25,7 @@ from geometry import bench_augmentation, bench_p_mpjpe
 from lifting import bench_lifting, bench_trainer_options
 from timing import machine, wall
 
-from drpose3d.fileio import write_text_atomic
+from drpose3d.engine.fileio import write_text_atomic
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import Arm
 from drpose3d.run import resolve_device

@@ -14,11 +14,11 @@ import time
 
 import torch
 
+from drpose3d.engine.train import TrainConfig
 from drpose3d.images.sets import RenderedCrops
 from drpose3d.models.hourglass import HourglassConfig
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS
 from drpose3d.stages.pose2d import pose2d
-from drpose3d.train import TrainConfig
 from drpose3d.worlds.generated import generate_world
 from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, build_samples, projected_2d, protocol_split
 

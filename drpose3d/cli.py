@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drpose3d import __version__
-from drpose3d.distributed import barrier, launched, launched_rank, process_group
+from drpose3d.engine.distributed import barrier, launched, launched_rank, process_group
 from drpose3d.errors import DataError, RunError
 
 if TYPE_CHECKING:
@@ -152,8 +152,8 @@ def _writable_file(path: Path, flag: str, suffix: str) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from drpose3d.cache import Cache
     from drpose3d.chapters import NOTEBOOKS
+    from drpose3d.engine.cache import Cache
     from drpose3d.pages.notebooks import build_book, run_notebooks
     from drpose3d.plan import check_fits, check_seeds, make_plan
     from drpose3d.run import project_root, resolve

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drpose3d import paper
+from drpose3d.engine.train import TrainConfig
 from drpose3d.models.hourglass import HourglassConfig
-from drpose3d.train import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from drpose3d import __version__
+from drpose3d.engine.fileio import write_text_atomic
 from drpose3d.errors import RunError
-from drpose3d.fileio import write_text_atomic
 from drpose3d.markup import text
 from drpose3d.presets import Preset, get_preset
 from drpose3d.worlds.spec import DataSpec, parse_spec

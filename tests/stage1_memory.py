@@ -9,6 +9,7 @@ import sys
 
 import torch
 
+from drpose3d.engine.train import TrainConfig
 from drpose3d.images.sets import RenderedCrops
 from drpose3d.models.hourglass import StackedHourglass
 from drpose3d.models.prcnn import PRCNNConfig
@@ -16,7 +17,6 @@ from drpose3d.presets import get_preset
 from drpose3d.stages.dpnet import gt_ranking
 from drpose3d.stages.pose2d import Pose2D, heatmapper
 from drpose3d.stages.prcnn import predict_rankings, train_prcnn
-from drpose3d.train import TrainConfig
 from drpose3d.worlds.samples import protocol_split
 from drpose3d.worlds.spec import load_world
 

@@ -132,7 +132,7 @@ def test_stage_functions_never_touch_the_cache_and_the_chain_uses_only_the_wrapp
         imported = {
             a.name
             for n in ast.walk(tree)
-            if isinstance(n, ast.ImportFrom) and n.module == "drpose3d.cache"
+            if isinstance(n, ast.ImportFrom) and n.module == "drpose3d.engine.cache"
             for a in n.names
         }
         assert imported <= {"Checkpoints"}, module  # a checkpoint handle, never the cache

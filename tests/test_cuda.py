@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from drpose3d.train import TrainConfig, fit, predict
+from drpose3d.engine.train import TrainConfig, fit, predict
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CPU, GPU = torch.device("cpu"), torch.device("cuda")

@@ -138,7 +138,7 @@ def test_a_detections_file_is_used_as_detected_2d(h36m_dir, tmp_path):
     import shutil
     from types import SimpleNamespace
 
-    from drpose3d.cache import Cache
+    from drpose3d.engine.cache import Cache
     from drpose3d.stages.pipeline import Context
     from drpose3d.worlds.samples import projected_2d
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from drpose3d.book.findings import gt_splits
-from drpose3d.keys import code_digest, module_closure, tensor_digest
+from drpose3d.engine.keys import code_digest, module_closure, tensor_digest
 from drpose3d.run import resolve
 from drpose3d.stages.designs import baseline
 from drpose3d.stages.dpnet import dpnet

@@ -4,6 +4,7 @@ swap rate, the 2D-only ranking floor, and protocol #3's stage-1 networks kept of
 import pytest
 import torch
 
+from drpose3d.engine.train import TrainConfig, Trained
 from drpose3d.images.sets import ImageSet
 from drpose3d.models.hourglass import HourglassConfig
 from drpose3d.models.prcnn import PRCNNConfig
@@ -12,7 +13,6 @@ from drpose3d.pose.skeleton import HOURGLASS_JOINTS, flip_permutation
 from drpose3d.stages import pose2d as pose2d_stage
 from drpose3d.stages import prcnn as prcnn_stage
 from drpose3d.stages.pose2d import lr_swap_rate
-from drpose3d.train import TrainConfig, Trained
 from drpose3d.worlds.generated import generate_world
 from drpose3d.worlds.samples import build_samples, projected_2d, protocol_split
 

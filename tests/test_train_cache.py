@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from drpose3d.cache import HEALED_LOG, STAGE_TIMES, Cache, Checkpoints, StageTimes, from_plain, to_plain
-from drpose3d.fileio import sha256_file
+from drpose3d.engine.cache import HEALED_LOG, STAGE_TIMES, Cache, Checkpoints, StageTimes, from_plain, to_plain
+from drpose3d.engine.fileio import sha256_file
+from drpose3d.engine.keys import config_key
+from drpose3d.engine.train import TrainConfig, fit
 from drpose3d.formats.mocap import Mocap
-from drpose3d.keys import config_key
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 from drpose3d.run import resolve_device
-from drpose3d.train import TrainConfig, fit
 
 
 def _loss(model, b):
@@ -105,7 +105,7 @@ def test_records_rebuild_the_package_dataclasses_and_nothing_else(tmp_path):
     with pytest.raises(ValueError, match="outside the drpose3d package"):
         from_plain({"__dataclass__": "os:system", "fields": {}})
     with pytest.raises(ValueError, match="not a dataclass"):
-        from_plain({"__dataclass__": "drpose3d.cache:Cache", "fields": {}})
+        from_plain({"__dataclass__": "drpose3d.engine.cache:Cache", "fields": {}})
 
 
 def test_entries_are_byte_reproducible_and_orphans_are_swept(tmp_path):
@@ -229,8 +229,8 @@ def test_compiled_training_matches_eager():
 
 
 def test_convolutional_models_train_and_predict_channels_last():
+    from drpose3d.engine.train import predict
     from drpose3d.models.hourglass import StackedHourglass
-    from drpose3d.train import predict
 
     torch.manual_seed(0)
     model = StackedHourglass(1, 8, joints=4, depth=2)

@@ -13,8 +13,8 @@ from functools import wraps
 import torch
 
 from drpose3d.book.results import write_results
-from drpose3d.cache import STAGE_TIMES, StageTimes
 from drpose3d.chapters import Notebook
+from drpose3d.engine.cache import STAGE_TIMES, StageTimes
 from drpose3d.run import Run
 from drpose3d.stages.dpnet import gt_ranking
 from drpose3d.stages.identity import seeded_stages

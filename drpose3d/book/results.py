@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from drpose3d.distributed import writer
-from drpose3d.fileio import write_text_atomic
-from drpose3d.paper import row_label
+from drpose3d.book.labels import row_label
+from drpose3d.engine.distributed import writer
+from drpose3d.engine.fileio import write_text_atomic
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.run import Run
 
@@ -122,7 +122,7 @@ def per_seed(r: dict) -> str:
 
 
 def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
-    """Rows beside the paper's numbers, labelled by :func:`drpose3d.paper.row_label`; rows in
+    """Rows beside the paper's numbers, labelled by :func:`drpose3d.book.labels.row_label`; rows in
     `expected` that did not run say so."""
     import pandas as pd
 

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from drpose3d.engine.fileio import atomic_path
 from drpose3d.errors import DataError
-from drpose3d.fileio import atomic_path
 from drpose3d.formats.asfamc import AMC_FPS, read_amc, read_asf
 from drpose3d.formats.bvh import read_bvh
 from drpose3d.formats.capture import CHUNK_FRAMES, MAX_CAPTURE_FPS, Capture

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from drpose3d.engine.fileio import atomic_path
 from drpose3d.errors import DataError
-from drpose3d.fileio import atomic_path
 from drpose3d.pose.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, bone_lengths
 
 #: Median bone length (mm) of any adult body lies well inside this range; metres or

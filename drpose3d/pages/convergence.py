@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from statistics import mean
 
+from drpose3d.book.labels import row_label
 from drpose3d.markup import text
-from drpose3d.paper import row_label
 
 
 def half_budget(run: dict, metric: str) -> tuple[float, float, int]:

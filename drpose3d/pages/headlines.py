@@ -3,10 +3,11 @@ beside the paper's, and the data, preset and seeds every caption and chart title
 
 from __future__ import annotations
 
+from drpose3d.book.labels import row_label
 from drpose3d.book.results import metric_label
 from drpose3d.chapters import Notebook
 from drpose3d.markup import text
-from drpose3d.paper import Arm, Fig5a, Fig5b, Fig6, RankingToDepth, Table1, fig4_row, row_label, table2_row
+from drpose3d.paper import Arm, Fig5a, Fig5b, Fig6, RankingToDepth, Table1, fig4_row, table2_row
 
 #: The row whose number a results page leads with.
 KEY_ROWS: dict[str, str] = {

@@ -23,8 +23,8 @@ from tqdm import tqdm
 from traitlets import default
 
 from drpose3d.book.ledger import abstract
-from drpose3d.cache import HEALED_LOG
 from drpose3d.chapters import NOTEBOOKS
+from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
 from drpose3d.pages.forest import beside_committed, forest_svg
 from drpose3d.pages.plots import plotly_js_path

@@ -17,10 +17,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
+from drpose3d.book.labels import row_label
 from drpose3d.book.results import MPJPE_MM, PAIRWISE_PCT
 from drpose3d.markup import text
 from drpose3d.pages.headlines import figure_title
-from drpose3d.paper import Arm, fig4_row, row_label
+from drpose3d.paper import Arm, fig4_row
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 #: Bar charts' legend sits above the plot: at the right it took half of the book's text column.

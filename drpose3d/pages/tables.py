@@ -12,9 +12,9 @@ import pandas as pd
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
 from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, SEEDS_COLUMN, interval, per_seed, seed_mean
+from drpose3d.engine.train import TrainConfig
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
-from drpose3d.train import TrainConfig
 from drpose3d.worlds.actions import ACTIONS
 
 
@@ -70,7 +70,7 @@ def ledger_html(rows: list[dict], link: Link) -> str:
 
 #: Table 1's lifters as its per-action table's columns name them, in the table's order: every one
 #: lifts ground-truth 2D, so the names say only what ranking it gets (the table above gives each in
-#: full, :data:`drpose3d.paper.ROW_LABELS`); the long names made each header seven lines tall.
+#: full, :data:`drpose3d.book.labels.ROW_LABELS`); the long names made each header seven lines tall.
 SHORT_TABLE1: dict[Table1, str] = {
     Table1.GT2D_NO_RANK: "no ranking (Martinez et al.)",
     Table1.GT2D_PRED_RANK: "PRCNN ranking, detector's heatmaps",

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import torch
 
-from drpose3d.cache import Checkpoints
+from drpose3d.engine.cache import Checkpoints
+from drpose3d.engine.train import TrainConfig, fit, predict
 from drpose3d.models.dpnet import Lifter, LifterConfig, lifter_loss
 from drpose3d.pose.metrics import headline, joint_errors, p_mpjpe, per_group_mean
 from drpose3d.pose.ranking import borda_depth, coarse_depth, ranking_matrix, topological_depth, upper_triangle
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, NON_ROOT_JOINTS
-from drpose3d.train import TrainConfig, fit, predict
 from drpose3d.worlds.samples import Samples
 
 _HG = list(HOURGLASS_JOINTS)

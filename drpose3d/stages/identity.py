@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from drpose3d.keys import code_digest, config_key
+from drpose3d.engine.keys import code_digest, config_key
 from drpose3d.run import Run
 
 

@@ -3,7 +3,7 @@ runs one stage of the paper's pipeline (images, 2D pose, PRCNN, DPNet) through
 :meth:`Cache.stage`, keyed by the configuration that decides its result.
 
 Data flows down: world -> samples -> rendered images -> 2D pose (hourglass) -> PRCNN rankings
--> DPNet. Every key is derived (:mod:`drpose3d.keys`): the upstream entries' keys, the content of
+-> DPNet. Every key is derived (:mod:`drpose3d.engine.keys`): the upstream entries' keys, the content of
 the tensors a stage consumes, the configuration, the seed, and the digest of the stage's code.
 Changing the world, a size, a seed or a stage's source retrains exactly what depends on it.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from drpose3d.cache import Cache, Checkpoints
+from drpose3d.engine.cache import Cache, Checkpoints
+from drpose3d.engine.keys import code_digest, config_key, tensor_digest
 from drpose3d.images.sets import RenderedCrops
-from drpose3d.keys import code_digest, config_key, tensor_digest
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.models.prcnn import PRCNNConfig
 from drpose3d.paper import PRCNN_DESIGNS, Arm, Fig5a

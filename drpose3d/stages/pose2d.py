@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from drpose3d.cache import Checkpoints
+from drpose3d.engine.cache import Checkpoints
+from drpose3d.engine.train import TrainConfig, Trained, fit, predict
 from drpose3d.images.render import from_crop, target_heatmaps
 from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
 from drpose3d.models.hourglass import HourglassConfig, StackedHourglass, decode
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, LEFT, RIGHT
-from drpose3d.train import TrainConfig, Trained, fit, predict
 
 
 @dataclass

@@ -15,15 +15,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drpose3d.engine.fileio import sha256_file
 from drpose3d.errors import DataError
-from drpose3d.fileio import sha256_file
 from drpose3d.formats.h36m import load_h36m
 from drpose3d.formats.mocap import Mocap, load_mocap
 from drpose3d.worlds.actions import ACTIONS
 from drpose3d.worlds.generated import SUBJECTS, generate_world
 from drpose3d.worlds.samples import PROTOCOL1_TEST, PROTOCOL1_TRAIN, Samples, build_samples
 
-if TYPE_CHECKING:  # only annotations: a world does not depend on the presets' code (see drpose3d.keys)
+if TYPE_CHECKING:  # only annotations: a world does not depend on the presets' code (see drpose3d.engine.keys)
     from drpose3d.presets import Preset
 
 #: The grammar of a data spec, in one place.

@@ -12,8 +12,8 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from drpose3d.cache import Checkpoints
-from drpose3d.distributed import agree, gather, rank_world, shard
+from drpose3d.engine.cache import Checkpoints
+from drpose3d.engine.distributed import agree, gather, rank_world, shard
 
 
 @dataclass(frozen=True)

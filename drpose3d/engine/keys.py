@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 PACKAGE = __name__.split(".")[0]
-_ROOT = Path(__file__).resolve().parent
+_ROOT = Path(__file__).resolve().parents[1]  # the package, above engine/
 
 
 def config_key(*parts: Any) -> str:

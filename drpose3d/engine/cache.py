@@ -1,4 +1,4 @@
-"""Content-addressed artefacts under keys derived by :mod:`drpose3d.keys`, and the one wrapper that makes a stage
+"""Content-addressed artefacts under keys derived by :mod:`drpose3d.engine.keys`, and the one wrapper that makes a stage
 cached and resumable.
 
 Stage functions (``drpose3d.stages``) never see the cache: :meth:`Cache.stage` looks their
@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from drpose3d.distributed import agree, writer
-from drpose3d.fileio import atomic_path, sha256_file, write_text_atomic
+from drpose3d.engine.distributed import agree, writer
+from drpose3d.engine.fileio import atomic_path, sha256_file, write_text_atomic
 
 T = TypeVar("T")
 _RECORD, _ARRAY = "__dataclass__", "__ndarray__"
@@ -175,7 +175,7 @@ class Cache:
         return len(orphans)
 
     def stage(self, kind: str, key: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`fn(*args, **kwargs)` cached under `kind` and `key` (a :mod:`drpose3d.keys` key):
+        """`fn(*args, **kwargs)` cached under `kind` and `key` (a :mod:`drpose3d.engine.keys` key):
         computed once, then loaded.
 
         When `fn` takes a ``checkpoints`` argument it gets a handle whose per-epoch saves
