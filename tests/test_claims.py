@@ -221,7 +221,7 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     assert "ResNet-34, image + heatmaps, pairwise accuracy (%): **85.00**" in line and "reports 91.22" in line
     assert "95 % CI" in line and "(cpu preset, 2 seeds)" in line
     table = results_table(result)
-    assert table.index.name == "pairwise accuracy (%)" and "ResNet-34, image only" in table.index
+    assert table.columns.name == "pairwise accuracy (%)" and "ResNet-34, image only" in table.index
     assert "the paper's comparison" not in line  # Fig. 5(a)'s key row is its claim's own number
     table1 = {
         **result,
@@ -276,7 +276,7 @@ def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
     assert "(the paper, on Human3.6M: 57.8 and 62.9 mm)" in text
     assert "typical: DRPose3D 55 mm against the baseline's 60 mm; worst: DRPose3D 171 mm" in text
     table = frames_table(result)
-    assert table.index.name == "frame" and list(table["DRPose3D − baseline (mm)"]) == [-4.6, 20.6]
+    assert table.columns.name == "frame" and list(table["DRPose3D − baseline (mm)"]) == [-4.6, 20.6]
 
 
 def test_c13_is_fig5b_ranking_against_the_same_cascade_without_it(tmp_path):

@@ -51,7 +51,7 @@ def test_performers_name_their_bone_columns_in_words_and_whole_millimetres():
     performers = {"02": {"clips": 10, "frames": 3208, "format": "ASF/AMC", "femur_mm": 428.4, "upper_arm_mm": 279.6}}
     table = performers_table(performers)
     assert list(table.columns) == ["clips", "frames", "format", "femur (mm)", "upper arm (mm)"]
-    assert table.index.name == "performer" and table.loc["02", "upper arm (mm)"] == 280
+    assert table.columns.name == "performer" and table.loc["02", "upper arm (mm)"] == 280
 
 
 def test_joint_maps_say_each_made_joint_in_words():
@@ -81,3 +81,13 @@ def test_the_three_ranking_noise_tables_share_one_layout():
     assert by_flip.iloc[0].tolist() == [90.5, 65.0, "[1.5, 128.5]", "70.0, 60.0"]
     assert by_eps.iloc[0, 0] == 5.87 and by_eps.iloc[0, 2] == "(one seed)"
     assert by_t.iloc[0, 1] == 3.0  # the seeds' mean tie rate, in %
+
+
+def test_tables_have_one_header_row_with_what_their_rows_are_in_its_first_cell():
+    # pandas draws an index's name as a second header row of empty cells under the columns' names
+    performers = {"02": {"clips": 10, "frames": 3208, "format": "ASF/AMC", "femur_mm": 428.4}}
+    flip = {"name": noise_row("flip", 0.1), "values": [70.0, 60.0], "mean": 65.0, "ci95": [1.5, 128.5]}
+    for table in (performers_table(performers), noise_table([flip], "flip")):
+        head = table.to_html().split("<tbody>")[0]
+        assert head.count("<tr") == 1, head
+        assert f"<th>{table.columns.name}</th>" in head

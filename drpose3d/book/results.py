@@ -121,6 +121,13 @@ def per_seed(r: dict) -> str:
     return ", ".join(f"{v:.1f}" for v in r["values"])
 
 
+def one_header(table: pd.DataFrame, corner: str) -> pd.DataFrame:
+    """`table` with what its rows are (`corner`) in the header's first cell: pandas draws an index's
+    name as a second header row of empty cells under the columns' names."""
+    table.index.name, table.columns.name = None, corner
+    return table
+
+
 def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
     """Rows beside the paper's numbers, labelled by :func:`drpose3d.book.labels.row_label`; rows in
     `expected` that did not run say so."""
@@ -146,8 +153,7 @@ def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFra
         )
     units = {metric_label(r["metric"]) for r in result["rows"]}
     table = pd.DataFrame.from_records(records).set_index("row")
-    table.index.name = units.pop() if len(units) == 1 else "setting"
-    return table
+    return one_header(table, units.pop() if len(units) == 1 else "setting")
 
 
 def frames_table(result: dict) -> pd.DataFrame:
@@ -163,4 +169,4 @@ def frames_table(result: dict) -> pd.DataFrame:
         }
         for f in result["frames"]
     ]
-    return pd.DataFrame.from_records(records).set_index("frame")
+    return one_header(pd.DataFrame.from_records(records).set_index("frame"), "frame")

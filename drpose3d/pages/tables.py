@@ -11,7 +11,16 @@ import pandas as pd
 
 from drpose3d import paper
 from drpose3d.book.ledger import Link, ledger_columns
-from drpose3d.book.results import CI_COLUMN, MPJPE_MM, PAIRWISE_PCT, SEEDS_COLUMN, interval, per_seed, seed_mean
+from drpose3d.book.results import (
+    CI_COLUMN,
+    MPJPE_MM,
+    PAIRWISE_PCT,
+    SEEDS_COLUMN,
+    interval,
+    one_header,
+    per_seed,
+    seed_mean,
+)
 from drpose3d.engine.train import TrainConfig
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
@@ -119,8 +128,7 @@ def table2_per_action(result: dict) -> pd.DataFrame:
 def performers_table(performers: dict[str, dict]) -> pd.DataFrame:
     """The imported performers, one row each: their clips and frames, and their bones' median lengths
     in whole millimetres under readable names (the record's ``femur_mm`` is "femur (mm)")."""
-    table = pd.DataFrame(performers).T
-    table.index.name = "performer"
+    table = one_header(pd.DataFrame(performers).T, "performer")
     lengths = [c for c in table.columns if c.endswith("_mm")]
     table[lengths] = table[lengths].astype(float).round().astype(int)
     return table.rename(columns={c: f"{c.removesuffix('_mm').replace('_', ' ')} (mm)" for c in lengths})
@@ -165,4 +173,4 @@ def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
     columns[MPJPE_MM] = [r["mean"] for r in rows]
     columns[CI_COLUMN] = [interval(r) for r in rows]
     columns[SEEDS_COLUMN] = [per_seed(r) for r in rows]
-    return pd.DataFrame(columns).round(2).set_index(setting)
+    return one_header(pd.DataFrame(columns).round(2).set_index(setting), setting)
