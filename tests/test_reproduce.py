@@ -11,6 +11,7 @@ import pytest
 
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
+from drpose3d.pages.captions import chapter_number
 
 
 def _snapshot(folder):
@@ -162,6 +163,12 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     shown = {"remove-cell", "remove-input", "hide-input"}  # every code cell folded or removed, none open
     assert all(set(c.metadata.get("tags", [])) & shown for c in reader.cells if c.cell_type == "code")
     assert "Show code cell source" in (html_dir / "notebooks" / "table1_upper_bound.html").read_text()
+    # captions carry the chapter's number as the navigation prints it beside the page's title
+    for chapter in ("fig5a_prcnn_ablation", "table1_upper_bound", "claims"):
+        html = (html_dir / "notebooks" / f"{chapter}.html").read_text()
+        number = chapter_number(chapter)
+        assert f'<h1><span class="section-number">{number}. </span>' in html, chapter
+        assert f"<strong>Figure {number}.1.</strong>" in html and f"<strong>Table {number}.1.</strong>" in html, chapter
 
 
 @pytest.mark.slow

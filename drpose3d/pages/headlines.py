@@ -1,5 +1,5 @@
-"""What opens a results page and labels its figures: the one sentence with the page's key number
-beside the paper's, and the data, preset and seeds every caption and chart title names."""
+"""What opens a results page and titles its charts: the one sentence with the page's key number
+beside the paper's, and the data and preset every chart title names (captions: :mod:`.captions`)."""
 
 from __future__ import annotations
 
@@ -45,12 +45,6 @@ def headline(result: dict) -> str:
         f"{len(result['seeds'])} seeds); "
         f"{paper_words}." + PAPERS_COMPARISON.get(row["name"], "")
     )
-
-
-def provenance(result: dict) -> str:
-    """The opening of a results table's caption: which data, preset and seeds the numbers came from
-    (the data's name escaped: it may be a user's file name)."""
-    return f"**Dataset:** {text(result['dataset'])} · **preset:** {result['preset']} · **seeds:** {result['seeds']} · "
 
 
 def figure_title(what: str, result: dict, tail: str = "") -> str:
