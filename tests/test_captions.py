@@ -11,9 +11,9 @@ def test_chapter_numbers_count_every_file_of_the_toc_across_its_parts(tmp_path):
     toc = tmp_path / "_toc.yml"
     toc.write_text(
         "format: jb-book\nroot: book/intro\nparts:\n"
-        "  - caption: one\n    numbered: true\n    chapters:\n"
+        "  - caption: one\n    numbered: 1\n    chapters:\n"
         "      - file: book/method\n      - file: notebooks/data_world\n"
-        "  - caption: two\n    numbered: true\n    chapters:\n      - file: notebooks/claims\n"
+        "  - caption: two\n    numbered: 1\n    chapters:\n      - file: notebooks/claims\n"
     )
     assert chapter_number(Notebook.DATA_WORLD, toc) == 2
     assert chapter_number(Notebook.CLAIMS, toc) == 3  # numbered on, not from 1 again in the second part
