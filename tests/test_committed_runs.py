@@ -114,3 +114,12 @@ def test_a_book_of_real_motion_carries_none_of_the_generated_worlds_fixed_prose(
         visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", page.read_text(), flags=re.S)
         found = [p for p in GENERATED_WORLD_PHRASES if re.search(rf"\b{re.escape(p)}\b", visible)]
         assert not found, (page.name, found)
+
+
+def test_the_readme_names_a_run_from_an_edited_tree_as_dirty():
+    spec = importlib.util.spec_from_file_location("readme_ledger", ROOT / "tools" / "readme_ledger.py")
+    readme_ledger = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(readme_ledger)
+    sha = "0069f7989e0a6b0a4ee2f3958693f5bd847398d0"
+    assert readme_ledger.short(sha) == "0069f7989e0a"
+    assert readme_ledger.short(sha + "+dirty") == "0069f7989e0a+dirty"  # was cut to the clean commit's name

@@ -27,6 +27,12 @@ INTRO = {
 RUNS = ("cpu", "cpu-cmu", "smoke", "smoke-cmu")
 
 
+def short(commit: str) -> str:
+    """A commit as the README names it: 12 hex digits, and "+dirty" kept where the tree had edits."""
+    sha, _, mark = commit.partition("+")
+    return sha[:12] + (f"+{mark}" if mark else "")  # a dirty run must not read as its clean commit
+
+
 def section(run: Path) -> str:
     """One run's ledger: which preset, seeds and commits produced it, then the table."""
     rows = ledger(run)
@@ -50,7 +56,7 @@ def section(run: Path) -> str:
         )
     head = (
         f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
-        f"{seeds} seeds; source commit(s) {', '.join(f'`{c[:12]}`' for c in commits)}. " + times
+        f"{seeds} seeds; source commit(s) {', '.join(f'`{short(c)}`' for c in commits)}. " + times
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
 
