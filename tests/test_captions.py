@@ -34,6 +34,8 @@ def test_figures_and_tables_are_numbered_apart_and_name_their_data():
     assert "<b>" not in first  # a user's file name is shown, never rendered as markup
     assert caption.figure("Beside the paper's").startswith(f"**Figure {n}.1.**")
     assert caption.table("Per action").startswith(f"**Table {n}.2.**")
+    one = Captions(Notebook.DATA_WORLD, {**RESULT, "seeds": [0]}).figure("A frame")
+    assert one.endswith("cpu preset, seed 0.")  # one seed is not "seeds 0"
 
 
 def test_a_page_without_a_results_record_names_no_data():

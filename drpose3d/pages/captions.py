@@ -46,8 +46,8 @@ class Captions:
         parts = [f"**{kind} {self.chapter}.{self.count[kind]}.** {what}."]
         if self.result is not None:
             r = self.result
-            seeds = ", ".join(str(s) for s in r["seeds"])
-            parts.append(f"Data {text(r['dataset'])}, {r['preset']} preset, seeds {seeds}.")
+            seeds = ("seeds " if len(r["seeds"]) > 1 else "seed ") + ", ".join(str(s) for s in r["seeds"])
+            parts.append(f"Data {text(r['dataset'])}, {r['preset']} preset, {seeds}.")
         if tail:
             parts.append(tail)
         return " ".join(parts)

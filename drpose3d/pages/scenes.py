@@ -45,9 +45,15 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
         )
 
 
-#: The data world's figure seen from far enough that all four cameras, about 5 m around the person, are
-#: in view (the close view its title promised them in showed one).
-RIG_EYE = {"x": 2.0, "y": -2.0, "z": 1.4}
+#: The rig seen from far enough that the four cameras, about 5 m around the person, and the axes' tick
+#: labels stay inside the figure (a closer eye cut the x axis' labels off at the left edge).
+RIG_EYE = {"x": 2.4, "y": -2.4, "z": 1.7}
+
+
+def camera_name(k: int) -> str:
+    """A rig camera as every figure names it: its index, which the crops' titles use ("cam 2"), and
+    its Human3.6M id, which the projections and the rig drawing showed alone."""
+    return f"cam {k} ({CAMERA_IDS[k]})"
 
 
 def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
@@ -64,7 +70,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
                 y=c[:, 1],
                 z=c[:, 2],
                 mode="markers+text",
-                text=list(CAMERA_IDS),
+                text=[camera_name(k) for k in range(len(c))],
                 marker={"size": 5, "color": "black", "symbol": "diamond"},
                 name="cameras",
             )
@@ -99,7 +105,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
 def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = "") -> go.Figure:
     """The same frame in each camera: (C, 17, 2) pixels, image y pointing down."""
     n = pose2d.shape[0]
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[f"camera {c}" for c in CAMERA_IDS[:n]])
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[camera_name(k) for k in range(n)])
     for k in range(n):
         q = pose2d[k].detach().cpu().double()
         for parent, child in BONES:
