@@ -94,6 +94,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             "xaxis_title": "x (mm)",
             "yaxis_title": "y (mm)",
             "zaxis_title": "z up (mm)",
+            "zaxis_nticks": 3 if cameras is not None else 0,  # the rig's flat z axis piled up its default ticks
             "camera": {"eye": RIG_EYE if cameras is not None else {"x": 0.45, "y": -0.45, "z": 0.3}},
         },
         height=560,
