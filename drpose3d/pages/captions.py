@@ -1,6 +1,7 @@
-"""Numbered captions under a page's figures and tables: Figure 7.1, Table 7.2, ... after the
-chapter's number in the book's navigation, so that a reader (or an issue) can point at one chart,
-and each caption says what its marks and whiskers are instead of leaving them to a guess."""
+"""Numbered captions of a page's figures (below them) and tables (above them): Figure 7.1, Table
+7.2, ... after the chapter's number in the book's navigation, so that a reader (or an issue) can
+point at one chart, and each caption says what its marks and whiskers are instead of leaving them
+to a guess."""
 
 from __future__ import annotations
 
