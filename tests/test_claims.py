@@ -1,8 +1,7 @@
 """The claims ledger judged against hand-made results JSON."""
 
-import time
-
 import pytest
+from ledger_runs import write
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.ledger import (
@@ -20,9 +19,8 @@ from drpose3d.book.ledger import (
     side_by_side,
     verdict,
 )
-from drpose3d.book.results import make_row, write_results
+from drpose3d.book.results import make_row
 from drpose3d.pages.tables import ledger_html
-from drpose3d.run import resolve
 
 
 def test_verdict_rule_on_relative_effects():
@@ -62,24 +60,18 @@ def test_seeds_needed_is_the_fewest_whose_interval_cannot_cover_both_hypotheses(
     assert seeds_needed([-3.0, 3.0, 0.0], 1, None) is None  # mean zero: nothing to resolve
 
 
-def _write(out, notebook, rows, stages=("world", "images", "2D pose", "PRCNN", "DPNet"), **extra):
-    run = resolve("cpu", seeds=3, device="cpu", out=out)
-    rows = [make_row(n, "m", v, None) for n, v in rows.items()]
-    write_results(run, notebook, "synthetic", rows, time.time(), seeded_stages=list(stages), **extra)
-
-
 def test_ledger_reads_results_and_judges_each_claim_on_relative_effects(tmp_path):
-    _write(tmp_path, "table1_upper_bound", {
+    write(tmp_path, "table1_upper_bound", {
         "gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [70.0, 75.0, 62.0],  # C1: -30, -31.8, -31.1 %
         "gt2d_const_rank": [80.0, 82.0, 78.0], "gt2d_pred_rank": [79.0, 83.0, 77.5],  # C2: crosses zero
         "gt2d_no_rank_cascade": [81.0, 84.0, 79.0],  # a weaker control than the constant ranking here
         "pred_rank_vs_no_rank": [-21.0, -24.5, -13.9],  # the plain comparison, shown, not deciding
     })  # fmt: skip
-    _write(tmp_path, "fig5a_prcnn_ablation", {
+    write(tmp_path, "fig5a_prcnn_ablation", {
         "prcnn_resnet34": [80.0, 81.0, 82.0], "prcnn_resnet34_no_heatmaps": [70.0, 71.5, 71.0],
         "prcnn_resnet18": [79.0, 80.0, 81.0], "prcnn_resnet50": [82.5, 83.5, 84.6],
     })  # fmt: skip
-    _write(
+    write(
         tmp_path,
         "fig6_pairwise_accuracy",
         {
@@ -116,7 +108,7 @@ def test_ledger_reads_results_and_judges_each_claim_on_relative_effects(tmp_path
 def test_c2_is_not_won_by_beating_a_control_that_trained_badly(tmp_path):
     """The cpu run on the CMU motion: PRCNN's ranking beat a DPNet given a constant ranking that
     trained badly (about 137 mm), while the network without ranking input reached about 112 mm."""
-    _write(tmp_path, "table1_upper_bound", {
+    write(tmp_path, "table1_upper_bound", {
         "gt2d_no_rank": [113.0, 114.0, 113.7], "gt2d_gt_rank": [94.0, 95.0, 95.4],
         "gt2d_const_rank": [140.0, 142.0, 130.0], "gt2d_pred_rank": [114.0, 116.0, 115.9],
         "gt2d_no_rank_cascade": [112.0, 113.0, 112.4], "pred_rank_vs_no_rank": [0.9, 1.8, 1.9],
@@ -134,8 +126,8 @@ def test_c11_splits_the_gain_into_the_cascade_and_the_ranking_and_c12_is_the_gai
         "ours": {1: [90.0, 91.0, 89.0], 2: [60.0, 61.0, 59.0], 3: [110.0, 111.0, 108.0]},
         "ours_no_aug": {1: [95.0] * 3, 2: [65.0] * 3, 3: [120.0] * 3},
     }.items() for k, v in per.items()}  # fmt: skip
-    _write(tmp_path, "table2_protocols", t2)
-    _write(tmp_path, "fig4_per_joint", {"gainers_minus_torso": [4.0, 5.0, 6.0]})
+    write(tmp_path, "table2_protocols", t2)
+    write(tmp_path, "fig4_per_joint", {"gainers_minus_torso": [4.0, 5.0, 6.0]})
     rows = {r["name"]: r for r in ledger(tmp_path)}
     c11 = rows["C11a"]
     worst = [
@@ -157,11 +149,11 @@ def test_c11_splits_the_gain_into_the_cascade_and_the_ranking_and_c12_is_the_gai
 def test_the_ledger_says_where_a_seeds_value_averages_several_lifters(tmp_path):
     """Issue 30, item 5: Table 1's rows average lifter seeds inside each pipeline seed; the claims
     read from it say so in their "seeds vary" cell, the others do not."""
-    _write(tmp_path, "table1_upper_bound", {
+    write(tmp_path, "table1_upper_bound", {
         "gt2d_no_rank": [100.0, 110.0, 90.0], "gt2d_gt_rank": [70.0, 75.0, 62.0],
         "gt2d_no_rank_cascade": [81.0, 84.0, 79.0], "gt2d_pred_rank": [79.0, 83.0, 77.5],
     }, lifter_seeds=3)  # fmt: skip
-    _write(tmp_path, "fig5a_prcnn_ablation", {"prcnn_resnet34": [80.0, 81.0, 82.0],
+    write(tmp_path, "fig5a_prcnn_ablation", {"prcnn_resnet34": [80.0, 81.0, 82.0],
                                               "prcnn_resnet34_no_heatmaps": [70.0, 71.5, 71.0]})  # fmt: skip
     rows = ledger(tmp_path)
     cells = {r["name"]: c["seeds vary"] for r, c in zip(rows, ledger_columns(rows), strict=True)}
@@ -171,7 +163,7 @@ def test_the_ledger_says_where_a_seeds_value_averages_several_lifters(tmp_path):
 
 
 def test_a_missing_row_means_not_run(tmp_path):
-    _write(tmp_path, "fig5b_dpnet_ablation", {"full": [60.0, 61.0, 62.0], "no_aug": [70.0, 71.0, 69.0]})
+    write(tmp_path, "fig5b_dpnet_ablation", {"full": [60.0, 61.0, 62.0], "no_aug": [70.0, 71.0, 69.0]})
     rows = {r["name"]: r for r in ledger(tmp_path)}
     assert rows["C5"]["verdict"] == NOT_RUN  # no_depthnet absent
     assert rows["C6"]["verdict"] == NOT_RUN  # aug_gt_only absent
@@ -179,8 +171,8 @@ def test_a_missing_row_means_not_run(tmp_path):
 
 def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     cascade = {"gt2d_no_rank_cascade": [100.0, 110.0, 90.0]}
-    _write(tmp_path / "a", "table1_upper_bound", {**cascade, "gt2d_gt_rank": [70.0, 75.0, 62.0]})
-    _write(tmp_path / "b", "table1_upper_bound", {**cascade, "gt2d_gt_rank": [99.0, 111.0, 91.0]}, stages=("DPNet",))
+    write(tmp_path / "a", "table1_upper_bound", {**cascade, "gt2d_gt_rank": [70.0, 75.0, 62.0]})
+    write(tmp_path / "b", "table1_upper_bound", {**cascade, "gt2d_gt_rank": [99.0, 111.0, 91.0]}, stages=("DPNet",))
     table = markdown_table(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     lines = table.splitlines()
     assert len(lines) == 2 + len(CLAIMS)
@@ -280,7 +272,7 @@ def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
 
 
 def test_c13_is_fig5b_ranking_against_the_same_cascade_without_it(tmp_path):
-    _write(tmp_path, "fig5b_dpnet_ablation", {
+    write(tmp_path, "fig5b_dpnet_ablation", {
         "full": [100.0, 104.0, 98.0], "no_rank": [108.0, 110.0, 105.0],  # every seed lower with the ranking
         "no_aug": [120.0, 119.0, 121.0], "no_rank_no_aug": [130.0, 128.0, 131.0],
     })  # fmt: skip
@@ -288,83 +280,3 @@ def test_c13_is_fig5b_ranking_against_the_same_cascade_without_it(tmp_path):
     assert c13["values"] == [-8.0, -6.0, -7.0] and c13["paper"] == pytest.approx(-5.3)
     assert c13["verdict"] == REPRODUCED  # about -6.5 % against the paper's -7.8 %: over half of it
     assert c13["info"]["without augmentation (%)"]["mean"] == pytest.approx(-7.4, abs=0.1)
-
-
-def _cpu_like_run(out):
-    """Results in which C1 reproduces, C2 does not, and PRCNN ranks below the ground-truth-2D floor."""
-    _write(out, "table1_upper_bound", {
-        "gt2d_no_rank_cascade": [50.0, 52.0, 51.0], "gt2d_gt_rank": [35.0, 36.0, 34.0],
-        "gt2d_pred_rank": [50.5, 52.2, 51.4],
-    })  # fmt: skip
-    _write(out, "fig5a_prcnn_ablation", {
-        "prcnn_resnet34": [74.0, 73.0, 75.0], "prcnn_resnet34_no_heatmaps": [72.0, 71.0, 72.0],
-        "floor_2d_only": [87.0, 86.0, 88.0], "floor_2d_only_detected": [71.0, 70.5, 71.5],
-    })  # fmt: skip
-
-
-def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_with_numbers(tmp_path):
-    from drpose3d.book.ledger import abstract
-
-    _cpu_like_run(tmp_path)
-    text = abstract(tmp_path)
-    first, *findings = [line for line in text.splitlines() if line]
-    assert "on **synthetic** data with the **cpu** preset (3 seeds)" in first
-    rows = ledger(tmp_path)
-    for verdict_name in {r["verdict"] for r in rows}:
-        count = sum(r["verdict"] == verdict_name for r in rows)
-        assert f"{count} {verdict_name}" in first
-    assert len(findings) == 3 and all(f[0] in "123" for f in findings)
-    assert "-31.37 %" in findings[0] and "-33.6 %" in findings[0] and "**reproduced**" in findings[0]
-    assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4 %" in findings[1]
-    assert "74.0 %" in findings[2] and "91.22 %" in findings[2] and "87.0 %" in findings[2]
-    assert "do not yet add" in findings[2]  # PRCNN under the ground-truth-2D floor: said so
-
-
-def test_the_front_page_says_where_the_paper_gives_no_number(tmp_path):
-    """C11b (the ranking's share of DRPose3D's gain) has no number in the paper: the sentence says so
-    instead of printing the table's dash ("against the paper's —")."""
-    from drpose3d.book.ledger import abstract
-
-    _cpu_like_run(tmp_path)
-    _write(tmp_path, "table2_protocols", {
-        f"{arm}_p{k}": [m + 0.5 * s for s in range(3)]
-        for arm, m in (("no_rank", 100.0), ("ours", 97.0)) for k in (1, 2, 3)
-    })  # fmt: skip
-    second = abstract(tmp_path).splitlines()[3]
-    assert second.startswith("2.") and "(C11b)" in second
-    assert "(the paper gives no number): **" in second and "paper's —" not in second
-
-
-def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
-    from drpose3d.pages.forest import COLOURS, forest_svg
-
-    _cpu_like_run(tmp_path / "a")
-    _write(tmp_path / "b", "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 51.0], "gt2d_gt_rank": [45.0, 46.0]})
-    svg = forest_svg({"generated <b>": ledger(tmp_path / "a"), "cmu": ledger(tmp_path / "b")})
-    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and "<b>" not in svg  # labels escaped
-    for claim in CLAIMS:
-        assert f'<tspan font-weight="bold">{claim.id}</tspan>' in svg
-    assert svg.count(f'fill="{COLOURS[0]}"><title>') == 3  # C1, C2, C3 ran in the first run
-    assert svg.count(f'fill="{COLOURS[1]}"><title>') == 1  # C1 only in the second (two seeds)
-    assert svg.count("<path") == sum(c.paper_rel_pct is not None for c in CLAIMS) + 1  # diamonds + the legend's
-
-
-def test_the_forest_plot_cuts_an_interval_far_wider_than_every_effect(tmp_path):
-    """Two seeds that disagree give a Student-t interval of hundreds of percent: the axis stays on
-    the effects and the paper's values, the interval is cut at its edge with an arrow, and its
-    tooltip keeps the whole interval."""
-    import re
-
-    from drpose3d.pages.forest import forest_svg
-
-    _write(tmp_path, "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 50.0], "gt2d_gt_rank": [10.0, 60.0]})
-    row = {r["name"]: r for r in ledger(tmp_path)}["C1"]
-    a, b = row["effect_rel_ci95"]
-    assert a < -500 and b > 500  # -30 % on average, +-12.7 standard errors
-    svg = forest_svg({"cmu": ledger(tmp_path)})
-    ticks = [float(t) for t in re.findall(r'text-anchor="middle">([+-]?[\d.]+)</text>', svg)]
-    papers = [c.paper_rel_pct for c in CLAIMS if c.paper_rel_pct is not None]
-    assert max(ticks) < b and min(ticks) > a  # the interval does not set the axis...
-    assert min(ticks) <= min(papers) and max(ticks) >= 0  # ...the paper's values and zero do
-    assert svg.count("<polygon") == 2  # cut at both ends
-    assert f"95 % interval {a:+.1f} to {b:+.1f}" in svg

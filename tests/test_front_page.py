@@ -1,0 +1,75 @@
+"""The front page: its abstract (data, preset, verdict counts, three findings with numbers) and the
+forest plot of every claim, from hand-made results JSON."""
+
+from ledger_runs import cpu_like_run, write
+
+from drpose3d.book.claims import CLAIMS
+from drpose3d.book.ledger import ledger
+
+
+def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_with_numbers(tmp_path):
+    from drpose3d.book.ledger import abstract
+
+    cpu_like_run(tmp_path)
+    text = abstract(tmp_path)
+    first, *findings = [line for line in text.splitlines() if line]
+    assert "on **synthetic** data with the **cpu** preset (3 seeds)" in first
+    rows = ledger(tmp_path)
+    for verdict_name in {r["verdict"] for r in rows}:
+        count = sum(r["verdict"] == verdict_name for r in rows)
+        assert f"{count} {verdict_name}" in first
+    assert len(findings) == 3 and all(f[0] in "123" for f in findings)
+    assert "-31.37 %" in findings[0] and "-33.6 %" in findings[0] and "**reproduced**" in findings[0]
+    assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4 %" in findings[1]
+    assert "74.0 %" in findings[2] and "91.22 %" in findings[2] and "87.0 %" in findings[2]
+    assert "do not yet add" in findings[2]  # PRCNN under the ground-truth-2D floor: said so
+
+
+def test_the_front_page_says_where_the_paper_gives_no_number(tmp_path):
+    """C11b (the ranking's share of DRPose3D's gain) has no number in the paper: the sentence says so
+    instead of printing the table's dash ("against the paper's —")."""
+    from drpose3d.book.ledger import abstract
+
+    cpu_like_run(tmp_path)
+    write(tmp_path, "table2_protocols", {
+        f"{arm}_p{k}": [m + 0.5 * s for s in range(3)]
+        for arm, m in (("no_rank", 100.0), ("ours", 97.0)) for k in (1, 2, 3)
+    })  # fmt: skip
+    second = abstract(tmp_path).splitlines()[3]
+    assert second.startswith("2.") and "(C11b)" in second
+    assert "(the paper gives no number): **" in second and "paper's —" not in second
+
+
+def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
+    from drpose3d.pages.forest import COLOURS, forest_svg
+
+    cpu_like_run(tmp_path / "a")
+    write(tmp_path / "b", "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 51.0], "gt2d_gt_rank": [45.0, 46.0]})
+    svg = forest_svg({"generated <b>": ledger(tmp_path / "a"), "cmu": ledger(tmp_path / "b")})
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and "<b>" not in svg  # labels escaped
+    for claim in CLAIMS:
+        assert f'<tspan font-weight="bold">{claim.id}</tspan>' in svg
+    assert svg.count(f'fill="{COLOURS[0]}"><title>') == 3  # C1, C2, C3 ran in the first run
+    assert svg.count(f'fill="{COLOURS[1]}"><title>') == 1  # C1 only in the second (two seeds)
+    assert svg.count("<path") == sum(c.paper_rel_pct is not None for c in CLAIMS) + 1  # diamonds + the legend's
+
+
+def test_the_forest_plot_cuts_an_interval_far_wider_than_every_effect(tmp_path):
+    """Two seeds that disagree give a Student-t interval of hundreds of percent: the axis stays on
+    the effects and the paper's values, the interval is cut at its edge with an arrow, and its
+    tooltip keeps the whole interval."""
+    import re
+
+    from drpose3d.pages.forest import forest_svg
+
+    write(tmp_path, "table1_upper_bound", {"gt2d_no_rank_cascade": [50.0, 50.0], "gt2d_gt_rank": [10.0, 60.0]})
+    row = {r["name"]: r for r in ledger(tmp_path)}["C1"]
+    a, b = row["effect_rel_ci95"]
+    assert a < -500 and b > 500  # -30 % on average, +-12.7 standard errors
+    svg = forest_svg({"cmu": ledger(tmp_path)})
+    ticks = [float(t) for t in re.findall(r'text-anchor="middle">([+-]?[\d.]+)</text>', svg)]
+    papers = [c.paper_rel_pct for c in CLAIMS if c.paper_rel_pct is not None]
+    assert max(ticks) < b and min(ticks) > a  # the interval does not set the axis...
+    assert min(ticks) <= min(papers) and max(ticks) >= 0  # ...the paper's values and zero do
+    assert svg.count("<polygon") == 2  # cut at both ends
+    assert f"95 % interval {a:+.1f} to {b:+.1f}" in svg
