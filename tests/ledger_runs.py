@@ -10,11 +10,18 @@ from drpose3d.run import resolve
 STAGES = ("world", "images", "2D pose", "PRCNN", "DPNet")
 
 
-def write(out: Path, notebook: str, rows: dict[str, list[float]], stages: tuple[str, ...] = STAGES, **extra) -> None:
+def write(
+    out: Path,
+    notebook: str,
+    rows: dict[str, list[float]],
+    stages: tuple[str, ...] = STAGES,
+    dataset: str = "synthetic",
+    **extra,
+) -> None:
     """One chapter's results: each named row with its per-seed values (three seeds unless fewer given)."""
     run = resolve("cpu", seeds=3, device="cpu", out=out)
     rows = [make_row(n, "m", v, None) for n, v in rows.items()]
-    write_results(run, notebook, "synthetic", rows, time.time(), seeded_stages=list(stages), **extra)
+    write_results(run, notebook, dataset, rows, time.time(), seeded_stages=list(stages), **extra)
 
 
 def cpu_like_run(out: Path) -> None:

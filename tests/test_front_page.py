@@ -54,6 +54,20 @@ def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
     assert svg.count("<path") == sum(c.paper_rel_pct is not None for c in CLAIMS) + 1  # diamonds + the legend's
 
 
+def test_the_forest_caption_names_the_other_worlds_committed_run_and_each_runs_seeds(tmp_path):
+    """The plot draws the same preset's committed run on the other world beside this one, so its
+    caption names both runs and their seed counts, not only this page's seeds."""
+    from drpose3d.pages.forest import beside_committed, drawn
+
+    cpu_like_run(tmp_path / "run")
+    other = {"gt2d_no_rank_cascade": [50.0, 51.0], "gt2d_gt_rank": [45.0, 46.0]}
+    write(tmp_path / "runs" / "cpu-cmu", "table1_upper_bound", other, dataset="cmu")
+    ledgers = beside_committed(tmp_path / "run", tmp_path / "runs")
+    assert list(ledgers) == ["this run (synthetic, cpu)", "committed runs/cpu-cmu"]
+    assert drawn(ledgers) == "Dots and lines: this run (synthetic, cpu), 3 seeds; committed runs/cpu-cmu, 2 seeds."
+    assert drawn(beside_committed(tmp_path / "run", tmp_path / "none")).endswith("(synthetic, cpu), 3 seeds.")
+
+
 def test_the_forest_plot_cuts_an_interval_far_wider_than_every_effect(tmp_path):
     """Two seeds that disagree give a Student-t interval of hundreds of percent: the axis stays on
     the effects and the paper's values, the interval is cut at its edge with an arrow, and its

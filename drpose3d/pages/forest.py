@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drpose3d.book.ledger import ledger
+from drpose3d.book.results import results_folder
 from drpose3d.markup import text
 
 #: One colour per run, in the order given (colour-blind-safe: blue, orange, green, purple).
@@ -28,9 +29,19 @@ def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
         return {"this run": rows}
     ledgers = {f"this run ({ran['dataset']}, {ran['preset']})": rows}
     other = runs / (ran["preset"] if ran["dataset"] == "cmu" else f"{ran['preset']}-cmu")
-    if other.is_dir() and other.resolve() != source.resolve() and any(other.glob("*.json")):
+    if other.is_dir() and other.resolve() != source.resolve() and any(results_folder(other).glob("*.json")):
         ledgers[f"committed runs/{other.name}"] = ledger(other)
     return ledgers
+
+
+def drawn(ledgers: dict[str, list[dict]]) -> str:
+    """The forest plot's runs for its caption, each with its number of seeds: the plot may draw the
+    other world's committed run beside this one, so the page's own seeds do not describe it."""
+    runs = []
+    for label, rows in ledgers.items():
+        seeds = max((len(r["values"]) for r in rows), default=0)
+        runs.append(f"{label}, {seeds} seed{'' if seeds == 1 else 's'}")
+    return "Dots and lines: " + "; ".join(runs) + "."
 
 
 def _scale(core: list[float], reach: list[float]) -> tuple[float, float]:

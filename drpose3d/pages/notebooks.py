@@ -26,7 +26,7 @@ from drpose3d.book.ledger import abstract
 from drpose3d.chapters import NOTEBOOKS
 from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
-from drpose3d.pages.forest import beside_committed, forest_svg
+from drpose3d.pages.forest import beside_committed, drawn, forest_svg
 from drpose3d.pages.plots import plotly_js_path
 from drpose3d.run import load_run, parameters_of
 
@@ -265,12 +265,13 @@ def build_book(out: Path, root: Path, source: Path | None = None) -> Path:
 def write_front_page(book: Path, source: Path, root: Path) -> None:
     """The front page's finding: the abstract from the run's ledger and the forest plot of its
     claims, beside the committed run of the same preset on the other world when there is one."""
-    (book / "_static" / FOREST).write_text(forest_svg(beside_committed(source, root / "runs")), encoding="utf-8")
+    ledgers = beside_committed(source, root / "runs")
+    (book / "_static" / FOREST).write_text(forest_svg(ledgers), encoding="utf-8")
     figure = (
         f"![Every claim's relative effect with its 95 % interval beside the paper's](../_static/{FOREST})\n\n"
         "*Each row a claim of the paper: the paper's relative effect (black diamond) and this book's mean and 95 % "
         "Student-t interval over seeds (dots and lines), in % of the claim's control; an interval that runs past the "
-        "axis ends in an arrow (hover for its extent); the verdicts on the right.*"
+        f"axis ends in an arrow (hover for its extent); the verdicts on the right. {drawn(ledgers)}*"
     )
     intro = book / "book" / "intro.md"
     head, _, rest = intro.read_text(encoding="utf-8").partition(FINDING_BEGIN)
