@@ -22,7 +22,38 @@ def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_wit
     assert "-31.37 %" in findings[0] and "-33.6 %" in findings[0] and "**reproduced**" in findings[0]
     assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4 %" in findings[1]
     assert "74.0 %" in findings[2] and "91.22 %" in findings[2] and "87.0 %" in findings[2]
-    assert "do not yet add" in findings[2]  # PRCNN under the ground-truth-2D floor: said so
+    # PRCNN above the detected-2D floor and under the ground-truth-2D one: both gaps said, in points
+    assert "add to the detected 2D pose (+3.0 points) but not yet to the true one (-13.0 points)" in findings[2]
+
+
+def test_the_image_halfs_finding_follows_prcnn_against_both_floors(tmp_path):
+    from drpose3d.book.ledger import abstract
+
+    nothing = "add nothing even to the detected 2D pose (-1.0 points)"
+    for prcnn, said in ((90.0, "even the true 2D pose does not"), (70.0, nothing)):
+        write(tmp_path / str(prcnn), "fig5a_prcnn_ablation", {
+            "prcnn_resnet34": [prcnn] * 3, "floor_2d_only": [87.0] * 3, "floor_2d_only_detected": [71.0] * 3,
+        })  # fmt: skip
+        assert said in abstract(tmp_path / str(prcnn)).splitlines()[-1]
+
+
+def test_the_front_page_says_once_that_c13_is_c11bs_smallest_share(tmp_path):
+    """Where protocol #3 gives the ranking's smallest share in every seed, C11b and C13 are one
+    comparison (Table 2 and Fig. 5(b) share their runs): the number is given once, with both verdicts."""
+    from drpose3d.book.ledger import abstract
+
+    cpu_like_run(tmp_path)
+    ours, no_rank = [97.0, 98.0, 96.0], [100.0, 101.0, 99.5]
+    write(tmp_path, "table2_protocols", {
+        **{f"{arm}_p{k}": [v - 10 for v in values] for arm, values in (("ours", ours), ("no_rank", no_rank))
+           for k in (1, 2)},
+        "ours_p3": ours, "no_rank_p3": no_rank, "baseline_p1": [118.0] * 3, "baseline_p2": [119.0] * 3,
+        "baseline_p3": [125.0] * 3,
+    })  # fmt: skip
+    write(tmp_path, "fig5b_dpnet_ablation", {"full": ours, "no_rank": no_rank})
+    second = abstract(tmp_path).splitlines()[3]
+    assert second.count("[") == 2  # C2's interval and C11b's; C13's is the same one
+    assert "in every seed the smallest share is protocol #3's" in second and "(C13)" in second
 
 
 def test_the_front_page_says_where_the_paper_gives_no_number(tmp_path):

@@ -320,24 +320,38 @@ def abstract(out: str | Path) -> str:
         return f"{measured(r)} {against_paper(r)}: **{verdict_words(r)}** ({claim})"
 
     lines.append(f"1. **The ground-truth ranking** against the same cascade without ranking input: {said('C1')}.")
+    share, fig5b = rows["C11b"], rows["C13"]
+    if share["effect_rel_values"] and share["effect_rel_values"] == fig5b["effect_rel_values"]:
+        # the smallest share is protocol #3's in every seed: Fig. 5(b)'s comparison, one number judged twice
+        protocol3 = (
+            f"in every seed the smallest share is protocol #3's, Figure 5(b)'s comparison, {against_paper(fig5b)}: "
+            f"**{verdict_words(fig5b)}** (C13)"
+        )
+    else:
+        protocol3 = f"under protocol #3 {said('C13')}"
     lines.append(
         f"2. **The predicted ranking** (PRCNN's, from the image): on ground-truth 2D {said('C2')}; its share of "
-        f"DRPose3D's gain on detected 2D {said('C11b')}; under protocol #3 {said('C13')}."
+        f"DRPose3D's gain on detected 2D {said('C11b')}; {protocol3}."
     )
     try:
         by = {r["name"]: r for r in load_results(out, Notebook.FIG5A_PRCNN_ABLATION)["rows"]}
         prcnn, floor = by[Fig5a.PRCNN_RESNET34], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
         gt_floor = by[Fig5a.FLOOR_2D_ONLY]
+        over, under = prcnn["mean"] - floor["mean"], prcnn["mean"] - gt_floor["mean"]
+        if under > 0:
+            reading = "its pixels hold depth order that even the true 2D pose does not."
+        elif over > 0:
+            reading = (
+                f"its pixels add to the detected 2D pose ({over:+.1f} points) but not yet to the true one "
+                f"({under:+.1f} points)."
+            )
+        else:
+            reading = f"its pixels add nothing even to the detected 2D pose ({over:+.1f} points)."
         lines.append(
             f"3. **The image half**: PRCNN-34 ranks {prcnn['mean']:.1f} % of joint pairs correctly (the paper: "
             f"{FIG5A[Fig5a.PRCNN_RESNET34]} %), against {floor['mean']:.1f} % for a ranker that sees only the "
-            f"detected 2D pose and {gt_floor['mean']:.1f} % on the ground-truth 2D pose: "
-            + (
-                "its pixels add depth order the 2D pose does not hold."
-                if prcnn["mean"] > gt_floor["mean"]
-                else "its pixels do not yet add what the 2D pose alone says, so the predicted ranking has little "
-                "to give the lifter (Figure 5(a))."
-            )
+            f"detected 2D pose and {gt_floor['mean']:.1f} % for one on the ground-truth 2D pose (Figure 5(a)): "
+            + reading
         )
     except (FileNotFoundError, KeyError):
         lines.append("3. **The image half**: Figure 5(a) has not run, so PRCNN's accuracy is not known here.")
