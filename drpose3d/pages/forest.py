@@ -35,12 +35,12 @@ def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
 
 
 def drawn(ledgers: dict[str, list[dict]]) -> str:
-    """The forest plot's runs for its caption, each with its number of seeds: the plot may draw the
-    other world's committed run beside this one, so the page's own seeds do not describe it."""
+    """The forest plot's runs for its caption (Markdown, inert), each with its number of seeds: the plot
+    may draw the other world's committed run beside this one, so the page's own seeds do not describe it."""
     runs = []
     for label, rows in ledgers.items():
         seeds = max((len(r["values"]) for r in rows), default=0)
-        runs.append(f"{label}, {seeds} seed{'' if seeds == 1 else 's'}")
+        runs.append(f"{text(label)}, {seeds} seed{'' if seeds == 1 else 's'}")  # a label names the data
     return "Dots and lines: " + "; ".join(runs) + "."
 
 
