@@ -58,3 +58,18 @@ def test_category_labels_share_the_axis_and_keep_every_word():
         width = max(10, plots.AXIS_CHARACTERS // n)  # a word longer than that stays whole on its line
         assert all(len(line) <= width or " " not in line for label in wrapped for line in label.split("<br>"))
         assert [label.replace("<br>", " ") for label in wrapped] == labels * (n // 2)
+
+
+def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_name():
+    """A recorded performer's long names ran into the next crop's title on one line."""
+    import torch
+
+    from drpose3d.pages.scenes import camera_name, gallery
+
+    images, joints = torch.zeros(3, 3, 8, 8, dtype=torch.uint8), torch.full((3, 16, 2), 4.0)
+    fig = gallery(images, joints, ["lambada · lambada", "S9 · Walk", "zombie · zombie"], [0, 2, 3])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == [f"{t}<br>{camera_name(c)}" for t, c in (("lambada · lambada", 0), ("S9 · Walk", 2),
+                                                              ("zombie · zombie", 3))]  # fmt: skip
+    assert camera_name(2) != "cam 2" and camera_name(2).startswith("cam 2 (")  # the id beside the index
+    assert len(fig.data) == 6  # each crop and its joints

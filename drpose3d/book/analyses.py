@@ -213,17 +213,15 @@ def example_frame(run: Run, fraction: float = 0.37) -> dict:
 
 
 def gallery_frames(run: Run, count: int = 8) -> dict:
-    """Rendered test crops spread over the test set, with their ground-truth 2D."""
+    """Rendered test crops spread over the test set, with their ground-truth 2D, each titled by its
+    subject and action and the rig camera that saw it."""
     ctx = open_context(run, run.seeds[0])
     crops = ctx.crops["test"]
     pick = torch.linspace(0, len(crops) - 1, count).round().long()
     test = crops.hold(pick)
     s = ctx.test
-    titles = [
-        f"{text(s.subject_names[int(s.subject[i])])} {text(s.action_names[int(s.action[i])])} cam {int(s.camera[i])}"
-        for i in pick
-    ]
-    return {"images": test.images, "joints": test.joints, "titles": titles}
+    titles = [f"{text(s.subject_names[int(s.subject[i])])} · {text(s.action_names[int(s.action[i])])}" for i in pick]
+    return {"images": test.images, "joints": test.joints, "titles": titles, "cameras": s.camera[pick].tolist()}
 
 
 def camera_sphere(run: Run, count: int = 400, seed: int = 0) -> dict:

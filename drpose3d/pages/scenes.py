@@ -131,11 +131,17 @@ def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = 
     return fig
 
 
-def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], columns: int = 4) -> go.Figure:
-    """Rendered crops (K, 3, R, R) uint8 with their 2D joints (K, 16, 2) in crop pixels."""
+def gallery(
+    images: torch.Tensor, joints: torch.Tensor, titles: list[str], cameras: list[int], columns: int = 4
+) -> go.Figure:
+    """Rendered crops (K, 3, R, R) uint8 with their 2D joints (K, 16, 2) in crop pixels, each titled
+    on two lines (its subject and action, then its camera): on one line a recorded performer's
+    names ran into the next crop's title."""
     k = images.shape[0]
     rows = (k + columns - 1) // columns
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
+    named = [f"{title}<br>{camera_name(c)}" for title, c in zip(titles, cameras, strict=True)]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=named, horizontal_spacing=0.01, vertical_spacing=0.08)
+    fig.update_annotations(font_size=12)
     for i in range(k):
         r, c = i // columns + 1, i % columns + 1
         fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=r, col=c)
@@ -152,7 +158,7 @@ def gallery(images: torch.Tensor, joints: torch.Tensor, titles: list[str], colum
         )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=260 * rows, margin={"l": 5, "r": 5, "t": 60, "b": 5})
+    fig.update_layout(height=270 * rows, margin={"l": 5, "r": 5, "t": 70, "b": 5})
     return fig
 
 
