@@ -177,6 +177,14 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     asf, amc = write_asf_amc(tmp_path / "bad" / "bone_nan")
     asf.write_text(asf.read_text().replace("length 10", "length nan", 1))
     cases["bone_nan"] = (asf.parent, "tiny.asf:17: found 'nan'")  # the folder imported, the ASF at fault
+    # found by mutating the CMU files: a bone block without its direction made a bone of 0 mm, which
+    # only the mocap loader refused, naming the hidden file the output was staged in
+    asf, amc = write_asf_amc(tmp_path / "bad" / "no_direction")
+    asf.write_text(asf.read_text().replace("    direction 0 1 0\n", "", 1))
+    cases["no_direction"] = (asf.parent, "tiny.asf:18: bone 'upper' has no direction")
+    asf, amc = write_asf_amc(tmp_path / "bad" / "negative_length")
+    asf.write_text(asf.read_text().replace("length 10", "length -10", 1))
+    cases["negative_length"] = (asf.parent, "bone 'upper' has length -10, expected 0 or more")
     asf, amc = write_asf_amc(tmp_path / "bad" / "loop")
     asf.write_text(
         asf.read_text().replace(
@@ -200,6 +208,22 @@ def test_malformed_files_get_one_line_errors_and_no_output(tmp_path, capsys):
     path, _ = cases["channel_count"]
     assert main(["data", "import", str(path), "--out", str(tmp_path / "x.npz")]) == 2
     assert f"{path}:{len(path.read_text().splitlines())}:" in capsys.readouterr().err
+
+
+def test_a_bare_file_name_imports_under_its_folder_and_a_refused_output_is_named_as_typed(
+    tmp_path, monkeypatch, capsys
+):
+    """`drpose3d data import clip.bvh` typed in the clip's folder: the performer is that folder (its
+    parent was '.', an empty name the loader refused, in a message naming the hidden staging file)."""
+    write_bvh(tmp_path / "walker" / "clip.bvh")
+    monkeypatch.chdir(tmp_path / "walker")
+    assert main(["data", "import", "clip.bvh", "--out", "out.npz"]) == 0
+    assert load_mocap(tmp_path / "walker" / "out.npz").subjects == ["walker"]
+    write_bvh(tmp_path / "walker" / " .bvh")  # a blank clip name, which the mocap loader refuses
+    assert main(["data", "import", " .bvh", "--out", "blank.npz"]) == 2
+    err = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "blank.npz (not written): 'action' has empty names" in err and ".tmp" not in err, err
+    assert not list((tmp_path / "walker").glob("*blank*"))
 
 
 def test_a_map_naming_a_missing_joint_is_refused(tmp_path, capsys):

@@ -58,6 +58,17 @@ def _vector(words: list[str], path: Path, n: int, what: str) -> tuple[float, flo
     return tuple(number(w, path, n, what) for w in words[:3])
 
 
+def _check_bone(bone: _Bone, path: Path, n: int) -> None:
+    """A bone block ending at line `n` must give where its bone points: without a direction (or
+    with a negative length) its end would sit on its parent's and pass for a real joint."""
+    if bone.length < 0:
+        raise DataError(f"{path}:{n}: bone {bone.name!r} has length {bone.length:g}, expected 0 or more")
+    if bone.length > 0 and not any(bone.direction):
+        raise DataError(
+            f"{path}:{n}: bone {bone.name!r} has no direction, expected 'direction x y z' (not all 0) before 'end'"
+        )
+
+
 def read_asf(path: str | Path) -> Skeleton:
     """Parse an ASF skeleton file."""
     path = Path(path)
@@ -91,6 +102,7 @@ def read_asf(path: str | Path) -> Skeleton:
             elif key == "end":
                 if current is None or not current.name:
                     raise DataError(f"{path}:{n}: a bone without a name, expected 'name <bone>' before 'end'")
+                _check_bone(current, path, n)
                 bones[current.name], current = current, None
             elif current is not None and key == "name":
                 current.name = words[1] if len(words) > 1 else ""

@@ -208,4 +208,7 @@ def read_bvh(path: str | Path) -> Capture:
         return forward_kinematics(parents, local, bone, bone[:, 0])
 
     names = [j.name for j in joints]
-    return Capture(path, names, parents, len(values), pose, 1 / frame_time, path.parent.name)
+    # the performer is the file's folder (CMU: 131/131_01.bvh), or its name where it has none: a bare
+    # `clip.bvh` typed in its own folder has the parent '.', and an empty performer name is refused
+    performer = path.resolve().parent.name or path.stem
+    return Capture(path, names, parents, len(values), pose, 1 / frame_time, performer)

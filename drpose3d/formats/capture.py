@@ -107,6 +107,11 @@ def read_text(path: Path, kind: str) -> list[str]:
     return [line for _, line in text_lines(path, kind)]
 
 
+def _a(kind: str) -> str:
+    """`kind` (an upper-case file format) with its article as it is spoken: a BVH, an ASF, an AMC."""
+    return ("an " if kind[0] in "AEFHILMNORSX" else "a ") + kind
+
+
 def text_lines(path: Path, kind: str) -> Iterator[tuple[int, str]]:
     """A capture file's numbered lines (from 1), read as they are consumed, so that a long file is
     never held whole; one-line errors for an empty, binary, unreadable or non-UTF-8 file."""
@@ -114,18 +119,18 @@ def text_lines(path: Path, kind: str) -> Iterator[tuple[int, str]]:
         with open(path, "rb") as fh:
             head = fh.read(4096)
             if not head.strip() and not fh.read(1):
-                raise DataError(f"{path}: empty file, expected a {kind} file")
+                raise DataError(f"{path}: empty file, expected {_a(kind)} file")
     except OSError as err:
-        raise DataError(f"{path}: cannot read ({err.strerror}); expected a {kind} file") from None
+        raise DataError(f"{path}: cannot read ({err.strerror}); expected {_a(kind)} file") from None
     if b"\0" in head:
-        raise DataError(f"{path}: binary data, expected a {kind} text file")
+        raise DataError(f"{path}: binary data, expected {_a(kind)} text file")
     n = 0
     try:
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, start=1):
                 yield n, line
     except UnicodeDecodeError:
-        raise DataError(f"{path}:{n + 1}: not text (a byte is not UTF-8), expected a {kind} file") from None
+        raise DataError(f"{path}:{n + 1}: not text (a byte is not UTF-8), expected {_a(kind)} file") from None
 
 
 #: The fastest capture (or output) frame rate accepted: optical systems record at most a few kHz.

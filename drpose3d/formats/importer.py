@@ -324,7 +324,10 @@ def import_motion(
     _check_anatomy(mocap)
     with atomic_path(out) as staged:  # `out` appears only once the format's own loader accepts it
         save_mocap(mocap, staged)
-        load_mocap(staged)
+        try:
+            load_mocap(staged)
+        except DataError as err:  # named after `out`, not the hidden file it was staged in
+            raise DataError(str(err).replace(str(staged), f"{out} (not written)")) from None
     return ImportReport(len(files), len(pieces), len(mocap), mocap.subjects, splits, round(dropped, 2))
 
 
