@@ -174,6 +174,7 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     bvh("offset_inf", good.replace("OFFSET 9.0 -5.0 0.0", "OFFSET 9.0 -5.0 inf", 1), "found 'inf'")
     bvh("offset_huge", good.replace("OFFSET 9.0 -5.0 0.0", "OFFSET 9.0 -5.0 1e308", 1), "out of range")
     bvh("duplicate_joint", good.replace("JOINT RightKnee", "JOINT LeftKnee", 1), "joint name 'LeftKnee' twice")
+    bvh("no_offset", good.replace("OFFSET 9.0 -5.0 0.0", "", 1), "ends without an OFFSET")  # was a 0 mm bone
     asf, amc = write_asf_amc(tmp_path / "bad" / "bone_nan")
     asf.write_text(asf.read_text().replace("length 10", "length nan", 1))
     cases["bone_nan"] = (asf.parent, "tiny.asf:17: found 'nan'")  # the folder imported, the ASF at fault

@@ -37,7 +37,7 @@ CHANNELS = ("xposition", "yposition", "zposition", "xrotation", "yrotation", "zr
 class _Joint:
     name: str
     parent: int
-    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    offset: tuple[float, float, float] | None = None  # required: a joint without one would sit on its parent
     channels: list[str] = field(default_factory=list)  # lower case, as listed
     first: int = 0  # index of its first channel in a frame's values
 
@@ -80,6 +80,9 @@ def _hierarchy(path: Path, lines: Iterator[tuple[int, str]]) -> list[_Joint]:
         elif key == "}":
             if not stack:
                 raise DataError(f"{path}:{n}: found an unmatched '}}'")
+            if joints[stack[-1]].offset is None:
+                name = joints[stack[-1]].name
+                raise DataError(f"{path}:{n}: joint {name!r} ends without an OFFSET, expected 'OFFSET x y z' in it")
             stack.pop()
         elif key == "OFFSET":
             if not stack or len(words) != 4:
