@@ -186,6 +186,12 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     asf, amc = write_asf_amc(tmp_path / "bad" / "negative_length")
     asf.write_text(asf.read_text().replace("length 10", "length -10", 1))
     cases["negative_length"] = (asf.parent, "bone 'upper' has length -10, expected 0 or more")
+    asf, amc = write_asf_amc(tmp_path / "bad" / "no_length")
+    asf.write_text(asf.read_text().replace("    length 10\n", "", 1))
+    cases["no_length"] = (asf.parent, "bone 'upper' has no length")
+    asf, amc = write_asf_amc(tmp_path / "bad" / "axis_order")
+    asf.write_text(asf.read_text().replace("axis 0 0 90 XYZ", "axis 0 0 90 :root", 1))
+    cases["axis_order"] = (asf.parent, "found axis order ':root', expected X, Y and Z once each")
     asf, amc = write_asf_amc(tmp_path / "bad" / "loop")
     asf.write_text(
         asf.read_text().replace(

@@ -26,7 +26,7 @@ AMC_FPS = 120.0
 class _Bone:
     name: str
     direction: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    length: float = 0.0
+    length: float | None = None  # required in a bone block; the root has none
     axis: tuple[float, float, float] = (0.0, 0.0, 0.0)
     axis_order: str = "xyz"
     dof: list[str] = field(default_factory=list)  # rx, ry, rz, tx, ty, tz as listed
@@ -58,9 +58,18 @@ def _vector(words: list[str], path: Path, n: int, what: str) -> tuple[float, flo
     return tuple(number(w, path, n, what) for w in words[:3])
 
 
+def _axis_order(word: str, path: Path, n: int) -> str:
+    """An axis' rotation order, lower case: the three axes once each."""
+    if sorted(word.lower()) != ["x", "y", "z"]:
+        raise DataError(f"{path}:{n}: found axis order {word!r}, expected X, Y and Z once each (such as XYZ)")
+    return word.lower()
+
+
 def _check_bone(bone: _Bone, path: Path, n: int) -> None:
     """A bone block ending at line `n` must give where its bone points: without a direction (or
     with a negative length) its end would sit on its parent's and pass for a real joint."""
+    if bone.length is None:
+        raise DataError(f"{path}:{n}: bone {bone.name!r} has no length, expected 'length L' before 'end'")
     if bone.length < 0:
         raise DataError(f"{path}:{n}: bone {bone.name!r} has length {bone.length:g}, expected 0 or more")
     if bone.length > 0 and not any(bone.direction):
@@ -93,7 +102,7 @@ def read_asf(path: str | Path) -> Skeleton:
             if bad:
                 raise DataError(f"{path}:{n}: root order has {bad[0]!r}, expected TX TY TZ RX RY RZ in some order")
         elif section == "root" and key == "axis":
-            bones["root"].axis_order = words[1].lower() if len(words) > 1 else "xyz"
+            bones["root"].axis_order = _axis_order(words[1] if len(words) > 1 else "XYZ", path, n)
         elif section == "root" and key == "orientation":
             bones["root"].axis = _vector(words[1:], path, n, "the root orientation")
         elif section == "bonedata":
@@ -112,7 +121,7 @@ def read_asf(path: str | Path) -> Skeleton:
                 current.length = number(words[1] if len(words) > 1 else "", path, n, "a bone length")
             elif current is not None and key == "axis":
                 current.axis = _vector(words[1:], path, n, "a bone axis")
-                current.axis_order = words[4].lower() if len(words) > 4 else "xyz"
+                current.axis_order = _axis_order(words[4] if len(words) > 4 else "XYZ", path, n)
             elif current is not None and key == "dof":
                 current.dof = [w.lower() for w in words[1:]]
                 bad = [w for w in current.dof if w not in ("rx", "ry", "rz", "tx", "ty", "tz")]
@@ -195,7 +204,7 @@ def _pose(path: Path, skeleton: Skeleton, frames: list[dict[str, list[float]]], 
         axis = torch.tensor(b.axis, dtype=torch.float64)
         c = euler(axis if skeleton.degrees else torch.rad2deg(axis), b.axis_order)
         local[:, k] = c @ motion @ c.T
-        vector = torch.tensor(b.direction, dtype=torch.float64) * b.length
+        vector = torch.tensor(b.direction, dtype=torch.float64) * (b.length or 0.0)  # the root: none
         bone[:, k] = (local[:, k] @ vector) + shift  # parent's frame: its end moves with its own rotation
         if k == 0:
             root_position = shift

@@ -87,10 +87,14 @@ def _hierarchy(path: Path, lines: Iterator[tuple[int, str]]) -> list[_Joint]:
         elif key == "OFFSET":
             if not stack or len(words) != 4:
                 raise DataError(f"{path}:{n}: found {raw.strip()!r}, expected 'OFFSET x y z' inside a joint")
+            if joints[stack[-1]].offset is not None:
+                raise DataError(f"{path}:{n}: a second OFFSET in joint {joints[stack[-1]].name!r}, expected one")
             joints[stack[-1]].offset = tuple(number(w, path, n, "an OFFSET coordinate") for w in words[1:])
         elif key == "CHANNELS":
             if not stack or len(words) < 2:
                 raise DataError(f"{path}:{n}: found {raw.strip()!r}, expected 'CHANNELS n name...' inside a joint")
+            if joints[stack[-1]].channels:  # each would claim its own columns of every frame
+                raise DataError(f"{path}:{n}: a second CHANNELS in joint {joints[stack[-1]].name!r}, expected one")
             count = int(number(words[1], path, n, "the channel count"))
             names = [w.lower() for w in words[2:]]
             if count != len(names):

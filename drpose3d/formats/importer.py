@@ -311,7 +311,11 @@ def import_motion(
         labels += [(performer, path.stem, str(path.resolve().relative_to(base)))] * len(kept)
         splits, dropped = splits + cut, dropped + short_s
     if not pieces:
-        raise DataError(f"no clip of at least {MIN_CLIP_S:g} s survived the glitch splits")
+        where = str(files[0]) if len(files) == 1 else f"{len(files)} files under {', '.join(map(str, paths))}"
+        raise DataError(
+            f"{where}: no clip of at least {MIN_CLIP_S:g} s survived the glitch splits "
+            f"({splits} glitch(es) cut it, {dropped:.1f} s of shorter pieces left out)"
+        )
     sizes = [len(p) for p in pieces]
     mocap = Mocap(
         torch.cat(pieces),
