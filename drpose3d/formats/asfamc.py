@@ -66,8 +66,8 @@ def _axis_order(word: str, path: Path, n: int) -> str:
 
 
 def _check_bone(bone: _Bone, path: Path, n: int) -> None:
-    """A bone block ending at line `n` must give where its bone points: without a direction (or
-    with a negative length) its end would sit on its parent's and pass for a real joint."""
+    """A bone block ending at line `n` must say how long its bone is and where it points: without a
+    length or a direction its end would sit on its parent's and pass for a real joint."""
     if bone.length is None:
         raise DataError(f"{path}:{n}: bone {bone.name!r} has no length, expected 'length L' before 'end'")
     if bone.length < 0:
