@@ -175,30 +175,21 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     bvh("offset_huge", good.replace("OFFSET 9.0 -5.0 0.0", "OFFSET 9.0 -5.0 1e308", 1), "out of range")
     bvh("duplicate_joint", good.replace("JOINT RightKnee", "JOINT LeftKnee", 1), "joint name 'LeftKnee' twice")
     bvh("no_offset", good.replace("OFFSET 9.0 -5.0 0.0", "", 1), "ends without an OFFSET")  # was a 0 mm bone
-    asf, amc = write_asf_amc(tmp_path / "bad" / "bone_nan")
-    asf.write_text(asf.read_text().replace("length 10", "length nan", 1))
-    cases["bone_nan"] = (asf.parent, "tiny.asf:17: found 'nan'")  # the folder imported, the ASF at fault
+
+    def asf_edit(name: str, old: str, new: str, message: str) -> None:
+        """The tiny skeleton with `old` replaced by `new`; its folder is imported, the ASF is at fault."""
+        asf, _ = write_asf_amc(tmp_path / "bad" / name)
+        asf.write_text(asf.read_text().replace(old, new, 1))
+        cases[name] = (asf.parent, message)
+
+    asf_edit("bone_nan", "length 10", "length nan", "tiny.asf:17: found 'nan'")
     # found by mutating the CMU files: a bone block without its direction made a bone of 0 mm, which
     # only the mocap loader refused, naming the hidden file the output was staged in
-    asf, amc = write_asf_amc(tmp_path / "bad" / "no_direction")
-    asf.write_text(asf.read_text().replace("    direction 0 1 0\n", "", 1))
-    cases["no_direction"] = (asf.parent, "tiny.asf:18: bone 'upper' has no direction")
-    asf, amc = write_asf_amc(tmp_path / "bad" / "negative_length")
-    asf.write_text(asf.read_text().replace("length 10", "length -10", 1))
-    cases["negative_length"] = (asf.parent, "bone 'upper' has length -10, expected 0 or more")
-    asf, amc = write_asf_amc(tmp_path / "bad" / "no_length")
-    asf.write_text(asf.read_text().replace("    length 10\n", "", 1))
-    cases["no_length"] = (asf.parent, "bone 'upper' has no length")
-    asf, amc = write_asf_amc(tmp_path / "bad" / "axis_order")
-    asf.write_text(asf.read_text().replace("axis 0 0 90 XYZ", "axis 0 0 90 :root", 1))
-    cases["axis_order"] = (asf.parent, "found axis order ':root', expected X, Y and Z once each")
-    asf, amc = write_asf_amc(tmp_path / "bad" / "loop")
-    asf.write_text(
-        asf.read_text().replace(
-            "    root upper\n    upper lower\n", "    root upper\n    upper lower\n    lower upper\n"
-        )
-    )
-    cases["loop"] = (asf.parent, "attaches bone 'upper' twice")
+    asf_edit("no_direction", "    direction 0 1 0\n", "", "tiny.asf:18: bone 'upper' has no direction")
+    asf_edit("negative_length", "length 10", "length -10", "bone 'upper' has length -10, expected 0 or more")
+    asf_edit("no_length", "    length 10\n", "", "bone 'upper' has no length")
+    asf_edit("axis_order", "axis 0 0 90 XYZ", "axis 0 0 90 :root", "found axis order ':root', expected X, Y and Z once")
+    asf_edit("loop", "    upper lower\n", "    upper lower\n    lower upper\n", "attaches bone 'upper' twice")
     return cases
 
 
