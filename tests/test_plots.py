@@ -64,7 +64,8 @@ def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_nam
     """A recorded performer's long names ran into the next crop's title on one line."""
     import torch
 
-    from drpose3d.pages.scenes import camera_name, gallery
+    from drpose3d.book.labels import camera_name
+    from drpose3d.pages.scenes import gallery
 
     images, joints = torch.zeros(3, 3, 8, 8, dtype=torch.uint8), torch.full((3, 16, 2), 4.0)
     fig = gallery(images, joints, ["lambada · lambada", "S9 · Walk", "zombie · zombie"], [0, 2, 3])

@@ -126,6 +126,8 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert kinds.count("worst") == 2 and kinds.count("typical") == 2
     worst = [f["error_ours_mm"] for f in f7["frames"] if f["kind"] == "worst"]
     assert all(w >= f["error_ours_mm"] for w in worst for f in f7["frames"] if f["kind"] == "typical")
+    # each frame names its camera as the galleries and the rig drawing do: index and Human3.6M id
+    assert all(re.search(r", cam [0-3] \(\d{8}\), frame \d+$", f["title"]) for f in f7["frames"]), f7["frames"]
 
 
 @pytest.mark.slow

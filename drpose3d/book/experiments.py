@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from drpose3d.book.findings import LIFTER_SEEDS, Findings, experiment, gt_splits, sizes
+from drpose3d.book.labels import camera_name
 from drpose3d.book.results import make_row
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
@@ -310,7 +311,7 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
             "kind": kind,
             "index": int(i),
             "title": f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
-            f"camera {int(s.camera[i])}, frame {int(s.frame[i])}",
+            f"{camera_name(int(s.camera[i]))}, frame {int(s.frame[i])}",
             "error_baseline_mm": float(err[Arm.BASELINE][i]),
             "error_ours_mm": float(err[Arm.OURS][i]),
         }

@@ -1,6 +1,6 @@
 """Every row's human-readable label, the one mapping the tables, figures and headlines use: the
 paper's rows (:mod:`drpose3d.paper`) and the ones this book adds beside them, ranking noise spelled
-out from its row name."""
+out from its row name; and the rig's cameras as every page names them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from drpose3d.paper import (
     parse_noise_row,
     table2_row,
 )
+from drpose3d.pose.camera import CAMERA_IDS
 
 #: Human-readable labels of every fixed row, the one mapping tables and figures use.
 ROW_LABELS: dict[str, str] = {
@@ -82,3 +83,9 @@ def row_label(name: str) -> str:
     if kind == "threshold":
         return f"predicted ranking discretised at {value:g}"
     return name.replace("_", " ")
+
+
+def camera_name(k: int) -> str:
+    """A rig camera as every figure and table names it: its index, which the crops' titles use
+    ("cam 2"), and its Human3.6M id, which the projections and the rig drawing showed alone."""
+    return f"cam {k} ({CAMERA_IDS[k]})"

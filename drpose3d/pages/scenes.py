@@ -9,9 +9,11 @@ import torch
 from plotly.colors import qualitative as palettes
 from plotly.subplots import make_subplots
 
+from drpose3d.book.labels import camera_name
+from drpose3d.markup import text
 from drpose3d.pages.plots import LEGEND_ABOVE, OURS_COLOUR
 from drpose3d.paper import Arm
-from drpose3d.pose.camera import CAMERA_IDS, Cameras
+from drpose3d.pose.camera import Cameras
 from drpose3d.pose.skeleton import BONES, LEFT, RIGHT
 from drpose3d.worlds.augment import ELEVATION_MARGIN_DEG, CameraPrior
 
@@ -48,12 +50,6 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
 #: The rig seen from far enough that the four cameras, about 5 m around the person, and the axes' tick
 #: labels stay inside the figure (a closer eye cut the x axis' labels off at the left edge).
 RIG_EYE = {"x": 2.4, "y": -2.4, "z": 1.7}
-
-
-def camera_name(k: int) -> str:
-    """A rig camera as every figure names it: its index, which the crops' titles use ("cam 2"), and
-    its Human3.6M id, which the projections and the rig drawing showed alone."""
-    return f"cam {k} ({CAMERA_IDS[k]})"
 
 
 def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
@@ -238,7 +234,7 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         rows=k,
         cols=2,
         column_widths=[0.3, 0.7],
-        subplot_titles=[t for title in titles for t in ("", title)],  # over the wide 3D view, not the crop
+        subplot_titles=[t for title in titles for t in ("", text(title))],  # over the wide 3D view, not the crop
         specs=[[{"type": "xy"}, {"type": "scene"}] for _ in range(k)],
         vertical_spacing=0.04,
     )
