@@ -271,7 +271,7 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         zaxis={**axis, "title": "up (mm)"},
         camera={"eye": QUALITATIVE_EYE},
     )
-    fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 40, "b": 5})
+    fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 70, "b": 5})  # the first title below the toolbar
     return fig
 
 
