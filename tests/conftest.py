@@ -74,7 +74,7 @@ def synthetic_run(tmp_path_factory) -> Path:
     return out
 
 
-#: The group of the tests that read the tiny book.
+#: The tiny book's fixture (below), whose name is also the xdist group of the tests that read it.
 TINY_BOOK_GROUP = "synthetic_run"
 
 

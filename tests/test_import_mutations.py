@@ -1,7 +1,8 @@
 """`drpose3d data import` on damaged captures: every mutation of a valid BVH or ASF/AMC file (a line
 cut, dropped or doubled, a number or a word replaced) is imported or refused in one line naming
-the file, never a traceback and never a half-written output. Mutating the CMU files this way found
-three refusals that only the mocap loader made, after the import, naming a hidden staging file."""
+the file, never a traceback and never a half-written output. Mutating the CMU files this way found a
+traceback (a doubled CHANNELS line), a bare ':' message (an ASF axis order) and three refusals that
+only the mocap loader made, after the import, naming a hidden staging file."""
 
 from __future__ import annotations
 
