@@ -4,22 +4,18 @@ import pytest
 from ledger_runs import write
 
 from drpose3d.book.claims import CLAIMS
-from drpose3d.book.ledger import (
+from drpose3d.book.ledger import ledger, ledger_columns, markdown_rows, markdown_table, side_by_side
+from drpose3d.book.results import make_row
+from drpose3d.book.verdicts import (
     DIRECTION,
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_RUN,
     REPRODUCED,
     VERDICT_COLOURS,
-    ledger,
-    ledger_columns,
-    markdown_rows,
-    markdown_table,
     seeds_needed,
-    side_by_side,
     verdict,
 )
-from drpose3d.book.results import make_row
 from drpose3d.pages.tables import ledger_html
 
 

@@ -83,7 +83,7 @@ def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():
     verdict in each cell; a preset without a real-motion run gets None (the chapter says so)."""
     from drpose3d.book.analyses import committed_side_by_side
     from drpose3d.book.claims import CLAIMS
-    from drpose3d.book.ledger import VERDICT_COLOURS
+    from drpose3d.book.verdicts import VERDICT_COLOURS
 
     rows = committed_side_by_side("cpu")
     assert [r["claim"].split("</b>")[0].removeprefix("<b>") for r in rows] == [c.id for c in CLAIMS]

@@ -1,2 +1,3 @@
 """What the book finds: one experiment per table or figure (experiments, analyses), the paper's
-claims and the ledger that judges them, and the results JSON every page reads."""
+claims, the rule that judges them (verdicts) and the ledger that applies it to a run, and the
+results JSON every page reads."""
