@@ -221,6 +221,10 @@ def test_the_book_builds_from_a_run_folder_without_recomputing(synthetic_run, tm
     assert front.index("What this book found") < front.index("How to read the numbers")
     assert "on <strong>synthetic</strong> data with the <strong>tiny</strong> preset (2 seeds)" in front
     assert (html / "_static" / "forest.svg").read_text().count("<tspan font-weight") == 14
+    # the front page's plot names its number in the claims chapter, and that chapter draws it under that number
+    number = re.search(r"Figure (\d+\.1)\)", front).group(1)
+    claims = (html / "notebooks" / "claims.html").read_text()
+    assert re.search(rf"Figure {re.escape(number)}\.</strong> Every claim.s relative effect", claims)
     assert _snapshot(synthetic_run / "cache") == cached
     assert main(["book", "--from", str(tmp_path)]) == 2  # a folder without executed notebooks
     assert "no executed notebooks" in capsys.readouterr().err

@@ -23,9 +23,10 @@ from tqdm import tqdm
 from traitlets import default
 
 from drpose3d.book.ledger import abstract
-from drpose3d.chapters import NOTEBOOKS
+from drpose3d.chapters import NOTEBOOKS, Notebook
 from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
+from drpose3d.pages.captions import chapter_number
 from drpose3d.pages.forest import beside_committed, drawn, forest_svg
 from drpose3d.pages.plots import plotly_js_path
 from drpose3d.run import load_run, parameters_of
@@ -267,8 +268,10 @@ def write_front_page(book: Path, source: Path, root: Path) -> None:
     claims, beside the committed run of the same preset on the other world when there is one."""
     ledgers = beside_committed(source, root / "runs")
     (book / "_static" / FOREST).write_text(forest_svg(ledgers), encoding="utf-8")
+    claims = chapter_number(Notebook.CLAIMS, root / "_toc.yml")
     figure = (
         f"![Every claim's relative effect with its 95 % interval beside the paper's](../_static/{FOREST})\n\n"
+        f"**The claims at a glance** (the claims chapter's first figure, Figure {claims}.1). "
         "*Each row a claim of the paper: the paper's relative effect (black diamond) and this book's mean and 95 % "
         "Student-t interval over seeds (dots and lines), in % of the claim's control; an interval that runs past the "
         f"axis ends in an arrow (hover for its extent); the verdicts on the right. {drawn(ledgers)}*"
