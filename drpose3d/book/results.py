@@ -106,8 +106,9 @@ CI_COLUMN, SEEDS_COLUMN = "95 % CI", "per seed"
 
 
 def interval(r: dict) -> str:
-    """A result row's 95 % interval as a table cell ("(one seed)": no interval)."""
-    return f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
+    """A result row's 95 % interval as a table cell ("(one seed)": no interval). A no-break space
+    after the comma: a narrow column wrapped the interval's two ends onto two lines."""
+    return f"[{r['ci95'][0]:.1f},\u00a0{r['ci95'][1]:.1f}]" if r["ci95"] else "(one seed)"
 
 
 def seed_mean(value: float | list[float]) -> float:
