@@ -2,6 +2,7 @@
 list ended in a semicolon, Table 2's had a full stop before its last item)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,16 @@ def test_a_summarys_list_ends_each_item_in_a_semicolon_and_the_last_in_a_full_st
     items = [line for line in summary(result).splitlines() if line.startswith("- ")]
     assert len(items) >= 5, items
     assert all(item.endswith(";") for item in items[:-1]) and items[-1].endswith("."), items
+
+
+def test_table2s_list_gives_the_rankings_share_against_the_cascade_under_each_protocol():
+    from drpose3d.paper import Arm, table2_row
+
+    result = json.loads((RUNS / "smoke" / "table2_protocols.json").read_text())
+    by = {r["name"]: r["values"] for r in result["rows"]}
+    line = next(item for item in summaries.table2_summary(result).splitlines() if "cascade without ranking" in item)
+    said = {int(k): float(v) for k, v in re.findall(r"protocol #(\d) ([+-]\d+\.\d+) mm \(95 % CI", line)}
+    for k in (1, 2, 3):  # paired per seed, so the mean difference is the difference of the means
+        ours, cascade = by[table2_row(Arm.OURS, k)], by[table2_row(Arm.NO_RANK, k)]
+        difference = sum(ours) / len(ours) - sum(cascade) / len(cascade)
+        assert said[k] == pytest.approx(difference, abs=0.006), line  # printed to 2 decimals

@@ -141,7 +141,7 @@ def direction_words(mean: float, ci: tuple[float, float] | None, paper: float) -
     if ci is None:
         return "one seed, no verdict"
     if ci[0] <= 0 <= ci[1]:
-        return "not shown (interval includes zero)"
+        return "direction not settled by these seeds"
     return "same direction as the paper" if (mean > 0) == (paper > 0) else "opposite to the paper"
 
 
@@ -159,6 +159,12 @@ def _table2_effect(by: dict, a: Arm, pa: int, b: Arm, pb: int) -> str:
     return _effect(by, table2_row(a, pa), table2_row(b, pb), _paper_diff(a, pa, b, pb))
 
 
+def _share(by: dict, protocol: int) -> str:
+    """DRPose3D minus its own cascade without ranking input under one protocol: the ranking's part."""
+    ours, cascade = by[table2_row(Arm.OURS, protocol)], by[table2_row(Arm.NO_RANK, protocol)]
+    return interval_words(*paired_difference(ours, cascade), "mm")
+
+
 def table2_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
     gap = {arm: {"values": _p3_minus_p1(by, arm)} for arm in (Arm.BASELINE, Arm.OURS)}
@@ -168,6 +174,8 @@ def table2_summary(result: dict) -> str:
         f"protocol #1, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 1, Arm.BASELINE, 1)}",
         f"protocol #2, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 2, Arm.BASELINE, 2)}",
         f"protocol #3, DRPose3D − baseline: {_table2_effect(by, Arm.OURS, 3, Arm.BASELINE, 3)}",
+        "the predicted ranking's share, DRPose3D − its cascade without ranking input (claim C11b; the paper has no "
+        "such row): " + "; ".join(f"protocol #{k} {_share(by, k)}" for k in (1, 2, 3)),
         "protocol #3, augmentation (DRPose3D − w/o augmentation): "
         f"{_table2_effect(by, Arm.OURS, 3, Arm.OURS_NO_AUG, 3)}",
         "the cross-view gap (P3 − P1) of DRPose3D minus that of the baseline: "
