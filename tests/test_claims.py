@@ -178,6 +178,9 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     html = ledger_html(ledger(tmp_path / "a"), link=lambda nb: f"{nb}.html")
     assert html.count("<tr") == 1 + len(CLAIMS) and '<a href="table1_upper_bound.html">' in html
     assert f'<b style="color:{VERDICT_COLOURS[REPRODUCED]}">reproduced</b>' in html  # C1's verdict, coloured
+    c1 = ledger(tmp_path / "a")[0]
+    ends = f"{c1['effect_rel_ci95'][0]:+.2f},\u00a0{c1['effect_rel_ci95'][1]:+.2f}"
+    assert ends in html and ends.replace("\u00a0", " ") in lines[2]  # kept on one line in the book only
     assert "<th>data, preset</th>" in html  # the claims not run say "—" there: the column differs, so it stays
     c1_c2 = ledger_html(ledger(tmp_path / "a")[:2], link=lambda nb: f"{nb}.html")  # both from one run's Table 1
     lead, table = c1_c2.split("<table", 1)  # their control and data are the same: said once above the table,

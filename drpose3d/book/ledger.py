@@ -81,12 +81,14 @@ def ledger(out: str | Path) -> list[dict]:
 Link = Callable[[str], str]  # a notebook's name -> the link target of its chapter
 
 
-def measured(r: dict) -> str:
-    """A claim row's relative effect with its interval, and the absolute one beside it."""
+def measured(r: dict, html: bool = False) -> str:
+    """A claim row's relative effect with its interval, and the absolute one beside it. In HTML the
+    interval's ends are kept on one line (a narrow table column split them)."""
     if r["effect_rel_pct"] is None:
         return "—"
     ci = r["effect_rel_ci95"]
-    interval = f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else " (one seed)"
+    comma = ",\u00a0" if html else ", "
+    interval = f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
         return f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
     return f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
@@ -148,7 +150,7 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
         "claim": f"{bold(r['name'])} {r['statement']}",
         "control": r["control"],
         "paper": paper_words(r),
-        "this run (95 % CI)": measured(r),
+        "this run (95 % CI)": measured(r, html),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
         "verdict": coloured_verdict(r) if html else verdict_words(r),
         "seeds vary": seeds_vary(r),
@@ -174,7 +176,7 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
         for name, ledger_rows in ledgers.items():
             r = ledger_rows[k]
             words = coloured_verdict(r) if html else bold(verdict_words(r))
-            row[name] = f"{measured(r)}, {words}" if r["effect_rel_pct"] is not None else r["verdict"]
+            row[name] = f"{measured(r, html)}, {words}" if r["effect_rel_pct"] is not None else r["verdict"]
         rows.append(row)
     return rows
 
