@@ -33,3 +33,15 @@ def test_table2s_list_gives_the_rankings_share_against_the_cascade_under_each_pr
         ours, cascade = by[table2_row(Arm.OURS, k)], by[table2_row(Arm.NO_RANK, k)]
         difference = sum(ours) / len(ours) - sum(cascade) / len(cascade)
         assert said[k] == pytest.approx(difference, abs=0.006), line  # printed to 2 decimals
+
+
+def test_fig5bs_list_ends_with_the_ranking_without_augmentation_as_claim_c13_takes_it():
+    from drpose3d.paper import FIG5B, Fig5b
+
+    result = json.loads((RUNS / "smoke" / "fig5b_dpnet_ablation.json").read_text())
+    by = {r["name"]: r["values"] for r in result["rows"]}
+    last = summaries.fig5b_summary(result).splitlines()[-1]
+    said = float(re.search(r"claim C13\): ([+-]\d+\.\d+) mm", last).group(1))
+    bare, unaugmented = by[Fig5b.NO_RANK_NO_AUG], by[Fig5b.NO_AUG]
+    assert said == pytest.approx(sum(bare) / len(bare) - sum(unaugmented) / len(unaugmented), abs=0.006)
+    assert f"vs the paper's {FIG5B[Fig5b.NO_RANK_NO_AUG] - FIG5B[Fig5b.NO_AUG]:+.1f}" in last  # 82.2 - 69.0

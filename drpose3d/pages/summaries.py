@@ -216,6 +216,12 @@ def fig5b_summary(result: dict) -> str:
     items = [
         f"{label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])}" for name, label in labels.items()
     ]
+    # claim C13's second comparison: what the ranking does where nothing else is added
+    unaugmented = paper[Fig5b.NO_RANK_NO_AUG] - paper[Fig5b.NO_AUG]
+    items.append(
+        "and the ranking without augmentation (without ranking and augmentation minus without augmentation, claim "
+        f"C13): {_effect(by, Fig5b.NO_RANK_NO_AUG, Fig5b.NO_AUG, unaugmented)}"
+    )
     return "\n".join(lines) + "\n" + bullets(items)
 
 
