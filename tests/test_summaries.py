@@ -45,3 +45,15 @@ def test_fig5bs_list_ends_with_the_ranking_without_augmentation_as_claim_c13_tak
     bare, unaugmented = by[Fig5b.NO_RANK_NO_AUG], by[Fig5b.NO_AUG]
     assert said == pytest.approx(sum(bare) / len(bare) - sum(unaugmented) / len(unaugmented), abs=0.006)
     assert f"vs the paper's {FIG5B[Fig5b.NO_RANK_NO_AUG] - FIG5B[Fig5b.NO_AUG]:+.1f}" in last  # 82.2 - 69.0
+
+
+@pytest.mark.parametrize(("torso", "hard"), [([90.1, 90.5, 90.2], False), ([85.0, 86.0, 84.5], True)])
+def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
+    from drpose3d.book.findings import FLOOR_PAIRS
+
+    result = json.loads((RUNS / "smoke" / "fig6_pairwise_accuracy.json").read_text())
+    result[FLOOR_PAIRS] = {"torso": torso, "other": [90.0, 90.4, 90.3]}
+    said = summaries.fig6_summary(result).split("For a ranker that sees only the ground-truth 2D pose")[1]
+    assert f"torso pairs score {sum(torso) / 3:.1f} % and the others 90.2 %" in said
+    assert ("harder from the pose alone too" in said) == hard
+    assert ("does not make torso pairs harder" in said) == (not hard)

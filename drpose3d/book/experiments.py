@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from drpose3d.book.findings import LIFTER_SEEDS, Findings, experiment, gt_splits, sizes
+from drpose3d.book.findings import FLOOR_PAIRS, LIFTER_SEEDS, Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
 from drpose3d.book.results import make_row
 from drpose3d.paper import (
@@ -185,7 +185,12 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
     ]
     matrix = torch.stack(per_pair).mean(0)
     cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
-    return Findings(rows, {"joints": names, "matrix": cells})
+    floors = [ctx.rankings_2d_only(detected=False).per_pair for ctx in contexts]  # trained by Fig. 5(a)
+    floor = {
+        "torso": [float(m[torso_pairs].mean()) for m in floors],
+        "other": [float(m[off & ~torso_pairs].mean()) for m in floors],
+    }
+    return Findings(rows, {"joints": names, "matrix": cells, FLOOR_PAIRS: floor})
 
 
 def by_seed(contexts: list[Context], arm: Arm, protocol: int) -> list[dict]:

@@ -36,6 +36,10 @@ class Findings:
 #: (:func:`drpose3d.book.experiments.mean_of_lifters`); absent: one.
 LIFTER_SEEDS = "lifter_seeds"
 
+#: The results key of Fig. 6's torso and other pairs as the ranker on the ground-truth 2D pose alone
+#: (Fig. 5(a)'s floor) ranks them: whether torso pairs are hard in the data before any image.
+FLOOR_PAIRS = "floor_2d_only_pairs"
+
 #: Each chapter's experiment by its notebook, filled as the modules defining them are imported:
 #: what ``torchrun`` runs on every rank before the notebooks.
 EXPERIMENTS: dict[Notebook, Callable[[Run], dict]] = {}

@@ -3,6 +3,7 @@ cannot drift apart. Differences between configurations are paired by seed."""
 
 from __future__ import annotations
 
+from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.book.results import seed_mean
 from drpose3d.markup import text
 from drpose3d.paper import (
@@ -132,6 +133,25 @@ def fig6_summary(result: dict) -> str:
             "so torso pairs are the hardest here, as the paper observes."
             if holds
             else "so this run does not show the paper's observation that torso pairs are the hardest."
+        )
+        + _floor_pairs(result[FLOOR_PAIRS])
+    )
+
+
+def _floor_pairs(floor: dict) -> str:
+    """Whether torso pairs are hard in the data before any image: the same difference for the
+    ranker that sees only the ground-truth 2D pose (Fig. 5(a)'s floor)."""
+    torso, other = (sum(floor[k]) / len(floor[k]) for k in ("torso", "other"))
+    mean, ci = mean_ci95([o - t for o, t in zip(floor["other"], floor["torso"], strict=True)])
+    hard = ci is not None and ci[0] > 0
+    return (
+        " For a ranker that sees only the ground-truth 2D pose (Figure 5(a)'s floor) torso pairs score "
+        f"{torso:.1f} % and the others {other:.1f} %, a difference of {interval_words(mean, ci, 'points')}: "
+        + (
+            "torso pairs are harder from the pose alone too, before any image is seen."
+            if hard
+            else "in these data the true 2D pose does not make torso pairs harder than the others, so the paper's "
+            "pattern would have to come from the images."
         )
     )
 
