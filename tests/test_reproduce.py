@@ -9,6 +9,7 @@ import sys
 import nbformat
 import pytest
 
+from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
 from drpose3d.pages.captions import chapter_number
@@ -48,7 +49,7 @@ def test_results_json_schema_and_values(synthetic_run):
     assert run["preset"]["name"] == "tiny" and run["seeds"] == [0, 1] and run["data"] == "synthetic"
     fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
     assert len(fig6["matrix"]) == 16 and fig6["joints"][0] == "Hip" and "Neck/Nose" not in fig6["joints"]
-    floor = fig6["floor_2d_only_pairs"]  # the ground-truth 2D floor's torso and other pairs, seed by seed
+    floor = fig6[FLOOR_PAIRS]  # the ground-truth 2D floor's torso and other pairs, seed by seed
     assert len(floor["torso"]) == len(floor["other"]) == 2 and all(0 <= v <= 100 for v in floor["torso"])
     assert {"created", "package_version", "wall_s"} <= res.keys()
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", res["commit"])  # the tests run from a git checkout
