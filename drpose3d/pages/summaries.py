@@ -3,6 +3,7 @@ cannot drift apart. Differences between configurations are paired by seed."""
 
 from __future__ import annotations
 
+from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
 from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.book.results import seed_mean
 from drpose3d.markup import text
@@ -276,19 +277,21 @@ def ranking_to_depth_summary(result: dict) -> str:
         f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, "
         f"PRCNN rankings): DepthNet {depthnet:.1f} mm, topological sort {sort:.1f} mm, Borda {borda:.1f} mm."
     ]
-    for other in ("topological", "borda"):
-        mean, ci = paired_difference(by[RankingToDepth.MPJPE_DEPTHNET], by[f"mpjpe_{other}"])
-        words.append(f"DepthNet minus {other}: {interval_words(mean, ci, 'mm')}.")
-    if RankingToDepth.SPEARMAN_DEPTHNET in by:
-        words.append(
-            "Rank correlation of the coarse depth with the truth: "
-            + ", ".join(f"{m} {by[f'spearman_{m}']['mean']:.3f}" for m in ("depthnet", "topological", "borda"))
-            + "."
-        )
-    words.append(
-        f"With ground-truth rankings the two fixed orderings reach {result['spearman_topological_gt_ranking']:.3f} "
-        f"(topological) and {result['spearman_borda_gt_ranking']:.3f} (Borda): the gap to 1 is the ties within ε."
-    )
+    for other, label in ((RankingToDepth.MPJPE_TOPOLOGICAL, "topological sort"), (RankingToDepth.MPJPE_BORDA, "Borda")):
+        mean, ci = paired_difference(by[RankingToDepth.MPJPE_DEPTHNET], by[other])
+        words.append(f"DepthNet minus {label}: {interval_words(mean, ci, 'mm')}.")
+    spearman = {
+        RankingToDepth.SPEARMAN_DEPTHNET: "DepthNet",
+        RankingToDepth.SPEARMAN_TOPOLOGICAL: "topological sort",
+        RankingToDepth.SPEARMAN_BORDA: "Borda",
+    }
+    correlations = ", ".join(f"{label} {by[row]['mean']:.3f}" for row, label in spearman.items())
+    truth = result[ORDERINGS_OF_TRUTH]
+    words += [
+        f"Rank correlation of the coarse depth with the truth: {correlations}.",
+        f"With ground-truth rankings the two fixed orderings reach {truth[RankingToDepth.SPEARMAN_TOPOLOGICAL]:.3f} "
+        f"(topological) and {truth[RankingToDepth.SPEARMAN_BORDA]:.3f} (Borda): the gap to 1 is the ties within ε.",
+    ]
     return " ".join(words)
 
 
