@@ -13,6 +13,7 @@ from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
 from drpose3d.pages.captions import chapter_number
+from drpose3d.paper import Fig6
 
 
 def _snapshot(folder):
@@ -50,7 +51,8 @@ def test_results_json_schema_and_values(synthetic_run):
     fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
     assert len(fig6["matrix"]) == 16 and fig6["joints"][0] == "Hip" and "Neck/Nose" not in fig6["joints"]
     floor = fig6[FLOOR_PAIRS]  # the ground-truth 2D floor's torso and other pairs, seed by seed
-    assert len(floor["torso"]) == len(floor["other"]) == 2 and all(0 <= v <= 100 for v in floor["torso"])
+    torso, other = floor[Fig6.TORSO_PAIRS_MEAN], floor[Fig6.OTHER_PAIRS_MEAN]
+    assert len(torso) == len(other) == 2 and all(0 <= v <= 100 for v in torso + other)
     assert {"created", "package_version", "wall_s"} <= res.keys()
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", res["commit"])  # the tests run from a git checkout
     assert 100 < res["peak_rss_mib"] < 8192  # a kernel holding torch and the tiny world, far below the 8 GiB bound

@@ -50,9 +50,10 @@ def test_fig5bs_list_ends_with_the_ranking_without_augmentation_as_claim_c13_tak
 @pytest.mark.parametrize(("torso", "hard"), [([90.1, 90.5, 90.2], False), ([85.0, 86.0, 84.5], True)])
 def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
     from drpose3d.book.findings import FLOOR_PAIRS
+    from drpose3d.paper import Fig6
 
     result = json.loads((RUNS / "smoke" / "fig6_pairwise_accuracy.json").read_text())
-    result[FLOOR_PAIRS] = {"torso": torso, "other": [90.0, 90.4, 90.3]}
+    result[FLOOR_PAIRS] = {Fig6.TORSO_PAIRS_MEAN: torso, Fig6.OTHER_PAIRS_MEAN: [90.0, 90.4, 90.3]}
     said = summaries.fig6_summary(result).split("For a ranker that sees only the ground-truth 2D pose")[1]
     assert f"torso pairs score {sum(torso) / 3:.1f} % and the others 90.2 %" in said
     assert ("harder from the pose alone too" in said) == hard

@@ -186,9 +186,9 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
     matrix = torch.stack(per_pair).mean(0)
     cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
     floors = [ctx.rankings_2d_only(detected=False).per_pair for ctx in contexts]  # trained by Fig. 5(a)
-    floor = {
-        "torso": [float(m[torso_pairs].mean()) for m in floors],
-        "other": [float(m[off & ~torso_pairs].mean()) for m in floors],
+    floor = {  # keyed like PRCNN's rows above
+        str(Fig6.TORSO_PAIRS_MEAN): [float(m[torso_pairs].mean()) for m in floors],
+        str(Fig6.OTHER_PAIRS_MEAN): [float(m[off & ~torso_pairs].mean()) for m in floors],
     }
     return Findings(rows, {"joints": names, "matrix": cells, FLOOR_PAIRS: floor})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
 from drpose3d.book.findings import FLOOR_PAIRS
+from drpose3d.book.labels import row_label
 from drpose3d.book.results import seed_mean
 from drpose3d.markup import text
 from drpose3d.paper import (
@@ -142,8 +143,9 @@ def fig6_summary(result: dict) -> str:
 def _floor_pairs(floor: dict) -> str:
     """Whether torso pairs are hard in the data before any image: the same difference for the
     ranker that sees only the ground-truth 2D pose (Fig. 5(a)'s floor)."""
-    torso, other = (sum(floor[k]) / len(floor[k]) for k in ("torso", "other"))
-    mean, ci = mean_ci95([o - t for o, t in zip(floor["other"], floor["torso"], strict=True)])
+    torso_seeds, other_seeds = floor[Fig6.TORSO_PAIRS_MEAN], floor[Fig6.OTHER_PAIRS_MEAN]
+    torso, other = sum(torso_seeds) / len(torso_seeds), sum(other_seeds) / len(other_seeds)
+    mean, ci = mean_ci95([o - t for o, t in zip(other_seeds, torso_seeds, strict=True)])
     hard = ci is not None and ci[0] > 0
     return (
         " For a ranker that sees only the ground-truth 2D pose (Figure 5(a)'s floor) torso pairs score "
@@ -269,28 +271,25 @@ def fig4_summary(result: dict) -> str:
 
 def ranking_to_depth_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    depthnet, sort, borda = (
-        by[r]["mean"]
-        for r in (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.MPJPE_BORDA)
+    methods = (  # each way to depth: its MPJPE row (whose label names it) and its rank-correlation row
+        (RankingToDepth.MPJPE_DEPTHNET, RankingToDepth.SPEARMAN_DEPTHNET),
+        (RankingToDepth.MPJPE_TOPOLOGICAL, RankingToDepth.SPEARMAN_TOPOLOGICAL),
+        (RankingToDepth.MPJPE_BORDA, RankingToDepth.SPEARMAN_BORDA),
     )
+    errors = ", ".join(f"{row_label(e)} {by[e]['mean']:.1f} mm" for e, _ in methods)
     words = [
         f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, ground-truth 2D, "
-        f"PRCNN rankings): DepthNet {depthnet:.1f} mm, topological sort {sort:.1f} mm, Borda {borda:.1f} mm."
+        f"PRCNN rankings): {errors}."
     ]
-    for other, label in ((RankingToDepth.MPJPE_TOPOLOGICAL, "topological sort"), (RankingToDepth.MPJPE_BORDA, "Borda")):
+    for other, _ in methods[1:]:
         mean, ci = paired_difference(by[RankingToDepth.MPJPE_DEPTHNET], by[other])
-        words.append(f"DepthNet minus {label}: {interval_words(mean, ci, 'mm')}.")
-    spearman = {
-        RankingToDepth.SPEARMAN_DEPTHNET: "DepthNet",
-        RankingToDepth.SPEARMAN_TOPOLOGICAL: "topological sort",
-        RankingToDepth.SPEARMAN_BORDA: "Borda",
-    }
-    correlations = ", ".join(f"{label} {by[row]['mean']:.3f}" for row, label in spearman.items())
+        words.append(f"DepthNet minus {row_label(other)}: {interval_words(mean, ci, 'mm')}.")
+    correlations = ", ".join(f"{row_label(e)} {by[s]['mean']:.3f}" for e, s in methods)
     truth = result[ORDERINGS_OF_TRUTH]
+    fixed = " and ".join(f"{truth[s]:.3f} ({row_label(e)})" for e, s in methods[1:])
     words += [
         f"Rank correlation of the coarse depth with the truth: {correlations}.",
-        f"With ground-truth rankings the two fixed orderings reach {truth[RankingToDepth.SPEARMAN_TOPOLOGICAL]:.3f} "
-        f"(topological) and {truth[RankingToDepth.SPEARMAN_BORDA]:.3f} (Borda): the gap to 1 is the ties within ε.",
+        f"With ground-truth rankings the two fixed orderings reach {fixed}: the gap to 1 is the ties within ε.",
     ]
     return " ".join(words)
 
