@@ -5,6 +5,7 @@ import math
 import sys
 import time
 
+import pytest
 import torch
 from lifting import matmul_pass, multiply_adds
 from measure import GOALS, against_goals, machine_words, report, run
@@ -128,3 +129,17 @@ def test_the_doubled_stage1_budget_is_a_new_prcnn_on_the_same_hourglass(tmp_path
     assert replace(doubled(run).preset, prcnn_train=once) == run.preset
     ctx, ctx2 = open_context(run, 0), open_context(doubled(run), 0)
     assert ctx.pose2d_key(1) == ctx2.pose2d_key(1)
+
+
+def test_the_thread_comparison_times_every_network_and_compares_throughputs():
+    from threads import NETWORKS, throughput_ratios, worker
+
+    threads = torch.get_num_threads()
+    try:
+        timed_epochs = worker(1, 16)  # the real trainers on 16 crops, in this process
+    finally:
+        torch.set_num_threads(threads)  # as the suite had it
+    assert timed_epochs["threads"] == 1 and all(timed_epochs[f"{net}_s"] > 0 for net in NETWORKS)
+    one = {f"{net}_s": 2.0 for net in NETWORKS}  # 2 s an epoch alone; side by side 3 s and 4 s
+    ratios = throughput_ratios(one, [{f"{net}_s": 3.0 for net in NETWORKS}, {f"{net}_s": 4.0 for net in NETWORKS}])
+    assert ratios["hourglass_throughput_ratio"] == pytest.approx(2 / 3 + 2 / 4)
