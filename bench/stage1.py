@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from drpose3d.pages.convergence import half_budget
+from drpose3d.pages.image_half import half_budget
 from drpose3d.paper import Fig5a
 from drpose3d.run import Run, resolve
 from drpose3d.stages.pipeline import open_context

@@ -230,7 +230,7 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
 
 
 def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
-    from drpose3d.pages.summaries import fig5a_summary
+    from drpose3d.pages.image_half import fig5a_summary
     from drpose3d.paper import Fig5a
 
     values = {

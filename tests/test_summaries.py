@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drpose3d.pages import summaries
+from drpose3d.pages import image_half, summaries
 
 RUNS = Path(__file__).parents[1] / "runs"
 
@@ -54,7 +54,7 @@ def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
 
     result = json.loads((RUNS / "smoke" / "fig6_pairwise_accuracy.json").read_text())
     result[FLOOR_PAIRS] = {Fig6.TORSO_PAIRS_MEAN: torso, Fig6.OTHER_PAIRS_MEAN: [90.0, 90.4, 90.3]}
-    said = summaries.fig6_summary(result).split("For a ranker that sees only the ground-truth 2D pose")[1]
+    said = image_half.fig6_summary(result).split("For a ranker that sees only the ground-truth 2D pose")[1]
     assert f"torso pairs score {sum(torso) / 3:.1f} % and the others 90.2 %" in said
     assert ("harder from the pose alone too" in said) == hard
     assert ("does not make torso pairs harder" in said) == (not hard)

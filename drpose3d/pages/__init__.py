@@ -1,3 +1,4 @@
-"""How the book shows it: the prose computed from the numbers (summaries, convergence, the presets
-table), charts and scenes, the forest plot, and the runner that executes the notebooks and builds
-the book. Reads drpose3d.book; nothing there reads back."""
+"""How the book shows it: the prose computed from the numbers (summaries of the lifting chapters,
+the image half's convergence and pairs, the presets table), charts and scenes, the forest plot, and
+the runner that executes the notebooks and builds the book. Reads drpose3d.book; nothing there
+reads back."""

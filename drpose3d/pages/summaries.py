@@ -4,22 +4,17 @@ cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
 from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
-from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.book.labels import row_label
 from drpose3d.book.results import seed_mean
 from drpose3d.markup import text
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
-    FIG5A,
     FIG5B,
-    FIG6,
     TABLE1,
     TABLE2,
     Arm,
     Fig4,
-    Fig5a,
     Fig5b,
-    Fig6,
     RankingToDepth,
     Table1,
     fig4_row,
@@ -83,79 +78,6 @@ def table1_summary(result: dict) -> str:
         f"{drop['paper']:.1f} % on Human3.6M (the paper's comparison: against the one-stage network)." + extra
         if ci
         else f"Ground-truth ranking changes MPJPE by {drop['mean']:.1f} % (one seed, no interval)."
-    )
-
-
-def fig5a_summary(result: dict) -> str:
-    by = {r["name"]: r for r in result["rows"]}
-    heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
-    r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
-    r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
-    floor = ""
-    if Fig5a.FLOOR_2D_ONLY in by and Fig5a.FLOOR_2D_ONLY_DETECTED in by:
-        gt, found = by[Fig5a.FLOOR_2D_ONLY], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
-        above_gt, above_found = (
-            interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for f in (gt, found)
-        )
-        floor = (
-            f" A ranker that sees only the 2D pose reaches {gt['mean']:.2f} % on ground-truth 2D and "
-            f"{found['mean']:.2f} % on the hourglass' detections. PRCNN works from the image and those detections' "
-            f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
-            f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
-        )
-    swap = result.get("hourglass_2d", {}).get("test", {}).get("lr_swap_rate")
-    hourglass = (
-        f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
-        if swap is not None
-        else ""
-    )
-    paper, paper_heat = (
-        FIG5A[Fig5a.PRCNN_RESNET34],
-        FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
-    )
-    return (
-        f"On **{text(result['dataset'])}** ({result['preset']} preset), PRCNN with ResNet-34 and heatmaps ranks "
-        f"{by[Fig5a.PRCNN_RESNET34]['mean']:.2f} % of pairs correctly (paper {paper} % on Human3.6M). "
-        f"Heatmaps change accuracy by {interval_words(*heat, 'points')} against the paper's {paper_heat:+.2f}. "
-        f"ResNet-34 minus ResNet-18: {interval_words(*r18, 'points')}; ResNet-34 minus ResNet-50: "
-        f"{interval_words(*r50, 'points')} (the paper: ResNet-34 is at least as good as both)." + floor + hourglass
-    )
-
-
-def fig6_summary(result: dict) -> str:
-    by = {r["name"]: r for r in result["rows"]}
-    mean, ci = paired_difference(by[Fig6.OTHER_PAIRS_MEAN], by[Fig6.TORSO_PAIRS_MEAN])
-    holds = ci is not None and ci[0] > 0
-    return (
-        f"On **{text(result['dataset'])}** ({result['preset']} preset): the two shoulders are ranked correctly "
-        f"{by[Fig6.PAIR_SHOULDERS]['mean']:.1f} % of the time (paper {FIG6[Fig6.PAIR_SHOULDERS]} %), "
-        f"right hip vs spine {by[Fig6.PAIR_RHIP_SPINE]['mean']:.1f} %. "
-        f"Non-torso pairs minus torso pairs: {interval_words(mean, ci, 'points')}, "
-        + (
-            "so torso pairs are the hardest here, as the paper observes."
-            if holds
-            else "so this run does not show the paper's observation that torso pairs are the hardest."
-        )
-        + _floor_pairs(result[FLOOR_PAIRS])
-    )
-
-
-def _floor_pairs(floor: dict) -> str:
-    """Whether torso pairs are hard in the data before any image: the same difference for the
-    ranker that sees only the ground-truth 2D pose (Fig. 5(a)'s floor)."""
-    torso_seeds, other_seeds = floor[Fig6.TORSO_PAIRS_MEAN], floor[Fig6.OTHER_PAIRS_MEAN]
-    torso, other = sum(torso_seeds) / len(torso_seeds), sum(other_seeds) / len(other_seeds)
-    mean, ci = mean_ci95([o - t for o, t in zip(other_seeds, torso_seeds, strict=True)])
-    hard = ci is not None and ci[0] > 0
-    return (
-        " For a ranker that sees only the ground-truth 2D pose (Figure 5(a)'s floor) torso pairs score "
-        f"{torso:.1f} % and the others {other:.1f} %, a difference of {interval_words(mean, ci, 'points')}: "
-        + (
-            "torso pairs are harder from the pose alone too, before any image is seen."
-            if hard
-            else "in these data the true 2D pose does not make torso pairs harder than the others, so the paper's "
-            "pattern would have to come from the images."
-        )
     )
 
 
