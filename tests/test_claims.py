@@ -242,9 +242,11 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
         Fig5a.FLOOR_2D_ONLY_DETECTED: [71.0, 70.5, 71.5],
     }
     rows = [make_row(name, "pairwise_acc", v, None) for name, v in values.items()]
-    text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu"})
+    hourglass = {"test": {"px_error": 13.1, "pck10": 0.957, "lr_swap_rate": 0.065}}
+    text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu", "hourglass_2d": hourglass})
     assert "what its pixels add is PRCNN minus the detected-2D floor: +3.00 points (95 % CI +1.76 to +4.24" in text
     assert "against the ground-truth-2D floor, a pose PRCNN never sees: -13.00 points" in text
+    assert text.endswith("The hourglass swaps left and right in 6.5 % of the pairs apart in the image.")
 
 
 def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():

@@ -65,24 +65,18 @@ def fig5a_summary(result: dict) -> str:
     heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
     r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
     r50 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET50])
-    floor = ""
-    if Fig5a.FLOOR_2D_ONLY in by and Fig5a.FLOOR_2D_ONLY_DETECTED in by:
-        gt, found = by[Fig5a.FLOOR_2D_ONLY], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
-        above_gt, above_found = (
-            interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for f in (gt, found)
-        )
-        floor = (
-            f" A ranker that sees only the 2D pose reaches {gt['mean']:.2f} % on ground-truth 2D and "
-            f"{found['mean']:.2f} % on the hourglass' detections. PRCNN works from the image and those detections' "
-            f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
-            f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
-        )
-    swap = result.get("hourglass_2d", {}).get("test", {}).get("lr_swap_rate")
-    hourglass = (
-        f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
-        if swap is not None
-        else ""
+    gt, found = by[Fig5a.FLOOR_2D_ONLY], by[Fig5a.FLOOR_2D_ONLY_DETECTED]
+    above_gt, above_found = (
+        interval_words(*paired_difference(by[Fig5a.PRCNN_RESNET34], f), "points") for f in (gt, found)
     )
+    floor = (
+        f" A ranker that sees only the 2D pose reaches {gt['mean']:.2f} % on ground-truth 2D and "
+        f"{found['mean']:.2f} % on the hourglass' detections. PRCNN works from the image and those detections' "
+        f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
+        f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
+    )
+    swap = result["hourglass_2d"]["test"]["lr_swap_rate"]
+    hourglass = f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
     paper, paper_heat = (
         FIG5A[Fig5a.PRCNN_RESNET34],
         FIG5A[Fig5a.PRCNN_RESNET34] - FIG5A[Fig5a.PRCNN_RESNET34_NO_HEATMAPS],
