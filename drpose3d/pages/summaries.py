@@ -57,19 +57,13 @@ def table1_summary(result: dict) -> str:
     drop = by[Table1.GT_RANK_VS_NO_RANK]
     ci = drop["ci95"]
     sign = "lowers" if drop["mean"] < 0 else "raises"
-    cascade = by.get(Table1.GT2D_NO_RANK_CASCADE)
+    cascade, pred = by[Table1.GT2D_NO_RANK_CASCADE], by[Table1.PRED_RANK_VS_NO_RANK]
     extra = (
         f" Control: the two-stage PoseNet without ranking reaches {cascade['mean']:.1f} mm against "
         f"{by[Table1.GT2D_NO_RANK]['mean']:.1f} mm for the one-stage baseline."
-        if cascade
-        else ""
+        f" With PRCNN-predicted ranking the error is {by[Table1.GT2D_PRED_RANK]['mean']:.1f} mm, a change of "
+        f"{interval_words(pred['mean'], _ci(pred), '%')} against the paper's {pred['paper']:.1f} %."
     )
-    pred = by.get(Table1.PRED_RANK_VS_NO_RANK)
-    if pred:
-        extra += (
-            f" With PRCNN-predicted ranking the error is {by[Table1.GT2D_PRED_RANK]['mean']:.1f} mm, a change of "
-            f"{interval_words(pred['mean'], _ci(pred), '%')} against the paper's {pred['paper']:.1f} %."
-        )
     none, gt = by[Table1.GT2D_NO_RANK]["mean"], by[Table1.GT2D_GT_RANK]["mean"]
     return (
         f"On **{text(result['dataset'])}** data with the **{result['preset']}** preset ({len(result['seeds'])} seeds), "
@@ -127,15 +121,13 @@ def table2_summary(result: dict) -> str:
         f"{interval_words(gap_mean, gap_ci, 'mm')} "
         f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}",
     ]
-    cost = result.get("detected_vs_gt2d")
-    if cost:
-        ratio = seed_mean(cost["ratio"])
-        items.append(
-            f"what detected 2D costs: the baseline's protocol #1 error on detections is {ratio:.2f} times its error "
-            f"on ground-truth 2D ({seed_mean(cost['gt2d_mm']):.1f} mm, Table 1), against "
-            f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
-            f"{TABLE1[Table1.GT2D_NO_RANK]} mm)"
-        )
+    cost = result["detected_vs_gt2d"]
+    items.append(
+        f"what detected 2D costs: the baseline's protocol #1 error on detections is {seed_mean(cost['ratio']):.2f} "
+        f"times its error on ground-truth 2D ({seed_mean(cost['gt2d_mm']):.1f} mm, Table 1), against "
+        f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
+        f"{TABLE1[Table1.GT2D_NO_RANK]} mm)"
+    )
     lead = (
         f"On **{text(result['dataset'])}** ({result['preset']} preset, {len(result['seeds'])} seeds, detected 2D and "
         "PRCNN rankings), paired differences per seed:"
