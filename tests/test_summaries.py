@@ -58,3 +58,35 @@ def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
     assert f"torso pairs score {sum(torso) / 3:.1f} % and the others 90.2 %" in said
     assert ("harder from the pose alone too" in said) == hard
     assert ("does not make torso pairs harder" in said) == (not hard)
+
+
+PROSE = {  # each chapter's "What we see" paragraphs and the function that writes each from the results
+    "table1_upper_bound": ["table1_summary"],
+    "table2_protocols": ["table2_summary"],
+    "fig5b_dpnet_ablation": ["fig5b_summary"],
+    "fig4_per_joint": ["fig4_summary"],
+    "ranking_to_depth": ["ranking_to_depth_summary"],
+    "ranking_noise": ["ranking_noise_summary"],
+    "fig7_qualitative": ["fig7_summary"],
+    "fig5a_prcnn_ablation": ["image_half.fig5a_summary", "image_half.convergence"],
+    "fig6_pairwise_accuracy": ["image_half.fig6_summary"],
+}
+
+
+@pytest.mark.parametrize("run", ["smoke", "smoke-cmu"])
+@pytest.mark.parametrize("chapter", sorted(PROSE))
+def test_the_committed_smoke_pages_say_what_the_code_says_of_their_numbers(run, chapter):
+    """A change to the prose must be followed by re-executing the committed smoke runs (their caches make it
+    seconds): otherwise their books show words the code no longer writes."""
+    result = json.loads((RUNS / run / f"{chapter}.json").read_text())
+    cells = json.loads((RUNS / run / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    shown = {
+        "".join(out.get("data", {}).get("text/markdown", [])).strip()
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+    }
+    for name in PROSE[chapter]:
+        module, _, function = name.rpartition(".")
+        write = getattr(image_half if module else summaries, function)
+        assert write(result).strip() in shown, f"runs/{run}: {chapter}'s {function} is not what its page shows"
