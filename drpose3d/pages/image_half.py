@@ -61,6 +61,8 @@ def convergence(result: dict) -> str:
 
 
 def fig5a_summary(result: dict) -> str:
+    """Fig. 5(a)'s "What we see": PRCNN-34 against the paper, what heatmaps and the other ResNets
+    change, what its pixels add over the 2D-only floors, and how often the hourglass swaps sides."""
     by = {r["name"]: r for r in result["rows"]}
     heat = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET34_NO_HEATMAPS])
     r18 = paired_difference(by[Fig5a.PRCNN_RESNET34], by[Fig5a.PRCNN_RESNET18])
@@ -91,6 +93,8 @@ def fig5a_summary(result: dict) -> str:
 
 
 def fig6_summary(result: dict) -> str:
+    """Fig. 6's "What we see": the shoulders and a torso pair against the paper, whether torso pairs
+    are the hardest for PRCNN, and whether they are for the pose alone."""
     by = {r["name"]: r for r in result["rows"]}
     mean, ci = paired_difference(by[Fig6.OTHER_PAIRS_MEAN], by[Fig6.TORSO_PAIRS_MEAN])
     holds = ci is not None and ci[0] > 0
@@ -112,7 +116,7 @@ def _floor_pairs(floor: dict) -> str:
     """Whether torso pairs are hard in the data before any image: the same difference for the
     ranker that sees only the ground-truth 2D pose (Fig. 5(a)'s floor)."""
     torso_seeds, other_seeds = floor[Fig6.TORSO_PAIRS_MEAN], floor[Fig6.OTHER_PAIRS_MEAN]
-    torso, other = sum(torso_seeds) / len(torso_seeds), sum(other_seeds) / len(other_seeds)
+    torso, other = fmean(torso_seeds), fmean(other_seeds)
     mean, ci = mean_ci95([o - t for o, t in zip(other_seeds, torso_seeds, strict=True)])
     hard = ci is not None and ci[0] > 0
     return (
