@@ -290,6 +290,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: its exit status, 2 with one line on stderr for any input it refuses."""
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what --nproc hands to torchrun
     commands = {"reproduce": _reproduce, "data": _data, "book": _book, "bench": _bench}

@@ -37,6 +37,8 @@ _STATE_BYTES = 16  # float32 weights, gradients and two Adam / momentum moments 
 
 @dataclass(frozen=True)
 class StagePlan:
+    """One stage of a planned run: what one of its models learns from, at most how long, what it holds."""
+
     stage: Stage
     model: str
     samples: int  # what one model of the stage learns from (or, for images, renders)
@@ -48,6 +50,8 @@ class StagePlan:
 
 @dataclass(frozen=True)
 class Plan:
+    """A run before it starts: its samples and stages, so `--plan` can say what it costs and refuse what cannot fit."""
+
     run: Run
     train: int
     test: int

@@ -12,6 +12,8 @@ from drpose3d.models.hourglass import HourglassConfig
 
 @dataclass(frozen=True)
 class Preset:
+    """Every size and hyper-parameter of a run, by name, so a run is one of a few stated settings."""
+
     name: str
     # the generated world
     repetitions: int  # clips per (subject, action)
@@ -147,6 +149,7 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(name: str) -> Preset:
+    """The preset called `name`; an unknown name is refused with the ones there are."""
     if name not in PRESETS:
         raise ValueError(f"preset is {name!r}, expected one of {', '.join(PRESETS)}")
     return PRESETS[name]

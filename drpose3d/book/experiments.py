@@ -194,6 +194,7 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
 
 
 def by_seed(contexts: list[Context], arm: Arm, protocol: int) -> list[dict]:
+    """One lifter design under one protocol, seed by seed: the per-seed values a row and its pairings need."""
     return [ctx.arm(arm, protocol) for ctx in contexts]
 
 

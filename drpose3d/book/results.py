@@ -97,6 +97,7 @@ METRIC_LABELS: dict[str, str] = {
 
 
 def metric_label(metric: str) -> str:
+    """A metric as a table header names it ("mpjpe_mm" -> "MPJPE (mm)"); an unlisted one in words."""
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 

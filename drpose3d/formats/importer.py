@@ -79,6 +79,8 @@ NOSE_UP, NOSE_FORWARD = 0.0, 0.7
 
 @dataclass
 class ImportReport:
+    """What `data import` read and kept, printed for the user and tested: files, clips, frames, cuts."""
+
     files: int
     clips: int
     frames: int
@@ -114,6 +116,7 @@ def skeleton_for(amc: Path) -> Path:
 
 
 def read_capture(path: Path, fps: float | None = None) -> Capture:
+    """A BVH file, or an AMC file with the ASF skeleton beside it, as one capture (AMC at `fps`)."""
     if path.suffix.lower() == ".bvh":
         return read_bvh(path)
     return read_amc(path, read_asf(skeleton_for(path)), fps or AMC_FPS)

@@ -48,6 +48,8 @@ class IPCKernelManager(AsyncKernelManager):
 
 @dataclass
 class Failure:
+    """A notebook that failed and the one-line reason (its cell and error) the CLI prints."""
+
     notebook: str
     message: str
 

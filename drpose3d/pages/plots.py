@@ -47,6 +47,8 @@ def _bar_layout(fig: go.Figure, title: str, x_title: str, metric_title: str) -> 
 
 
 class BookRenderer(MimetypeRenderer):
+    """Figures as plotly JSON plus HTML without plotly.js inline: the book serves one local copy."""
+
     def to_mimebundle(self, fig_dict: dict) -> dict:
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, validate=False)
         return {"application/vnd.plotly.v1+json": fig_dict, "text/html": html}
