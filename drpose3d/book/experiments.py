@@ -174,22 +174,23 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
     off = ~torch.eye(len(names), dtype=torch.bool)
     torso_pairs = torso[:, None] & torso[None, :] & off
 
+    groups = {Fig6.TORSO_PAIRS_MEAN: torso_pairs, Fig6.OTHER_PAIRS_MEAN: off & ~torso_pairs}
+
     def pair(a: str, b: str) -> list[float]:
         return [float(m[idx[a], idx[b]]) for m in per_pair]
+
+    def means(matrices: list[torch.Tensor], group: Fig6) -> list[float]:
+        return [float(m[groups[group]].mean()) for m in matrices]
 
     rows = [
         make_row(Fig6.PAIR_SHOULDERS, "pairwise_acc", pair("LShoulder", "RShoulder"), FIG6.get(Fig6.PAIR_SHOULDERS)),
         make_row(Fig6.PAIR_RHIP_SPINE, "pairwise_acc", pair("RHip", "Spine"), None),
-        make_row(Fig6.TORSO_PAIRS_MEAN, "pairwise_acc", [float(m[torso_pairs].mean()) for m in per_pair], None),
-        make_row(Fig6.OTHER_PAIRS_MEAN, "pairwise_acc", [float(m[off & ~torso_pairs].mean()) for m in per_pair], None),
+        *(make_row(group, "pairwise_acc", means(per_pair, group), None) for group in groups),
     ]
     matrix = torch.stack(per_pair).mean(0)
     cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
     floors = [ctx.rankings_2d_only(detected=False).per_pair for ctx in contexts]  # trained by Fig. 5(a)
-    floor = {  # keyed like PRCNN's rows above
-        str(Fig6.TORSO_PAIRS_MEAN): [float(m[torso_pairs].mean()) for m in floors],
-        str(Fig6.OTHER_PAIRS_MEAN): [float(m[off & ~torso_pairs].mean()) for m in floors],
-    }
+    floor = {str(group): means(floors, group) for group in groups}  # keyed like PRCNN's rows above
     return Findings(rows, {"joints": names, "matrix": cells, FLOOR_PAIRS: floor})
 
 
