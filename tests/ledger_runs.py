@@ -4,7 +4,7 @@ test names, as the notebooks would have written them."""
 import time
 from pathlib import Path
 
-from drpose3d.book.results import make_row, write_results
+from drpose3d.book.results import SEEDED_STAGES, make_row, write_results
 from drpose3d.run import resolve
 
 STAGES = ("world", "images", "2D pose", "PRCNN", "DPNet")
@@ -21,7 +21,7 @@ def write(
     """One chapter's results: each named row with its per-seed values (three seeds unless fewer given)."""
     run = resolve("cpu", seeds=3, device="cpu", out=out)
     rows = [make_row(n, "m", v, None) for n, v in rows.items()]
-    write_results(run, notebook, dataset, rows, time.time(), seeded_stages=list(stages), **extra)
+    write_results(run, notebook, dataset, rows, time.time(), **{SEEDED_STAGES: list(stages)}, **extra)
 
 
 def cpu_like_run(out: Path) -> None:

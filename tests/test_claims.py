@@ -5,7 +5,7 @@ from ledger_runs import write
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.ledger import ledger, ledger_columns, markdown_rows, markdown_table, side_by_side
-from drpose3d.book.results import make_row
+from drpose3d.book.results import HOURGLASS_2D, SEEDED_STAGES, make_row
 from drpose3d.book.verdicts import (
     DIRECTION,
     INCONCLUSIVE,
@@ -85,7 +85,7 @@ def test_ledger_reads_results_and_judges_each_claim_on_relative_effects(tmp_path
     assert c1["effect_rel_values"] == pytest.approx([-13.5802, -10.7143, -21.5190], abs=1e-3)
     assert c1["paper_rel_pct"] == -33.63 and c1["paper"] == -15.3
     assert c1["dataset"] == "synthetic" and c1["preset"] == "cpu"
-    assert c1["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
+    assert c1[SEEDED_STAGES] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
     c2 = rows["C2"]  # the same control as C1; the paper's comparison rides along as information
     assert c2["control"] == c1["control"] and c2["values"] == pytest.approx([-2.0, -1.0, -1.5])
     assert c2["verdict"] == DIRECTION and c2["effect_rel_ci95"][1] < 0  # -1.9 % beats the cascade, short of -9.4 / 2
@@ -243,7 +243,7 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
     }
     rows = [make_row(name, "pairwise_acc", v, None) for name, v in values.items()]
     hourglass = {"test": {"px_error": 13.1, "pck10": 0.957, "lr_swap_rate": 0.065}}
-    text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu", "hourglass_2d": hourglass})
+    text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu", HOURGLASS_2D: hourglass})
     assert "what its pixels add is PRCNN minus the detected-2D floor: +3.00 points (95 % CI +1.76 to +4.24" in text
     assert "against the ground-truth-2D floor, a pose PRCNN never sees: -13.00 points" in text
     assert text.endswith("The hourglass swaps left and right in 6.5 % of the pairs apart in the image.")

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-CHAPTERS = ("fig5a_prcnn_ablation", "table1_upper_bound")
+from drpose3d.book.results import TRAINING_CURVES
+from drpose3d.chapters import Notebook
+from drpose3d.paper import Table1
+
+FIG5A, TABLE1 = Notebook.FIG5A_PRCNN_ABLATION, Notebook.TABLE1_UPPER_BOUND
+CHAPTERS = (FIG5A, TABLE1)
 ARGS = ["reproduce", "--preset", "tiny", "--seeds", "1", "--device", "cpu", "--no-book", "--only", *CHAPTERS]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
 #: Lifters on ground-truth inputs: BatchNorm normalises each rank's half batch instead of the
@@ -23,7 +28,7 @@ LOSS_REL = 0.02
 #: The 2D-only floor on ground-truth 2D has no BatchNorm: its all-reduced gradients are the whole
 #: batch's up to float rounding, so its accuracy agrees to rounding.
 FLOOR_ABS = 1e-3
-GT_LIFTERS = ("gt2d_no_rank", "gt2d_no_rank_cascade", "gt2d_const_rank", "gt2d_gt_rank")
+GT_LIFTERS = (Table1.GT2D_NO_RANK, Table1.GT2D_NO_RANK_CASCADE, Table1.GT2D_CONST_RANK, Table1.GT2D_GT_RANK)
 
 
 def _run(command: list[str], out: Path) -> subprocess.CompletedProcess:
@@ -46,12 +51,12 @@ def _values(result: dict) -> dict[str, float]:
 
 def _assert_agree(single: dict[str, dict], ddp: dict[str, dict]) -> None:
     assert single.keys() == ddp.keys() == set(CHAPTERS)
-    lifted, lifted_ddp = _values(single["table1_upper_bound"]), _values(ddp["table1_upper_bound"])
+    lifted, lifted_ddp = _values(single[TABLE1]), _values(ddp[TABLE1])
     for name in GT_LIFTERS:
         assert lifted_ddp[name] == pytest.approx(lifted[name], rel=LIFTER_REL), name
-    ranked, ranked_ddp = _values(single["fig5a_prcnn_ablation"]), _values(ddp["fig5a_prcnn_ablation"])
+    ranked, ranked_ddp = _values(single[FIG5A]), _values(ddp[FIG5A])
     assert ranked_ddp["floor_2d_only"] == pytest.approx(ranked["floor_2d_only"], abs=FLOOR_ABS)
-    curves, curves_ddp = (r["fig5a_prcnn_ablation"]["training"] for r in (single, ddp))
+    curves, curves_ddp = (r[FIG5A][TRAINING_CURVES] for r in (single, ddp))
     assert curves.keys() == curves_ddp.keys() and len(curves) == 7  # the hourglass, 4 PRCNNs, 2 floors
     for network, seeds in curves.items():
         losses = [h["loss"] for h in seeds[0]["history"]]  # seed 0
@@ -85,7 +90,7 @@ def test_reproduce_on_two_processes_matches_one_and_a_killed_one_resumes(tmp_pat
     proc.wait(timeout=60)
     lock = killed / ".drpose3d.lock"  # left by rank 0, whose pid must be gone: no rank outlived torchrun
     assert lock.exists() and not Path(f"/proc/{lock.read_text()}").exists()
-    assert not (killed / "results" / "table1_upper_bound.json").exists()
+    assert not (killed / "results" / f"{TABLE1}.json").exists()
     before = {e: (killed / e).stat().st_mtime_ns for e in _entries(killed)}
     assert before and before.keys() < entries  # part of the work, not all of it
     resumed = _run(TORCHRUN + ["-m", "drpose3d", *ARGS], killed)

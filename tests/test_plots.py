@@ -1,7 +1,9 @@
 """Charts say what their marks are: the legend names the seeds and the interval, and stage 1's
 curves mark the epoch each network kept."""
 
+from drpose3d.book.results import HOURGLASS_CURVE, PRCNN34_TRAIN_ACCURACY, TRAINING_CURVES
 from drpose3d.pages import image_half, plots
+from drpose3d.paper import Fig5a
 
 
 def _row(name: str, values: list[float]) -> dict:
@@ -34,7 +36,7 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
 
     hg = {"history": [{"steps": 5 * (i + 1), "pck10": p, "lr_swap_rate": 0.1} for i, p in enumerate((0.5, 0.9))],
           "best_epoch": 2}  # fmt: skip
-    curves = {"hourglass": [hg], "prcnn_resnet34": [run([60, 80, 79], 2), run([61, 78, 81], 3)]}
+    curves = {HOURGLASS_CURVE: [hg], Fig5a.PRCNN_RESNET34: [run([60, 80, 79], 2), run([61, 78, 81], 3)]}
     fig = plots.training_curves(curves)
     lines = [t for t in fig.data if t.mode == "lines"]
     kept = [t for t in fig.data if t.mode == "markers"]
@@ -43,22 +45,26 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     assert (kept[0].x[0], kept[0].y[0]) == (10, 90.0)  # the hourglass' kept epoch, PCK in %
     assert [(k.x[0], k.y[0]) for k in kept if k.y[0] > 70] == [(10, 90.0), (20, 80), (30, 81)]
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps
-    assert image_half.half_budget(curves["prcnn_resnet34"][1], "val_acc") == (81, 61, 30)
+    assert image_half.half_budget(curves[Fig5a.PRCNN_RESNET34][1], "val_acc") == (81, 61, 30)
     # the summary names each seed: two numbers side by side read as one network's two measures otherwise
     accuracy = {"in_sample": [90.0], "cross_fitted": [85.0], "test": [84.0]}
     flat, rising = run([79.5, 80.0, 80.2, 80.9], 4), run([70.0, 79.0, 79.5, 80.0], 4)  # half the steps: epoch 2
-    training = {**curves, "hourglass": [hg, hg], "prcnn_resnet18": [flat, rising]}
-    text = image_half.convergence({"seeds": [3, 7], "training": training, "prcnn34_train_accuracy": accuracy})
+    training = {**curves, HOURGLASS_CURVE: [hg, hg], Fig5a.PRCNN_RESNET18: [flat, rising]}
+    text = image_half.convergence({"seeds": [3, 7], TRAINING_CURVES: training, PRCNN34_TRAIN_ACCURACY: accuracy})
     assert "seed 3: 80.0 % at 20 steps (half the steps: 60.0 %); seed 7: 81.0 % at 30 steps" in text
     # issue 32's test per network: the second half of the steps gained under a point (0.9 flat, 1.0 not)
     said = {line.split("**")[1]: line.split("in **")[1].split("**")[0] for line in text.splitlines()[:3]}
     assert said == {
-        "hourglass": "0 of 2",
+        HOURGLASS_CURVE: "0 of 2",
         "ResNet-34, image + heatmaps": "0 of 2",
         "ResNet-18, image + heatmaps": "1 of 2",
     }
     # a network that kept its first epoch has no half budget to compare: the later epochs are its evidence
-    first = {"seeds": [0], "training": {"prcnn_resnet34": [run([70.0, 69.0], 1)]}, "prcnn34_train_accuracy": accuracy}
+    first = {
+        "seeds": [0],
+        TRAINING_CURVES: {Fig5a.PRCNN_RESNET34: [run([70.0, 69.0], 1)]},
+        PRCNN34_TRAIN_ACCURACY: accuracy,
+    }
     said = image_half.convergence(first)
     assert "70.0 % at 10 steps (its first epoch, which the later ones did not beat)" in said and "**1 of 1**" in said
 

@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from drpose3d.book.findings import FLOOR_PAIRS
+from drpose3d.book.results import FLOOR_PAIRS, HOURGLASS_2D, HOURGLASS_2D_PER_SEED, SAMPLES, SEEDED_STAGES
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap
 from drpose3d.pages.captions import chapter_number
@@ -42,10 +42,10 @@ def test_results_json_schema_and_values(synthetic_run):
     acc = {r["name"]: r for r in fig5a["rows"]}
     assert acc["prcnn_resnet34"]["paper"] == 91.22 and acc["prcnn_resnet18"]["paper"] is None  # not in the paper's text
     assert all(0 <= v <= 100 for r in fig5a["rows"] for v in r["values"])
-    assert {"px_error", "pck10"} <= fig5a["hourglass_2d"]["test"].keys()
-    first, second = fig5a["hourglass_2d_per_seed"]  # each seed its own world, images and hourglass
+    assert {"px_error", "pck10"} <= fig5a[HOURGLASS_2D]["test"].keys()
+    first, second = fig5a[HOURGLASS_2D_PER_SEED]  # each seed its own world, images and hourglass
     assert first["test"]["px_error"] != second["test"]["px_error"]
-    assert res["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
+    assert res[SEEDED_STAGES] == ["world", "images", "2D pose", "PRCNN", "DPNet"]
     run = json.loads((synthetic_run / "run.json").read_text())  # the resolved run every notebook read
     assert run["preset"]["name"] == "tiny" and run["seeds"] == [0, 1] and run["data"] == "synthetic"
     fig6 = json.loads((synthetic_run / "results" / "fig6_pairwise_accuracy.json").read_text())
@@ -76,7 +76,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
         62.9,
         None,
     )
-    assert t2["held_out_camera"] == "60457274" and t2["samples"]["test_p3"] * 4 == t2["samples"]["test_p1"]
+    assert t2["held_out_camera"] == "60457274" and t2[SAMPLES]["test_p3"] * 4 == t2[SAMPLES]["test_p1"]
     for name in t2rows:  # P2 (after Procrustes) never exceeds P1 for the same models
         if name.endswith("_p2"):
             p1 = t2rows[name[:-1] + "1"]
@@ -121,7 +121,7 @@ def test_protocol_notebooks_share_their_runs(synthetic_run):
     assert ties == sorted(ties) and ties[-1] > ties[0]  # a wider band only adds ties
     ledger = {r["name"]: r for r in load("claims")["rows"]}
     assert len(ledger) == 14 and all(r["verdict"] != "not run" for r in ledger.values())
-    assert all(r["seeded_stages"] == ["world", "images", "2D pose", "PRCNN", "DPNet"] for r in ledger.values())
+    assert all(r[SEEDED_STAGES] == ["world", "images", "2D pose", "PRCNN", "DPNet"] for r in ledger.values())
     assert ledger["C1"]["lifter_seeds"] == {"table1_upper_bound": 2} and not ledger["C3"]["lifter_seeds"]
     assert all(len(r["effect_rel_values"]) == 2 for r in ledger.values())
     assert all(r["preset"] == "tiny" and r["dataset"] == "synthetic" for r in ledger.values())

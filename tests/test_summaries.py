@@ -49,7 +49,7 @@ def test_fig5bs_list_ends_with_the_ranking_without_augmentation_as_claim_c13_tak
 
 @pytest.mark.parametrize(("torso", "hard"), [([90.1, 90.5, 90.2], False), ([85.0, 86.0, 84.5], True)])
 def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
-    from drpose3d.book.findings import FLOOR_PAIRS
+    from drpose3d.book.results import FLOOR_PAIRS
     from drpose3d.paper import Fig6
 
     result = json.loads((RUNS / "smoke" / "fig6_pairwise_accuracy.json").read_text())

@@ -10,7 +10,7 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
-from drpose3d.book.results import make_row, write_results
+from drpose3d.book.results import SAMPLES, make_row, write_results
 from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
@@ -78,7 +78,7 @@ def data_world(contexts: list[Context]) -> Findings:
     extra = {
         "subjects": subjects,
         "actions": list(world.samples.action_names),
-        "samples": {"train": len(train), "test": len(test)},
+        SAMPLES: {"train": len(train), "test": len(test)},
         "train_subjects": list(world.train_subjects),
         "test_subjects": list(world.test_subjects),
         "eps_mm": p.eps_mm,

@@ -7,9 +7,20 @@ from __future__ import annotations
 
 import torch
 
-from drpose3d.book.findings import FLOOR_PAIRS, LIFTER_SEEDS, Findings, experiment, gt_splits, sizes
+from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
-from drpose3d.book.results import make_row
+from drpose3d.book.results import (
+    DETECTED_VS_GT2D,
+    FLOOR_PAIRS,
+    HOURGLASS_2D,
+    HOURGLASS_2D_PER_SEED,
+    HOURGLASS_CURVE,
+    LIFTER_SEEDS,
+    PRCNN34_TRAIN_ACCURACY,
+    SAMPLES,
+    TRAINING_CURVES,
+    make_row,
+)
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -90,7 +101,7 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
         rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
-    extra = {"samples": sizes(contexts[0]), "eps_mm": p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
+    extra = {SAMPLES: sizes(contexts[0]), "eps_mm": p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
              LIFTER_SEEDS: p.lifter_seeds}  # fmt: skip
     return Findings(rows, extra)
 
@@ -121,10 +132,10 @@ TABLE1_LIFTERS = (
 def training_curves(contexts: list[Context]) -> dict[str, list[dict]]:
     """Stage 1's training, seed by seed: every epoch's steps, loss, learning rate and validation
     scores, and the epoch whose weights were kept (the evidence that each network converged)."""
-    curves: dict[str, list[dict]] = {"hourglass": []}
+    curves: dict[str, list[dict]] = {HOURGLASS_CURVE: []}
     for ctx in contexts:
         stage = ctx.pose2d_stage()
-        curves["hourglass"].append({"history": stage.history, "best_epoch": stage.best_epoch})
+        curves[HOURGLASS_CURVE].append({"history": stage.history, "best_epoch": stage.best_epoch})
         for name in PRCNN_DESIGNS:
             ranks = ctx.rankings(name)
             curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
@@ -146,11 +157,11 @@ def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     ]
     p = contexts[0].run.preset
     extra = {
-        "hourglass_2d": {split: d.errors for split, d in contexts[0].pose2d().items()},
-        "hourglass_2d_per_seed": [{s: d.errors for s, d in ctx.pose2d().items()} for ctx in contexts],
-        "training": training_curves(contexts),
+        HOURGLASS_2D: {split: d.errors for split, d in contexts[0].pose2d().items()},
+        HOURGLASS_2D_PER_SEED: [{s: d.errors for s, d in ctx.pose2d().items()} for ctx in contexts],
+        TRAINING_CURVES: training_curves(contexts),
         # in-sample: the full model on the frames it trained on; cross-fitted: what lifters train on
-        "prcnn34_train_accuracy": {
+        PRCNN34_TRAIN_ACCURACY: {
             "in_sample": [ctx.rankings(Fig5a.PRCNN_RESNET34).train_accuracy for ctx in contexts],
             "cross_fitted": [ctx.lifter_rankings().train_accuracy for ctx in contexts],
             "test": [ctx.rankings(Fig5a.PRCNN_RESNET34).accuracy for ctx in contexts],
@@ -159,7 +170,7 @@ def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
         "prcnn_width": p.prcnn_width,
         "rank_threshold": p.rank_threshold,
         "eps_mm": p.eps_mm,
-        "samples": sizes(contexts[0]),
+        SAMPLES: sizes(contexts[0]),
     }
     return Findings(rows, extra)
 
@@ -228,10 +239,10 @@ def table2_protocols(contexts: list[Context]) -> Findings:
     _, test3 = ctx.protocol_masks(3)
     p = ctx.run.preset
     extra = {
-        "detected_vs_gt2d": {"gt2d_mm": truth, "detected_mm": detected, "ratio": ratios, "paper_ratio": paper_ratio},
+        DETECTED_VS_GT2D: {"gt2d_mm": truth, "detected_mm": detected, "ratio": ratios, "paper_ratio": paper_ratio},
         "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
         "aug_factor": p.aug_factor,
-        "samples": {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
+        SAMPLES: {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
         "train_subjects": list(ctx.world.train_subjects),
         "test_subjects": list(ctx.world.test_subjects),
         "width": p.width,

@@ -12,7 +12,7 @@ from functools import wraps
 
 import torch
 
-from drpose3d.book.results import write_results
+from drpose3d.book.results import SEEDED_STAGES, write_results
 from drpose3d.chapters import Notebook
 from drpose3d.engine.cache import STAGE_TIMES, StageTimes
 from drpose3d.run import Run
@@ -31,14 +31,6 @@ class Findings:
     seeds: list[int] | None = None  # when not the run's seeds
     figures: dict = field(default_factory=dict)
 
-
-#: The results key of how many lifters, differing in their seed alone, each seed's value averages
-#: (:func:`drpose3d.book.experiments.mean_of_lifters`); absent: one.
-LIFTER_SEEDS = "lifter_seeds"
-
-#: The results key of Fig. 6's torso and other pairs as the ranker on the ground-truth 2D pose alone
-#: (Fig. 5(a)'s floor) ranks them: whether torso pairs are hard in the data before any image.
-FLOOR_PAIRS = "floor_2d_only_pairs"
 
 #: Each chapter's experiment by its notebook, filled as the modules defining them are imported:
 #: what ``torchrun`` runs on every rank before the notebooks.
@@ -68,7 +60,7 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             found.rows,
             started,
             found.seeds,
-            seeded_stages=list(seeded_stages(run)),
+            **{SEEDED_STAGES: list(seeded_stages(run))},
             data_digest=contexts[0].world.digest,
             replayed_s=round(times.replayed_s, 1),
             untimed_cache_loads=times.untimed_loads,

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drpose3d.book.claims import CLAIMS
-from drpose3d.book.findings import LIFTER_SEEDS
-from drpose3d.book.results import load_results
+from drpose3d.book.results import LIFTER_SEEDS, SEEDED_STAGES, load_results
 from drpose3d.book.verdicts import INCONCLUSIVE, MOST_SEEDS, VERDICT_COLOURS, VERDICTS, seeds_needed, verdict
 from drpose3d.chapters import Notebook
 from drpose3d.markup import text
@@ -61,7 +60,7 @@ def ledger(out: str | Path) -> list[dict]:
         decision, _, _ = verdict(rel, claim.sign, claim.paper_rel_pct, claim.margin)
         needed = seeds_needed(rel, claim.sign, claim.paper_rel_pct, claim.margin) if decision == INCONCLUSIVE else None
         first = next(iter(results.values()), None)
-        stages = [set(r.get("seeded_stages", [])) for r in results.values()]
+        stages = [set(r.get(SEEDED_STAGES, [])) for r in results.values()]
         rel_part = _interval(rel)
         rows.append({
             "name": claim.id, "metric": claim.unit, "statement": claim.statement,
@@ -70,7 +69,7 @@ def ledger(out: str | Path) -> list[dict]:
             "has_control": claim.control is not None, "control": claim.control_name, "margin_pct": claim.margin,
             "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
             "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "seeds_needed": needed, "info": info,
-            "seeded_stages": [s for s in STAGES if stages and all(s in st for st in stages)],
+            SEEDED_STAGES: [s for s in STAGES if stages and all(s in st for st in stages)],
             LIFTER_SEEDS: {nb: r[LIFTER_SEEDS] for nb, r in results.items() if r.get(LIFTER_SEEDS, 1) > 1},
             "notebooks": list(claim.notebooks),
             "dataset": first["dataset"] if first else None, "preset": first["preset"] if first else None,
@@ -106,7 +105,7 @@ def verdict_words(r: dict) -> str:
 
 def seeds_vary(r: dict) -> str:
     """The stages a claim's seeds draw anew, and where a seed's value averages several lifters."""
-    stages = ", ".join(r["seeded_stages"]) or "—"
+    stages = ", ".join(r[SEEDED_STAGES]) or "—"
     lifters = [f"{nb}: each seed the mean of {n} DPNet seeds" for nb, n in r.get(LIFTER_SEEDS, {}).items()]
     return "; ".join([stages, *lifters])
 

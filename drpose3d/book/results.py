@@ -20,6 +20,29 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# The keys an experiment writes beside its rows that pages, notebooks or the ledger read back:
+# named once here, so that a writer and its readers cannot drift apart.
+#: The protocol #1 (and, for Table 2, protocol #3) sample counts.
+SAMPLES = "samples"
+#: The stages whose seed follows the run's seed (:func:`drpose3d.stages.identity.seeded_stages`).
+SEEDED_STAGES = "seeded_stages"
+#: How many lifters, differing in their seed alone, each seed's value averages
+#: (:func:`drpose3d.book.experiments.mean_of_lifters`); absent: one.
+LIFTER_SEEDS = "lifter_seeds"
+#: Fig. 5(a): the hourglass's 2D errors on each split (seed 0), and the same for every seed.
+HOURGLASS_2D, HOURGLASS_2D_PER_SEED = "hourglass_2d", "hourglass_2d_per_seed"
+#: Fig. 5(a): each stage-1 network's validation history and kept epoch, seed by seed, under its row
+#: name, and the hourglass' (no row of Fig. 5(a)) under its own.
+TRAINING_CURVES, HOURGLASS_CURVE = "training", "hourglass"
+#: Fig. 5(a): PRCNN-34's accuracy in-sample, cross-fitted (what DPNet trains on) and on the test set.
+PRCNN34_TRAIN_ACCURACY = "prcnn34_train_accuracy"
+#: Fig. 6's torso and other pairs as the ranker on the ground-truth 2D pose alone (Fig. 5(a)'s
+#: floor) ranks them: whether torso pairs are hard in the data before any image.
+FLOOR_PAIRS = "floor_2d_only_pairs"
+#: Table 2: the baseline's error on detected 2D over its error on ground-truth 2D, with the paper's.
+DETECTED_VS_GT2D = "detected_vs_gt2d"
+
+
 def make_row(name: str, metric: str, values: list[float], paper: float | None, **extra) -> dict:
     """A row with mean and t-interval over seeds; `paper` is the paper's number (or None)."""
     mean, ci = mean_ci95(values)

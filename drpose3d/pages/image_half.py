@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from drpose3d.book.findings import FLOOR_PAIRS
 from drpose3d.book.labels import row_label
+from drpose3d.book.results import FLOOR_PAIRS, HOURGLASS_2D, HOURGLASS_CURVE, PRCNN34_TRAIN_ACCURACY, TRAINING_CURVES
 from drpose3d.markup import text
 from drpose3d.pages.summaries import interval_words, paired_difference
 from drpose3d.paper import FIG5A, FIG6, Fig5a, Fig6
@@ -34,8 +34,8 @@ def convergence(result: dict) -> str:
     the steps, in how many seeds that half gained under :data:`FLAT_POINTS`, and PRCNN-34's training
     accuracy in-sample against cross-fitted."""
     lines = []
-    for name, seeds in result["training"].items():
-        metric, scale, unit = ("pck10", 100, "PCK@10") if name == "hourglass" else ("val_acc", 1, "accuracy")
+    for name, seeds in result[TRAINING_CURVES].items():
+        metric, scale, unit = ("pck10", 100, "PCK@10") if name == HOURGLASS_CURVE else ("val_acc", 1, "accuracy")
         parts, flat = [], 0
         for seed, run in zip(result["seeds"], seeds, strict=True):  # training_curves lists them in the run's order
             end, half, steps = half_budget(run, metric)
@@ -46,12 +46,12 @@ def convergence(result: dict) -> str:
             )
             parts.append(f"seed {seed}: {scale * end:.1f} % at {steps:,} steps ({before})")
             flat += scale * (end - half) < FLAT_POINTS
-        label = "hourglass" if name == "hourglass" else row_label(name)
+        label = name if name == HOURGLASS_CURVE else row_label(name)
         verdict = (
             f"flat over the second half of its steps (under {FLAT_POINTS:g} point) in **{flat} of {len(seeds)}** seeds"
         )
         lines.append(f"- **{text(label)}** validation {unit}: " + "; ".join(parts) + f"; {verdict}")
-    acc = result["prcnn34_train_accuracy"]
+    acc = result[PRCNN34_TRAIN_ACCURACY]
     lines.append(
         f"- **PRCNN-34 on its own training frames** {fmean(acc['in_sample']):.1f} %, on frames ranked by the model "
         f"trained on the other subject half (what DPNet trains on) {fmean(acc['cross_fitted']):.1f} %, on the "
@@ -77,7 +77,7 @@ def fig5a_summary(result: dict) -> str:
         f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
         f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
     )
-    swap = result["hourglass_2d"]["test"]["lr_swap_rate"]
+    swap = result[HOURGLASS_2D]["test"]["lr_swap_rate"]
     hourglass = f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
     paper, paper_heat = (
         FIG5A[Fig5a.PRCNN_RESNET34],

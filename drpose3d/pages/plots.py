@@ -18,7 +18,7 @@ import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import MPJPE_MM, PAIRWISE_PCT
+from drpose3d.book.results import HOURGLASS_CURVE, MPJPE_MM, PAIRWISE_PCT
 from drpose3d.markup import text
 from drpose3d.pages.headlines import figure_title
 from drpose3d.paper import Arm, fig4_row
@@ -203,7 +203,7 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
     for i, (name, seeds) in enumerate(curves.items()):
         colour = palette[i % len(palette)]
-        metrics = (("pck10", 100, "PCK@10"), ("lr_swap_rate", 100, "swap rate")) if name == "hourglass" else (
+        metrics = (("pck10", 100, "PCK@10"), ("lr_swap_rate", 100, "swap rate")) if name == HOURGLASS_CURVE else (
             ("val_acc", 1, "validation"),)  # fmt: skip
         for seed, run in enumerate(seeds):
             steps = [h["steps"] for h in run["history"]]
@@ -212,15 +212,15 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
                 fig.add_trace(
                     go.Scatter(x=steps, y=[scale * h[metric] for h in run["history"]], mode="lines",
                                line={"color": colour, "dash": dash}, legendgroup=f"{name} {label}",
-                               name=text(f"{row_label(name) if name != 'hourglass' else name} {label}"),
+                               name=text(f"{row_label(name) if name != HOURGLASS_CURVE else name} {label}"),
                                showlegend=seed == 0),
-                    row=1, col=2 if name == "hourglass" else 1,
+                    row=1, col=2 if name == HOURGLASS_CURVE else 1,
                 )  # fmt: skip
                 best = run["history"][run["best_epoch"] - 1]
                 fig.add_trace(
                     go.Scatter(x=[best["steps"]], y=[scale * best[metric]], mode="markers", showlegend=False,
                                marker={"color": colour, "symbol": "diamond", "size": 9}, legendgroup=f"{name} {label}"),
-                    row=1, col=2 if name == "hourglass" else 1,
+                    row=1, col=2 if name == HOURGLASS_CURVE else 1,
                 )  # fmt: skip
     fig.update_xaxes(title_text="optimiser steps")
     fig.update_yaxes(title_text=PAIRWISE_PCT, row=1, col=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import seed_mean
+from drpose3d.book.results import DETECTED_VS_GT2D, seed_mean
 from drpose3d.markup import text
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
@@ -121,7 +121,7 @@ def table2_summary(result: dict) -> str:
         f"{interval_words(gap_mean, gap_ci, 'mm')} "
         f"vs the paper's {paper_gap:+.1f} — {direction_words(gap_mean, gap_ci, paper_gap)}",
     ]
-    cost = result["detected_vs_gt2d"]
+    cost = result[DETECTED_VS_GT2D]
     items.append(
         f"what detected 2D costs: the baseline's protocol #1 error on detections is {seed_mean(cost['ratio']):.2f} "
         f"times its error on ground-truth 2D ({seed_mean(cost['gt2d_mm']):.1f} mm, Table 1), against "
