@@ -202,11 +202,11 @@ def _distributed_stages(run: Run, names: list[str]) -> None:
     """Under ``torchrun``: every rank runs the chapters' experiments together, so that each
     training is one DistributedDataParallel job and rank 0 caches every stage; rank 0's notebooks
     then find them all in the cache (a chapter without an experiment computes in its notebook)."""
-    from drpose3d.book import analyses, experiments
+    from drpose3d.book import analyses, experiments, stage1
     from drpose3d.book.findings import EXPERIMENTS
     from drpose3d.run import resolve_device
 
-    del analyses, experiments  # imported for their experiments, which register themselves
+    del analyses, experiments, stage1  # imported for their experiments, which register themselves
     with process_group(resolve_device(run.device)):
         for name in names:
             if name in EXPERIMENTS:

@@ -1,7 +1,8 @@
-"""One function per table and figure of the paper. Each takes the resolved :class:`Run`, trains
-what it needs through the cached stages, writes ``OUT/results/<notebook>.json`` in the fixed
-schema and returns that dict; :func:`drpose3d.book.findings.experiment` is their shared opening
-and closing."""
+"""One function per lifting table and figure of the paper (Table 1, Table 2, Fig. 5(b), Fig. 4,
+Fig. 7; stage 1's chapters are in :mod:`drpose3d.book.stage1`). Each takes the resolved
+:class:`Run`, trains what it needs through the cached stages, writes
+``OUT/results/<notebook>.json`` in the fixed schema and returns that dict;
+:func:`drpose3d.book.findings.experiment` is their shared opening and closing."""
 
 from __future__ import annotations
 
@@ -9,37 +10,20 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
-from drpose3d.book.results import (
-    DETECTED_VS_GT2D,
-    FLOOR_PAIRS,
-    HOURGLASS_2D,
-    HOURGLASS_2D_PER_SEED,
-    HOURGLASS_CURVE,
-    LIFTER_SEEDS,
-    PRCNN34_TRAIN_ACCURACY,
-    SAMPLES,
-    TRAINING_CURVES,
-    make_row,
-)
+from drpose3d.book.results import DETECTED_VS_GT2D, LIFTER_SEEDS, SAMPLES, make_row
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
     FIG4_LEAST,
     FIG4_TORSO,
-    FIG5A,
     FIG5B,
     FIG5B_ARMS,
-    FIG6,
-    PRCNN_DESIGNS,
     TABLE1,
     TABLE1_CHANGE_PCT,
     TABLE2,
     TABLE2_ARMS,
-    TORSO_JOINTS,
     Arm,
     Fig4,
-    Fig5a,
-    Fig6,
     Table1,
     change_pct,
     fig4_row,
@@ -47,7 +31,7 @@ from drpose3d.paper import (
 )
 from drpose3d.pose.camera import CAMERA_IDS
 from drpose3d.pose.metrics import mpjpe
-from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
+from drpose3d.pose.skeleton import JOINT_NAMES
 from drpose3d.stages.designs import baseline, dpnet_config
 from drpose3d.stages.dpnet import root_relative
 from drpose3d.stages.pipeline import Context
@@ -127,82 +111,6 @@ TABLE1_LIFTERS = (
     Table1.GT2D_PRED_RANK_TRUE_HEATMAPS,
     Table1.GT2D_GT_RANK,
 )
-
-
-def training_curves(contexts: list[Context]) -> dict[str, list[dict]]:
-    """Stage 1's training, seed by seed: every epoch's steps, loss, learning rate and validation
-    scores, and the epoch whose weights were kept (the evidence that each network converged)."""
-    curves: dict[str, list[dict]] = {HOURGLASS_CURVE: []}
-    for ctx in contexts:
-        stage = ctx.pose2d_stage()
-        curves[HOURGLASS_CURVE].append({"history": stage.history, "best_epoch": stage.best_epoch})
-        for name in PRCNN_DESIGNS:
-            ranks = ctx.rankings(name)
-            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
-        for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True)):
-            ranks = ctx.rankings_2d_only(detected)
-            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
-    return curves
-
-
-@experiment
-def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
-    """Pairwise ranking accuracy on the protocol #1 test set for the four PRCNN designs."""
-    rows = [
-        make_row(name, "pairwise_acc", [ctx.rankings(name).accuracy for ctx in contexts], FIG5A.get(name))
-        for name in PRCNN_DESIGNS
-    ] + [
-        make_row(name, "pairwise_acc", [ctx.rankings_2d_only(detected).accuracy for ctx in contexts], None)
-        for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True))
-    ]
-    p = contexts[0].run.preset
-    extra = {
-        HOURGLASS_2D: {split: d.errors for split, d in contexts[0].pose2d().items()},
-        HOURGLASS_2D_PER_SEED: [{s: d.errors for s, d in ctx.pose2d().items()} for ctx in contexts],
-        TRAINING_CURVES: training_curves(contexts),
-        # in-sample: the full model on the frames it trained on; cross-fitted: what lifters train on
-        PRCNN34_TRAIN_ACCURACY: {
-            "in_sample": [ctx.rankings(Fig5a.PRCNN_RESNET34).train_accuracy for ctx in contexts],
-            "cross_fitted": [ctx.lifter_rankings().train_accuracy for ctx in contexts],
-            "test": [ctx.rankings(Fig5a.PRCNN_RESNET34).accuracy for ctx in contexts],
-        },
-        "resolution": p.resolution,
-        "prcnn_width": p.prcnn_width,
-        "rank_threshold": p.rank_threshold,
-        "eps_mm": p.eps_mm,
-        SAMPLES: sizes(contexts[0]),
-    }
-    return Findings(rows, extra)
-
-
-@experiment
-def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
-    """Per-pair accuracy of PRCNN (ResNet-34 + heatmaps), averaged over seeds."""
-    per_pair = [ctx.rankings(Fig5a.PRCNN_RESNET34).per_pair for ctx in contexts]
-    names = [JOINT_NAMES[j] for j in HOURGLASS_JOINTS]
-    idx = {n: k for k, n in enumerate(names)}
-    torso = torch.tensor([n in TORSO_JOINTS for n in names])
-    off = ~torch.eye(len(names), dtype=torch.bool)
-    torso_pairs = torso[:, None] & torso[None, :] & off
-
-    groups = {Fig6.TORSO_PAIRS_MEAN: torso_pairs, Fig6.OTHER_PAIRS_MEAN: off & ~torso_pairs}
-
-    def pair(a: str, b: str) -> list[float]:
-        return [float(m[idx[a], idx[b]]) for m in per_pair]
-
-    def means(matrices: list[torch.Tensor], group: Fig6) -> list[float]:
-        return [float(m[groups[group]].mean()) for m in matrices]
-
-    rows = [
-        make_row(Fig6.PAIR_SHOULDERS, "pairwise_acc", pair("LShoulder", "RShoulder"), FIG6.get(Fig6.PAIR_SHOULDERS)),
-        make_row(Fig6.PAIR_RHIP_SPINE, "pairwise_acc", pair("RHip", "Spine"), None),
-        *(make_row(group, "pairwise_acc", means(per_pair, group), None) for group in groups),
-    ]
-    matrix = torch.stack(per_pair).mean(0)
-    cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
-    floors = [ctx.rankings_2d_only(detected=False).per_pair for ctx in contexts]  # trained by Fig. 5(a)
-    floor = {str(group): means(floors, group) for group in groups}  # keyed like PRCNN's rows above
-    return Findings(rows, {"joints": names, "matrix": cells, FLOOR_PAIRS: floor})
 
 
 def by_seed(contexts: list[Context], arm: Arm, protocol: int) -> list[dict]:

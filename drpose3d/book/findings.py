@@ -1,7 +1,8 @@
 """What an experiment found and how it is recorded: :func:`experiment` gives every chapter's
-experiment (:mod:`drpose3d.book.experiments`, :mod:`drpose3d.book.analyses`) the same opening (one
-whole pipeline per seed, timed) and closing (``OUT/results/<notebook>.json`` in the fixed schema),
-and registers it by its notebook for ``torchrun``."""
+experiment (:mod:`drpose3d.book.stage1`, :mod:`drpose3d.book.experiments`,
+:mod:`drpose3d.book.analyses`) the same opening (one whole pipeline per seed, timed) and closing
+(``OUT/results/<notebook>.json`` in the fixed schema), and registers it by its notebook for
+``torchrun``."""
 
 from __future__ import annotations
 
