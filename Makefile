@@ -25,15 +25,17 @@ book: $(VENV)/.installed
 # (from an empty output folder, so that every path runs; progress bars off, they are timing, not results)
 NBVAL := rm -rf tests/nbval/_out && TQDM_DISABLE=1 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env tests/nbval \
 	--nbval-sanitize-with tests/nbval/sanitize.cfg
-# the geometric tests once more with MKL's bit-reproducible paths (MKL_CBWR=COMPATIBLE), so that a
-# comparison that holds only for one CPU's rounding cannot hide (issue 28: AVX-512 rounds otherwise)
+# the geometric tests once more with MKL's bit-reproducible paths (MKL_CBWR=COMPATIBLE) and torch's scalar
+# kernels (ATEN_CPU_CAPABILITY=default, what a CPU without AVX2 runs), and nbval once more on the scalar kernels,
+# so that a comparison that holds only for one CPU's rounding cannot hide (issue 28: AVX-512 rounds otherwise)
 GEOMETRY := tests/test_render.py tests/test_camera.py tests/test_metrics.py tests/test_augment.py
 # the suite in two workers of one thread each (CI has 2 cores; most of a slow test is kernels starting and books
 # building, which one thread per worker overlaps); the tests that read the tiny book share one worker (conftest.py)
 test: lint
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
-	MKL_CBWR=COMPATIBLE $(BIN)/python -m pytest -q -p no:cacheprovider $(GEOMETRY)
+	MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest -q -p no:cacheprovider $(GEOMETRY)
 	$(NBVAL)
+	export ATEN_CPU_CAPABILITY=default && $(NBVAL)
 
 # the tests without the slow ones (end-to-end runs, DDP, the benchmark): seconds, while editing
 test-quick: lint
