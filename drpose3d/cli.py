@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     from drpose3d.chapters import NOTEBOOKS
     from drpose3d.presets import PRESETS
+    from drpose3d.run import DEVICES
     from drpose3d.worlds.spec import GRAMMAR
 
     ap = argparse.ArgumentParser(prog="drpose3d", description="Reproduce DRPose3D (IJCAI 2018).")
@@ -30,12 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill and build the book")
     rep.add_argument("--preset", default="smoke", choices=list(PRESETS))
     rep.add_argument("--data", default="synthetic", help=GRAMMAR.replace("%", "%%"))
-    rep.add_argument(
-        "--only", nargs="+", choices=list(NOTEBOOKS), metavar="NOTEBOOK", help=f"any of {', '.join(NOTEBOOKS)}"
-    )
+    names = [str(n) for n in NOTEBOOKS]  # plain strings: argparse names each choice by its repr
+    rep.add_argument("--only", nargs="+", choices=names, metavar="NOTEBOOK", help=f"any of {', '.join(names)}")
     rep.add_argument("--seeds", type=int, help="number of seeds (default: the preset's)")
     rep.add_argument("--out", default="_out", help="output folder (default: _out)")
-    rep.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    rep.add_argument("--device", default="auto", choices=DEVICES)
     rep.add_argument("--no-book", action="store_true", help="execute notebooks only")
     rep.add_argument(
         "--plan", action="store_true", help="print each stage's samples, steps, memory and device; train nothing"
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     book.add_argument("--from", dest="source", required=True, metavar="RUN", help="a run folder, e.g. runs/cpu")
     book.add_argument("--out", help="output folder (default: _out/book-<run>)")
     bench = sub.add_parser("bench", help="measure training, augmentation, metric and rendering speed")
-    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--device", default="auto", choices=DEVICES)
     bench.add_argument("--tiny", action="store_true", help="seconds-long sizes (a smoke test, not figures)")
     bench.add_argument("--full", action="store_true", help="also time 'reproduce --preset smoke' and the test suite")
     bench.add_argument(

@@ -93,12 +93,16 @@ def source_commit(root: Path | None = None) -> str | None:
     return head + ("+dirty" if dirty else "")
 
 
+#: What ``--device`` accepts: "auto" picks CUDA when torch sees it, else the CPU.
+DEVICES = ("auto", "cpu", "cuda")
+
+
 def resolve_device(device: str) -> torch.device:
     """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is an error, not a fallback."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise RunError(f"device is {device!r}, expected 'auto', 'cpu' or 'cuda'")
+    if device not in DEVICES:
+        raise RunError(f"device is {device!r}, expected one of {', '.join(DEVICES)}")
     if device == "cuda" and not torch.cuda.is_available():
         raise RunError("device 'cuda' requested but torch sees no CUDA device")
     return torch.device(device)

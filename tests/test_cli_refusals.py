@@ -26,6 +26,18 @@ def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
     assert message in err and err.count("\n") == 0
 
 
+def test_an_unknown_choice_is_refused_with_the_choices_by_name(capsys):
+    for args, choice in (
+        (["reproduce", "--only", "fig99"], "'fig5a_prcnn_ablation'"),
+        (["reproduce", "--device", "tpu"], "'cuda'"),
+    ):
+        with pytest.raises(SystemExit) as refused:  # argparse: usage, then one line of error, exit 2
+            main(args)
+        assert refused.value.code == 2
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "invalid choice" in last and choice in last and "<" not in last, last  # names, not enum reprs
+
+
 def test_a_bad_out_is_refused_before_any_work_with_one_line_and_exit_2(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("not a folder")
