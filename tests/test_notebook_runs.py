@@ -95,8 +95,25 @@ def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
         save(epoch(6), epoch(7), "\r" + " " * 60 + "\r")  # the newest bar, though a cleared line follows it
         while "fig5a: PRCNN-34 seed 1 7/120" not in shown.getvalue() and time.time() < deadline:
             time.sleep(0.02)
-    assert "fig5a: PRCNN-34 seed 1 7/120" in shown.getvalue()
+    assert "fig5a: PRCNN-34 seed 1 7/120 (50.0s/it, val_acc=80.1)" in shown.getvalue()  # its pace and score
     assert bar.postfix in ("", None)  # the notebook ended: nothing stale stays beside the bar
+
+
+def test_the_notebooks_bar_promises_no_time_left():
+    """Chapters take seconds or hours: tqdm's time left, the mean of those done so far, would be a guess."""
+    import io
+
+    from tqdm import tqdm
+
+    from drpose3d.pages.notebooks import NOTEBOOKS_BAR
+
+    shown = io.StringIO()
+    bar = tqdm(["a", "b", "c"], file=shown, desc="notebooks", bar_format=NOTEBOOKS_BAR, mininterval=0)
+    for _ in bar:
+        bar.set_postfix_str("a: PRCNN-34 7/120 (50.0s/it)")
+    lines = [line for line in shown.getvalue().split("\r") if "notebooks" in line]
+    assert lines and all("<" not in line and "nb/s" not in line and "s/it]" not in line for line in lines)
+    assert "2/3 [" in shown.getvalue() and ", a: PRCNN-34 7/120 (50.0s/it)]" in shown.getvalue()
 
 
 def test_source_commit_is_dirty_for_source_changes_only(tmp_path):

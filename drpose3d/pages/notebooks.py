@@ -54,6 +54,11 @@ class Failure:
     message: str
 
 
+#: The notebooks bar without tqdm's time left and rate: chapters take seconds or hours, so the mean
+#: time of those done so far says nothing of the next (a cpu run read "<01:05" with 20 h to go).
+NOTEBOOKS_BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+
+
 def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> list[Failure]:
     """Execute each notebook into ``out/notebooks`` with the run.json it reads; a failure names
     the notebook and cell."""
@@ -62,7 +67,7 @@ def run_notebooks(names: list[str], run_file: Path, out: Path, root: Path) -> li
     failures = []
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     healed = out / "cache" / HEALED_LOG
-    bar = tqdm(names, desc="notebooks", unit="nb")
+    bar = tqdm(names, desc="notebooks", bar_format=NOTEBOOKS_BAR)
     for name in bar:
         target = out / "notebooks" / f"{name}.ipynb"
         started = time.time()
@@ -105,7 +110,10 @@ def _running_cell(executed: Path) -> str:
     return str(running[0]) if running else "?"
 
 
-_BAR = re.compile(r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)")
+_BAR = re.compile(
+    r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)[^,\]]*"
+    r"(?:, *(?P<rate>[^,\]]+))?(?:, *(?P<metrics>[^\]]+))?\]"
+)
 
 
 def _stderr(cell: nbformat.NotebookNode) -> str:
@@ -118,8 +126,9 @@ WATCH_S = 30.0
 
 
 def latest_bar(executing: Path) -> str:
-    """What the newest progress bar of a notebook papermill is running shows, ``desc n/total`` ("" before
-    the first bar, or while papermill is halfway through saving the copy)."""
+    """What the newest progress bar of a notebook papermill is running shows, ``desc n/total`` and its
+    rate and metrics (a trainer's validation score, say) in brackets ("" before the first bar, or
+    while papermill is halfway through saving the copy)."""
     try:
         cells = nbformat.read(executing, as_version=4).cells
     except (OSError, ValueError):
@@ -129,7 +138,8 @@ def latest_bar(executing: Path) -> str:
         for segment in reversed(re.split(r"[\r\n]", stream)):
             m = _BAR.match(segment.strip())
             if m:
-                return f"{m['desc']} {m['n']}/{m['total']}"
+                more = ", ".join(part for part in (m["rate"], m["metrics"]) if part and "?" not in part)
+                return f"{m['desc']} {m['n']}/{m['total']}" + (f" ({more})" if more else "")
     return ""
 
 
