@@ -50,39 +50,22 @@ def _reference_loop(model: nn.Module, data: dict[str, torch.Tensor], batch: int,
         optimiser.step()
 
 
-def compile_unavailable(device: torch.device) -> str | None:
-    """Why torch.compile cannot build a trainer on `device`, or None where it can. On a CPU without
-    AVX2 (torch's scalar path) inductor has no vector ISA, and torch 2.13 then writes C++ kernels
-    that use ``at::vec`` without including it: every compile fails."""
-    if device.type != "cpu":
-        return None
-    from torch._inductor.cpu_vec_isa import pick_vec_isa  # torch's own choice, ATEN_CPU_CAPABILITY included
-
-    return None if pick_vec_isa() else "inductor has no vector ISA for this CPU"
-
-
 def bench_trainer_options(cfg: LifterConfig, batch: int, samples: int, device: torch.device) -> dict:
     """The trainer's samples/s in fp32, under bf16 autocast and with torch.compile (compilation
-    is in the untimed warm-up epoch): whether each option pays on this device. Where torch.compile
-    cannot build (:func:`compile_unavailable`), its rate is None and the reason is recorded."""
+    is in the untimed warm-up epoch): whether each option pays on this device."""
     data = _lifter_data(samples)
     if cfg.ranking == "none":
         data.pop("ranking")
-    options = {"fp32": {}, "bf16": {"precision": "bf16"}, "compiled": {"compile": True}}
-    unavailable = compile_unavailable(device)
-    if unavailable:
-        del options["compiled"]
     runs = {}
-    for name, option in options.items():
+    for name, options in (("fp32", {}), ("bf16", {"precision": "bf16"}), ("compiled", {"compile": True})):
         torch.manual_seed(0)
         model = Lifter(cfg).to(device)
-        train_cfg = TrainConfig(epochs=1, batch_size=batch, **option)
+        train_cfg = TrainConfig(epochs=1, batch_size=batch, **options)
         runs[name] = lambda model=model, train_cfg=train_cfg: fit(
             model, data, batch_loss, train_cfg, 0, device, desc="bench"
         )
     seconds = timed_side_by_side(list(runs.values()), device, 2)
-    rates = {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds, strict=True)}
-    return rates | ({"compiled_samples_s": None, "compiled_unavailable": unavailable} if unavailable else {})
+    return {f"{name}_samples_s": samples / s for name, s in zip(runs, seconds, strict=True)}
 
 
 def multiply_adds(model: nn.Module) -> int:

@@ -135,12 +135,11 @@ def against_goals(result: dict) -> list[Figure]:
         )
     opts = result.get("trainer_options")  # absent from runs recorded before the options existed
     if opts:
-        compiled = opts["compiled_samples_s"]
-        compiled = f"{compiled:.0f}" if compiled is not None else f"n/a ({opts['compiled_unavailable']})"
         rows.append(
             Figure(
                 "baseline b64 trainer: fp32 / bf16 autocast / torch.compile",
-                f"{opts['fp32_samples_s']:.0f} / {opts['bf16_samples_s']:.0f} / {compiled} samples/s",
+                f"{opts['fp32_samples_s']:.0f} / {opts['bf16_samples_s']:.0f} / {opts['compiled_samples_s']:.0f} "
+                "samples/s",
             )
         )
     aug = result["augmentation"]
