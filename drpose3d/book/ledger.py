@@ -239,8 +239,8 @@ def abstract(out: str | Path) -> str:
     if share["effect_rel_values"] and same:
         # the smallest share is protocol #3's in every seed: Fig. 5(b)'s comparison, one number judged twice
         protocol3 = (
-            f"in every seed the smallest share is protocol #3's, Figure 5(b)'s comparison, {against_paper(fig5b)}: "
-            f"**{verdict_words(fig5b)}** (C13)"
+            "that share is protocol #3's in every seed, where it is Figure 5(b)'s comparison (C13): "
+            f"{against_paper(fig5b)}, **{verdict_words(fig5b)}**"
         )
     else:
         protocol3 = f"under protocol #3 {said('C13')}"
