@@ -19,8 +19,9 @@ def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_wit
         count = sum(r["verdict"] == verdict_name for r in rows)
         assert f"{count} {verdict_name}" in first
     assert len(findings) == 3 and all(f[0] in "123" for f in findings)
-    assert "-31.37 %" in findings[0] and "-33.6 %" in findings[0] and "**reproduced**" in findings[0]
-    assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4 %" in findings[1]
+    # each effect with its "%" bound to it by a no-break space: a line of the page had ended on the number
+    assert "-31.37\u00a0%" in findings[0] and "-33.6\u00a0%" in findings[0] and "**reproduced**" in findings[0]
+    assert "(C2)" in findings[1] and "**not reproduced**" in findings[1] and "-9.4\u00a0%" in findings[1]
     assert "74.0 %" in findings[2] and "91.22 %" in findings[2] and "87.0 %" in findings[2]
     # PRCNN above the detected-2D floor and under the ground-truth-2D one: both gaps said, in points
     assert "add to the detected 2D pose (+3.0 points) but not yet to the true one (-13.0 points)" in findings[2]

@@ -212,7 +212,7 @@ def test_a_finding_says_not_reproduced_where_the_ledger_does(tmp_path):
     write_results(run, "table1_upper_bound", "synthetic", [make_row(n, "m", v, None) for n, v in rows.items()], 0.0)
     first = finding(tmp_path, "table1_upper_bound").split("; **C2**")
     assert first[0].startswith("**Finding:** **C1**") and "**reproduced**" in first[0]
-    assert "**not reproduced**" in first[1] and "against the paper's -9.4 %" in first[1]
+    assert "**not reproduced**" in first[1] and "against the paper's -9.4\u00a0%" in first[1]  # % kept beside it
 
 
 @pytest.mark.slow

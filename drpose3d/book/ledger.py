@@ -80,17 +80,22 @@ def ledger(out: str | Path) -> list[dict]:
 Link = Callable[[str], str]  # a notebook's name -> the link target of its chapter
 
 
+def _space(html: bool) -> str:
+    """The space inside a number with its unit or an interval: in the book (HTML, or Markdown it
+    renders) a no-break one, since a line had ended on "+2.00" and the next begun with "%"."""
+    return "\u00a0" if html else " "
+
+
 def measured(r: dict, html: bool = False) -> str:
-    """A claim row's relative effect with its interval, and the absolute one beside it. In HTML the
-    interval's ends are kept on one line (a narrow table column split them)."""
+    """A claim row's relative effect with its interval, and the absolute one beside it. In the book
+    (`html`) each number stays on one line with its unit, and the interval's two ends together."""
     if r["effect_rel_pct"] is None:
         return "—"
-    ci = r["effect_rel_ci95"]
-    comma = ",\u00a0" if html else ", "
-    interval = f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
+    ci, sp = r["effect_rel_ci95"], _space(html)
+    interval = f" [{ci[0]:+.2f},{sp}{ci[1]:+.2f}]" if ci else " (one seed)"
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
-        return f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
-    return f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
+        return f"{r['effect_rel_pct']:+.2f}{sp}{r['metric']}{interval}"
+    return f"{r['effect_rel_pct']:+.2f}{sp}%{interval} ({r['mean']:+.2f}{sp}{r['metric']})"
 
 
 def verdict_words(r: dict) -> str:
@@ -110,17 +115,19 @@ def seeds_vary(r: dict) -> str:
     return "; ".join([stages, *lifters])
 
 
-def paper_words(r: dict) -> str:
-    """The paper's effect for a table cell ("—" where the paper gives no number)."""
+def paper_words(r: dict, html: bool = False) -> str:
+    """The paper's effect for a table cell ("—" where the paper gives no number); `html` as in
+    :func:`measured`."""
     if r["paper"] is None:
         return "—"
-    rel = f"{r['paper_rel_pct']:+.1f} %"
-    return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
+    sp = _space(html)
+    rel = f"{r['paper_rel_pct']:+.1f}{sp}%"
+    return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g}{sp}{r['metric']})"
 
 
-def against_paper(r: dict) -> str:
+def against_paper(r: dict, html: bool = False) -> str:
     """The paper's effect as the end of a sentence about a claim."""
-    return "(the paper gives no number)" if r["paper"] is None else f"against the paper's {paper_words(r)}"
+    return "(the paper gives no number)" if r["paper"] is None else f"against the paper's {paper_words(r, html)}"
 
 
 def coloured_verdict(r: dict) -> str:
@@ -148,7 +155,7 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
     return [{
         "claim": f"{bold(r['name'])} {r['statement']}",
         "control": r["control"],
-        "paper": paper_words(r),
+        "paper": paper_words(r, html),
         "this run (95 % CI)": measured(r, html),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
         "verdict": coloured_verdict(r) if html else verdict_words(r),
@@ -171,7 +178,7 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
     rows = []
     for k, claim in enumerate(CLAIMS):
         chapter = ", ".join(anchor(nb) for nb in claim.notebooks)
-        row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k])}
+        row = {"claim": f"{bold(claim.id)} {claim.statement} ({chapter})", "paper": paper_words(first[k], html)}
         for name, ledger_rows in ledgers.items():
             r = ledger_rows[k]
             words = coloured_verdict(r) if html else bold(verdict_words(r))
@@ -199,7 +206,7 @@ def finding(out: str | Path, notebook: str) -> str:
     rows = [r for r in ledger(out) if r["name"] in ids]
     parts = [
         f"**{r['name']}** ({r['statement'].split(' (')[0]}; control: {r['control']}): **{verdict_words(r)}**, "
-        f"{measured(r)} {against_paper(r)}"
+        f"{measured(r, html=True)} {against_paper(r, html=True)}"  # a page of the book
         for r in rows
     ]
     return "**Finding:** " + "; ".join(parts) + "." if parts else ""
@@ -228,7 +235,7 @@ def abstract(out: str | Path) -> str:
         r = rows[claim]
         if r["effect_rel_pct"] is None:
             return f"not measured in this run ({claim})"
-        return f"{measured(r)} {against_paper(r)}: **{verdict_words(r)}** ({claim})"
+        return f"{measured(r, html=True)} {against_paper(r, html=True)}: **{verdict_words(r)}** ({claim})"
 
     lines.append(f"1. **The ground-truth ranking** against the same cascade without ranking input: {said('C1')}.")
     share, fig5b = rows["C11b"], rows["C13"]
@@ -240,7 +247,7 @@ def abstract(out: str | Path) -> str:
         # the smallest share is protocol #3's in every seed: Fig. 5(b)'s comparison, one number judged twice
         protocol3 = (
             "that share is protocol #3's in every seed, where it is Figure 5(b)'s comparison (C13): "
-            f"{against_paper(fig5b)}, **{verdict_words(fig5b)}**"
+            f"{against_paper(fig5b, html=True)}, **{verdict_words(fig5b)}**"
         )
     else:
         protocol3 = f"under protocol #3 {said('C13')}"
