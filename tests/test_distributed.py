@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from drpose3d.book.results import TRAINING_CURVES
+from drpose3d.book.results import CURVE_HISTORY, TRAINING_CURVES
 from drpose3d.chapters import Notebook
 from drpose3d.paper import Table1
 
@@ -59,8 +59,8 @@ def _assert_agree(single: dict[str, dict], ddp: dict[str, dict]) -> None:
     curves, curves_ddp = (r[FIG5A][TRAINING_CURVES] for r in (single, ddp))
     assert curves.keys() == curves_ddp.keys() and len(curves) == 7  # the hourglass, 4 PRCNNs, 2 floors
     for network, seeds in curves.items():
-        losses = [h["loss"] for h in seeds[0]["history"]]  # seed 0
-        losses_ddp = [h["loss"] for h in curves_ddp[network][0]["history"]]
+        losses = [h["loss"] for h in seeds[0][CURVE_HISTORY]]  # seed 0
+        losses_ddp = [h["loss"] for h in curves_ddp[network][0][CURVE_HISTORY]]
         assert losses_ddp == pytest.approx(losses, rel=LOSS_REL), network
     # PRCNN's accuracy after the tiny preset's single epoch is not compared: its losses sit near
     # log 2, where a rounding difference flips many near-even pairs (one process: 61 %, two: 51 %).

@@ -1,7 +1,17 @@
 """Charts say what their marks are: the legend names the seeds and the interval, and stage 1's
 curves mark the epoch each network kept."""
 
-from drpose3d.book.results import HOURGLASS_CURVE, PRCNN34_TRAIN_ACCURACY, TRAINING_CURVES
+from types import SimpleNamespace
+
+from drpose3d.book.results import (
+    CURVE_HISTORY,
+    CURVE_KEPT_EPOCH,
+    HOURGLASS_CURVE,
+    PRCNN34_TRAIN_ACCURACY,
+    TRAINING_CURVES,
+    kept_epoch,
+    training_curve,
+)
 from drpose3d.pages import image_half, plots
 from drpose3d.paper import Fig5a
 
@@ -32,10 +42,12 @@ def test_the_per_pair_and_per_joint_charts_title_their_joint_axes():
 
 def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     def run(scores: list[float], best: int) -> dict:
-        return {"history": [{"steps": 10 * (i + 1), "val_acc": v} for i, v in enumerate(scores)], "best_epoch": best}
+        return {CURVE_HISTORY: [{"steps": 10 * (i + 1), "val_acc": v} for i, v in enumerate(scores)],
+                CURVE_KEPT_EPOCH: best}  # fmt: skip
 
-    hg = {"history": [{"steps": 5 * (i + 1), "pck10": p, "lr_swap_rate": 0.1} for i, p in enumerate((0.5, 0.9))],
-          "best_epoch": 2}  # fmt: skip
+    history = [{"steps": 5 * (i + 1), "pck10": p, "lr_swap_rate": 0.1} for i, p in enumerate((0.5, 0.9))]
+    hg = training_curve(SimpleNamespace(history=history, best_epoch=2))  # as the stages hand a network over
+    assert kept_epoch(hg) is history[1]  # epochs count from 1
     curves = {HOURGLASS_CURVE: [hg], Fig5a.PRCNN_RESNET34: [run([60, 80, 79], 2), run([61, 78, 81], 3)]}
     fig = plots.training_curves(curves)
     lines = [t for t in fig.data if t.mode == "lines"]

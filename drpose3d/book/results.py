@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from drpose3d.book.labels import row_label
 from drpose3d.engine.distributed import writer
@@ -34,6 +34,9 @@ HOURGLASS_2D, HOURGLASS_2D_PER_SEED = "hourglass_2d", "hourglass_2d_per_seed"
 #: Fig. 5(a): each stage-1 network's validation history and kept epoch, seed by seed, under its row
 #: name, and the hourglass' (no row of Fig. 5(a)) under its own.
 TRAINING_CURVES, HOURGLASS_CURVE = "training", "hourglass"
+#: One training curve: the trainer's validation rows, one per epoch, and the epoch (from 1) whose
+#: weights were kept.
+CURVE_HISTORY, CURVE_KEPT_EPOCH = "history", "best_epoch"
 #: Fig. 5(a): PRCNN-34's accuracy in-sample, cross-fitted (what DPNet trains on) and on the test set.
 PRCNN34_TRAIN_ACCURACY = "prcnn34_train_accuracy"
 #: Fig. 6's torso and other pairs as the ranker on the ground-truth 2D pose alone (Fig. 5(a)'s
@@ -41,6 +44,23 @@ PRCNN34_TRAIN_ACCURACY = "prcnn34_train_accuracy"
 FLOOR_PAIRS = "floor_2d_only_pairs"
 #: Table 2: the baseline's error on detected 2D over its error on ground-truth 2D, with the paper's.
 DETECTED_VS_GT2D = "detected_vs_gt2d"
+
+
+class Trained(Protocol):
+    """A trained stage-1 network as the stages hand it over: its validation history and kept epoch."""
+
+    history: list[dict[str, float]]
+    best_epoch: int
+
+
+def training_curve(net: Trained) -> dict:
+    """`net`'s curve as the results keep it (:data:`CURVE_HISTORY`, :data:`CURVE_KEPT_EPOCH`)."""
+    return {CURVE_HISTORY: net.history, CURVE_KEPT_EPOCH: net.best_epoch}
+
+
+def kept_epoch(curve: dict) -> dict:
+    """The validation row of the weights a curve kept: what the network's scores are read from."""
+    return curve[CURVE_HISTORY][curve[CURVE_KEPT_EPOCH] - 1]
 
 
 def make_row(name: str, metric: str, values: list[float], paper: float | None, **extra) -> dict:

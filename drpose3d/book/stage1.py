@@ -16,6 +16,7 @@ from drpose3d.book.results import (
     SAMPLES,
     TRAINING_CURVES,
     make_row,
+    training_curve,
 )
 from drpose3d.paper import FIG5A, FIG6, PRCNN_DESIGNS, TORSO_JOINTS, Fig5a, Fig6
 from drpose3d.pose.skeleton import HOURGLASS_JOINTS, JOINT_NAMES
@@ -27,14 +28,11 @@ def training_curves(contexts: list[Context]) -> dict[str, list[dict]]:
     scores, and the epoch whose weights were kept (the evidence that each network converged)."""
     curves: dict[str, list[dict]] = {HOURGLASS_CURVE: []}
     for ctx in contexts:
-        stage = ctx.pose2d_stage()
-        curves[HOURGLASS_CURVE].append({"history": stage.history, "best_epoch": stage.best_epoch})
+        curves[HOURGLASS_CURVE].append(training_curve(ctx.pose2d_stage()))
         for name in PRCNN_DESIGNS:
-            ranks = ctx.rankings(name)
-            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
+            curves.setdefault(str(name), []).append(training_curve(ctx.rankings(name)))
         for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True)):
-            ranks = ctx.rankings_2d_only(detected)
-            curves.setdefault(str(name), []).append({"history": ranks.history, "best_epoch": ranks.best_epoch})
+            curves.setdefault(str(name), []).append(training_curve(ctx.rankings_2d_only(detected)))
     return curves
 
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from statistics import fmean
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import FLOOR_PAIRS, HOURGLASS_2D, HOURGLASS_CURVE, PRCNN34_TRAIN_ACCURACY, TRAINING_CURVES
+from drpose3d.book.results import (
+    CURVE_HISTORY,
+    CURVE_KEPT_EPOCH,
+    FLOOR_PAIRS,
+    HOURGLASS_2D,
+    HOURGLASS_CURVE,
+    PRCNN34_TRAIN_ACCURACY,
+    TRAINING_CURVES,
+    kept_epoch,
+)
 from drpose3d.markup import text
 from drpose3d.pages.summaries import interval_words, paired_difference
 from drpose3d.paper import FIG5A, FIG6, Fig5a, Fig6
@@ -23,8 +32,7 @@ def half_budget(run: dict, metric: str) -> tuple[float, float, int]:
     """A stage-1 network's validation `metric` where it stopped (its kept epoch) and after half as
     many optimiser steps, and those steps: within a point of each other, doubling the budget did
     not help (issue 32's test of convergence)."""
-    history = run["history"]
-    kept = history[run["best_epoch"] - 1]
+    history, kept = run[CURVE_HISTORY], kept_epoch(run)
     half = max((h for h in history if h["steps"] <= kept["steps"] / 2), key=lambda h: h["steps"], default=history[0])
     return kept[metric], half[metric], int(kept["steps"])
 
@@ -41,7 +49,7 @@ def convergence(result: dict) -> str:
             end, half, steps = half_budget(run, metric)
             before = (
                 f"half the steps: {scale * half:.1f} %"
-                if run["best_epoch"] > 1
+                if run[CURVE_KEPT_EPOCH] > 1
                 else "its first epoch, which the later ones did not beat"
             )
             parts.append(f"seed {seed}: {scale * end:.1f} % at {steps:,} steps ({before})")

@@ -18,7 +18,7 @@ import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import HOURGLASS_CURVE, MPJPE_MM, PAIRWISE_PCT
+from drpose3d.book.results import CURVE_HISTORY, HOURGLASS_CURVE, MPJPE_MM, PAIRWISE_PCT, kept_epoch
 from drpose3d.markup import text
 from drpose3d.pages.headlines import figure_title
 from drpose3d.paper import Arm, fig4_row
@@ -206,17 +206,17 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
         metrics = (("pck10", 100, "PCK@10"), ("lr_swap_rate", 100, "swap rate")) if name == HOURGLASS_CURVE else (
             ("val_acc", 1, "validation"),)  # fmt: skip
         for seed, run in enumerate(seeds):
-            steps = [h["steps"] for h in run["history"]]
+            steps = [h["steps"] for h in run[CURVE_HISTORY]]
             for metric, scale, label in metrics:
                 dash = "dot" if metric == "lr_swap_rate" else None
                 fig.add_trace(
-                    go.Scatter(x=steps, y=[scale * h[metric] for h in run["history"]], mode="lines",
+                    go.Scatter(x=steps, y=[scale * h[metric] for h in run[CURVE_HISTORY]], mode="lines",
                                line={"color": colour, "dash": dash}, legendgroup=f"{name} {label}",
                                name=text(f"{row_label(name) if name != HOURGLASS_CURVE else name} {label}"),
                                showlegend=seed == 0),
                     row=1, col=2 if name == HOURGLASS_CURVE else 1,
                 )  # fmt: skip
-                best = run["history"][run["best_epoch"] - 1]
+                best = kept_epoch(run)
                 fig.add_trace(
                     go.Scatter(x=[best["steps"]], y=[scale * best[metric]], mode="markers", showlegend=False,
                                marker={"color": colour, "symbol": "diamond", "size": 9}, legendgroup=f"{name} {label}"),
