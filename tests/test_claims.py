@@ -1,5 +1,7 @@
 """The claims ledger judged against hand-made results JSON."""
 
+import re
+
 import pytest
 from ledger_runs import write
 
@@ -181,6 +183,9 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
     c1 = ledger(tmp_path / "a")[0]
     ends = f"{c1['effect_rel_ci95'][0]:+.2f},\u00a0{c1['effect_rel_ci95'][1]:+.2f}"
     assert ends in html and ends.replace("\u00a0", " ") in lines[2]  # kept on one line in the book only
+    unit_after_space = re.compile(r"\d (?:%|mm)(?!\w)")  # "30.2 mm": a browser may break the line there
+    assert unit_after_space.search(table)  # the README's Markdown keeps the claims' plain spaces
+    assert not unit_after_space.search(re.sub(r"<[^>]+>", "", html)) and "30.2\u00a0mm" in html  # the book's do not
     assert "<th>data, preset</th>" in html  # the claims not run say "—" there: the column differs, so it stays
     c1_c2 = ledger_html(ledger(tmp_path / "a")[:2], link=lambda nb: f"{nb}.html")  # both from one run's Table 1
     lead, table = c1_c2.split("<table", 1)  # their control and data are the same: said once above the table,

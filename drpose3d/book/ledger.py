@@ -15,7 +15,7 @@ from drpose3d.book.claims import CLAIMS
 from drpose3d.book.results import LIFTER_SEEDS, SEEDED_STAGES, load_results
 from drpose3d.book.verdicts import INCONCLUSIVE, MOST_SEEDS, VERDICT_COLOURS, VERDICTS, seeds_needed, verdict
 from drpose3d.chapters import Notebook
-from drpose3d.markup import text
+from drpose3d.markup import bind_units, text
 from drpose3d.paper import FIG5A, Fig5a
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.stages.identity import STAGES
@@ -152,7 +152,7 @@ def _markup(html: bool, link: Link | None) -> tuple[Callable[[str], str], Callab
 def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = False) -> list[dict]:
     """One dict per claim row with the ledger's columns, in HTML (verdicts coloured) or Markdown markup."""
     bold, anchor = _markup(html, link)
-    return [{
+    return _bound([{
         "claim": f"{bold(r['name'])} {r['statement']}",
         "control": r["control"],
         "paper": paper_words(r, html),
@@ -162,7 +162,13 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
         "seeds vary": seeds_vary(r),
         "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
-    } for r in rows]  # fmt: skip
+    } for r in rows], html)  # fmt: skip
+
+
+def _bound(rows: list[dict], html: bool) -> list[dict]:
+    """Table headers and cells for a page (`html`, raw HTML that the book's Sphinx extension leaves
+    alone) with every number kept beside its unit, as the claims' statements write them ("30.2 mm")."""
+    return [{bind_units(k): bind_units(v) for k, v in row.items()} for row in rows] if html else rows
 
 
 def markdown_table(rows: list[dict], link: Link | None = None) -> str:
@@ -184,7 +190,7 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
             words = coloured_verdict(r) if html else bold(verdict_words(r))
             row[name] = f"{measured(r, html)}, {words}" if r["effect_rel_pct"] is not None else r["verdict"]
         rows.append(row)
-    return rows
+    return _bound(rows, html)
 
 
 def markdown_rows(rows: list[dict]) -> str:
