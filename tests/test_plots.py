@@ -104,3 +104,13 @@ def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_nam
                                                               ("zombie · zombie", 3))]  # fmt: skip
     assert camera_name(2) != "cam 2" and camera_name(2).startswith("cam 2 (")  # the id beside the index
     assert len(fig.data) == 6  # each crop and its joints
+
+
+def test_the_noise_curve_keeps_the_column_for_the_curve_and_marks_prcnn():
+    rows = [{**_row(f"flip {f}", [60.0 + f, 62.0 + f]), "ranking_accuracy": [100 - f, 99 - f]} for f in (0, 10, 20)]
+    fig = plots.noise_curve(rows, prcnn=(85.0, 70.0))
+    assert list(fig.data[0].x) == [99.5, 89.5, 79.5]  # each point at its rankings' mean accuracy over the seeds
+    assert (fig.data[1].x[0], fig.data[1].y[0]) == (85.0, 70.0) and fig.data[1].marker.symbol == "star"
+    # the legend sits above the plot, as on every bar chart: at the right it took half the column's width
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
+    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text

@@ -187,8 +187,13 @@ def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str 
                 marker={"size": 12, "symbol": "star", "color": "#d62728"},
             )
         )
-    fig.update_layout(
-        title=title, xaxis_title="pairwise ranking accuracy of the input (%)", yaxis_title=MPJPE_MM, height=440
+    fig.update_layout(  # the legend above: at the right it took half the column from the curve
+        title=title,
+        xaxis_title="pairwise ranking accuracy of the input (%)",
+        yaxis_title=MPJPE_MM,
+        height=460,
+        legend=LEGEND_ABOVE,
+        margin={"t": 110},
     )
     return fig
 
