@@ -167,7 +167,7 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
 
 def _bound(rows: list[dict], html: bool) -> list[dict]:
     """Table headers and cells for a page (`html`, raw HTML that the book's Sphinx extension leaves
-    alone) with every number kept beside its unit, as the claims' statements write them ("30.2 mm")."""
+    alone) with every number kept beside its unit, as the claims' statements write them ("Table 1: a → b mm")."""
     return [{bind_units(k): bind_units(v) for k, v in row.items()} for row in rows] if html else rows
 
 
