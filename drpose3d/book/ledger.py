@@ -80,22 +80,20 @@ def ledger(out: str | Path) -> list[dict]:
 Link = Callable[[str], str]  # a notebook's name -> the link target of its chapter
 
 
-def _space(html: bool) -> str:
-    """The space inside a number with its unit or an interval: in the book (HTML, or Markdown it
-    renders) a no-break one, since a line had ended on "+2.00" and the next begun with "%"."""
-    return "\u00a0" if html else " "
-
-
 def measured(r: dict, html: bool = False) -> str:
     """A claim row's relative effect with its interval, and the absolute one beside it. In the book
-    (`html`) each number stays on one line with its unit, and the interval's two ends together."""
+    (`html`) each number stays on one line with its unit, and the interval's two ends together: a
+    line had ended on "+2.00" and the next begun with "%"."""
     if r["effect_rel_pct"] is None:
         return "—"
-    ci, sp = r["effect_rel_ci95"], _space(html)
-    interval = f" [{ci[0]:+.2f},{sp}{ci[1]:+.2f}]" if ci else " (one seed)"
+    ci = r["effect_rel_ci95"]
+    comma = ",\u00a0" if html else ", "
+    interval = f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
-        return f"{r['effect_rel_pct']:+.2f}{sp}{r['metric']}{interval}"
-    return f"{r['effect_rel_pct']:+.2f}{sp}%{interval} ({r['mean']:+.2f}{sp}{r['metric']})"
+        words = f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
+    else:
+        words = f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
+    return bind_units(words) if html else words
 
 
 def verdict_words(r: dict) -> str:
@@ -120,9 +118,9 @@ def paper_words(r: dict, html: bool = False) -> str:
     :func:`measured`."""
     if r["paper"] is None:
         return "—"
-    sp = _space(html)
-    rel = f"{r['paper_rel_pct']:+.1f}{sp}%"
-    return rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g}{sp}{r['metric']})"
+    rel = f"{r['paper_rel_pct']:+.1f} %"
+    words = rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
+    return bind_units(words) if html else words
 
 
 def against_paper(r: dict, html: bool = False) -> str:
