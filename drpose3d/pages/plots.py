@@ -39,7 +39,9 @@ def categories(labels: list[str]) -> list[str]:
     return ["<br>".join(parts) or label for parts, label in zip(lines, labels, strict=True)]
 
 
-def _bar_layout(fig: go.Figure, title: str, x_title: str, metric_title: str) -> None:
+def _chart_layout(fig: go.Figure, title: str, x_title: str, metric_title: str) -> None:
+    """Every 2D chart's frame: both axes titled, level tick labels, and the legend above the plot (at
+    the right it took half the text column from the data)."""
     fig.update_layout(
         title=title, xaxis_title=x_title, yaxis_title=metric_title, height=460, legend=LEGEND_ABOVE, margin={"t": 110}
     )
@@ -81,7 +83,7 @@ def ours_vs_paper(rows: list[dict], metric_title: str, *, x_title: str, title: s
             ),
         ]
     )
-    _bar_layout(fig, title, x_title, metric_title)
+    _chart_layout(fig, title, x_title, metric_title)
     fig.update_layout(barmode="group")
     return fig
 
@@ -124,7 +126,7 @@ def per_joint(result: dict) -> go.Figure:
                 error_y=_ci_bars(rows),
             )
         )
-    _bar_layout(fig, figure_title("Per-joint error, protocol #1, detected 2D", result), "joint", MPJPE_MM)
+    _chart_layout(fig, figure_title("Per-joint error, protocol #1, detected 2D", result), "joint", MPJPE_MM)
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickangle=-45)  # 16 short joint names: level, they would overlap
     return fig
@@ -157,7 +159,7 @@ def measured_bars(rows: list[dict], metric_title: str, *, x_title: str, title: s
             error_y=_ci_bars(rows),
         )
     )
-    _bar_layout(fig, title, x_title, metric_title)
+    _chart_layout(fig, title, x_title, metric_title)
     fig.update_layout(showlegend=True)
     return fig
 
@@ -187,14 +189,7 @@ def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str 
                 marker={"size": 12, "symbol": "star", "color": "#d62728"},
             )
         )
-    fig.update_layout(  # the legend above: at the right it took half the column from the curve
-        title=title,
-        xaxis_title="pairwise ranking accuracy of the input (%)",
-        yaxis_title=MPJPE_MM,
-        height=460,
-        legend=LEGEND_ABOVE,
-        margin={"t": 110},
-    )
+    _chart_layout(fig, title, "pairwise ranking accuracy of the input (%)", MPJPE_MM)
     return fig
 
 
