@@ -7,7 +7,7 @@ from ledger_runs import write
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.ledger import ledger, ledger_columns, markdown_rows, markdown_table, side_by_side
-from drpose3d.book.results import HOURGLASS_2D, SEEDED_STAGES, make_row
+from drpose3d.book.results import HOURGLASS_2D, SEEDED_STAGES, Metric, make_row
 from drpose3d.book.verdicts import (
     DIRECTION,
     INCONCLUSIVE,
@@ -198,13 +198,13 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
 
 
 def test_every_results_page_leads_with_its_key_number_beside_the_papers():
-    from drpose3d.book.results import make_row, results_table
+    from drpose3d.book.results import results_table
     from drpose3d.pages.headlines import headline
     from drpose3d.paper import Fig5a, noise_row
 
     rows = [
-        make_row(Fig5a.PRCNN_RESNET34_NO_HEATMAPS, "pairwise_acc", [80.0, 82.0], 88.86),
-        make_row(Fig5a.PRCNN_RESNET34, "pairwise_acc", [84.0, 86.0], 91.22),
+        make_row(Fig5a.PRCNN_RESNET34_NO_HEATMAPS, Metric.PAIRWISE_ACCURACY, [80.0, 82.0], 88.86),
+        make_row(Fig5a.PRCNN_RESNET34, Metric.PAIRWISE_ACCURACY, [84.0, 86.0], 91.22),
     ]
     result = {
         "notebook": "fig5a_prcnn_ablation",
@@ -222,13 +222,13 @@ def test_every_results_page_leads_with_its_key_number_beside_the_papers():
     table1 = {
         **result,
         "notebook": "table1_upper_bound",
-        "rows": [make_row("gt_rank_vs_no_rank", "relative_change_pct", [-30.0], -33.6)],
+        "rows": [make_row("gt_rank_vs_no_rank", Metric.RELATIVE_CHANGE, [-30.0], -33.6)],
     }
     assert "the finding above judges the ranking against the cascade" in headline(table1)
     noise = {
         **result,
         "notebook": "ranking_noise",
-        "rows": [make_row(noise_row("flip", 0.05), "mpjpe_mm", [50.0], None)],
+        "rows": [make_row(noise_row("flip", 0.05), Metric.MPJPE, [50.0], None)],
     }
     assert "GT ranking, 5 % of pairs flipped, MPJPE (mm): **50.00** (one seed)" in headline(noise)
     assert "the paper gives no number" in headline(noise)
@@ -246,7 +246,7 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
         Fig5a.FLOOR_2D_ONLY: [87.0, 86.0, 88.0],
         Fig5a.FLOOR_2D_ONLY_DETECTED: [71.0, 70.5, 71.5],
     }
-    rows = [make_row(name, "pairwise_acc", v, None) for name, v in values.items()]
+    rows = [make_row(name, Metric.PAIRWISE_ACCURACY, v, None) for name, v in values.items()]
     hourglass = {"test": {"px_error": 13.1, "pck10": 0.957, "lr_swap_rate": 0.065}}
     text = fig5a_summary({"rows": rows, "dataset": "synthetic", "preset": "cpu", HOURGLASS_2D: hourglass})
     assert "what its pixels add is PRCNN minus the detected-2D floor: +3.00 points (95 % CI +1.76 to +4.24" in text
@@ -265,7 +265,7 @@ def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
          "error_ours_mm": 170.6},
     ]  # fmt: skip
     rows = [
-        make_row(f"{arm}_p1_seed3", "mpjpe_mm", [v], paper)
+        make_row(f"{arm}_p1_seed3", Metric.MPJPE, [v], paper)
         for arm, v, paper in (("baseline", 70.0, 62.9), ("ours", 66.0, 57.8))
     ]
     result = {"rows": rows, "frames": frames, "seeds": [3], "dataset": "cmu", "preset": "cpu"}

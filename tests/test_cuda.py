@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from drpose3d.book.results import Metric
 from drpose3d.engine.train import TrainConfig, fit, predict
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -81,4 +82,4 @@ def test_reproduce_runs_on_the_gpu(tmp_path):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["device"] == "cuda"
     rows = json.loads((tmp_path / "results" / "table1_upper_bound.json").read_text())["rows"]
-    assert all(0 < r["mean"] < 1000 for r in rows if r["metric"] == "mpjpe_mm")
+    assert all(0 < r["mean"] < 1000 for r in rows if r["metric"] == Metric.MPJPE)

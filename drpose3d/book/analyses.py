@@ -10,7 +10,7 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
-from drpose3d.book.results import SAMPLES, make_row, write_results
+from drpose3d.book.results import SAMPLES, Metric, make_row, write_results
 from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
@@ -71,8 +71,8 @@ def data_world(contexts: list[Context]) -> Findings:
     nn_acc = pairwise_accuracy(train_ranking[nearest], gt_ranking(probe, p.eps_mm))
     nn_pose_err = mpjpe(root_relative(train.pose3d[nearest]), root_relative(probe.pose3d))
     rows = [
-        make_row(DataWorld.NN2D_RANKING_ACCURACY, "pairwise_acc_pct", [100 * float(nn_acc.mean())], None),
-        make_row(DataWorld.NN2D_POSE_MPJPE, "mpjpe_mm", [float(nn_pose_err.mean())], None),
+        make_row(DataWorld.NN2D_RANKING_ACCURACY, Metric.PAIRWISE_ACCURACY, [100 * float(nn_acc.mean())], None),
+        make_row(DataWorld.NN2D_POSE_MPJPE, Metric.MPJPE, [float(nn_pose_err.mean())], None),
     ]
     in_image = ((world.samples.pose2d >= 0) & (world.samples.pose2d <= 1000)).all(-1).float().mean()
     extra = {
@@ -114,8 +114,8 @@ def ranking_to_depth(contexts: list[Context]) -> Findings:
         for ctx in contexts:
             ranks = ctx.lifter_rankings()
             runs.append(ctx.gt2d_lifter(dpnet_config(p.width, method), ranks, method))
-        rows.append(make_row(error_row, "mpjpe_mm", [r["mpjpe"] for r in runs], None))
-        rows.append(make_row(spearman_row, "rank_correlation", [r["depth_spearman"] for r in runs], None))
+        rows.append(make_row(error_row, Metric.MPJPE, [r["mpjpe"] for r in runs], None))
+        rows.append(make_row(spearman_row, Metric.RANK_CORRELATION, [r["depth_spearman"] for r in runs], None))
     test = contexts[0].test
     truth, depth = gt_ranking(test, p.eps_mm), test.pose3d[:, _HG, 2]
     orderings = {
@@ -149,7 +149,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
         paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
         rows.append(
-            make_row(noise_row("flip", rate), "mpjpe_mm", [r["mpjpe"] for r in runs], paper, ranking_accuracy=acc)
+            make_row(noise_row("flip", rate), Metric.MPJPE, [r["mpjpe"] for r in runs], paper, ranking_accuracy=acc)
         )
     for eps in EPS_SWEEP_MM:
         runs, ties = [], []
@@ -159,7 +159,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             ties.append(tie_rate(ranks[1]))
         rows.append(
             make_row(
-                noise_row("eps", eps), "mpjpe_mm", [r["mpjpe"] for r in runs], None, tie_rate=sum(ties) / len(ties)
+                noise_row("eps", eps), Metric.MPJPE, [r["mpjpe"] for r in runs], None, tie_rate=sum(ties) / len(ties)
             )
         )
     for threshold in THRESHOLD_SWEEP:
@@ -168,7 +168,7 @@ def ranking_noise(contexts: list[Context]) -> Findings:
         rows.append(
             make_row(
                 noise_row("threshold", threshold),
-                "mpjpe_mm",
+                Metric.MPJPE,
                 [r["mpjpe"] for r in runs],
                 None,
                 ranking_accuracy=[r.accuracy for r in ranked],
@@ -276,8 +276,8 @@ def real_motion(run: Run, clips: tuple[str, ...] = ("02_01", "03_01", "131_01", 
             "pelvis_height_mm": round(float(mocap.positions[mask][:, 0, 2].median()), 1),
         }
     rows = [
-        make_row("frames", "count", [float(len(mocap))], None),
-        make_row("performers", "count", [float(len(mocap.subjects))], None),
+        make_row("frames", Metric.COUNT, [float(len(mocap))], None),
+        make_row("performers", Metric.COUNT, [float(len(mocap.subjects))], None),
     ]
     result = write_results(
         run,

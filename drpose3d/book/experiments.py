@@ -10,7 +10,7 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
-from drpose3d.book.results import DETECTED_VS_GT2D, LIFTER_SEEDS, SAMPLES, make_row
+from drpose3d.book.results import DETECTED_VS_GT2D, LIFTER_SEEDS, SAMPLES, Metric, make_row
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -69,7 +69,7 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
     rows = [
         make_row(
             name,
-            "mpjpe_mm",
+            Metric.MPJPE,
             [r["mpjpe"] for r in rs],
             TABLE1.get(name),
             per_action={a: [r["per_action"][a] for r in rs] for a in rs[0]["per_action"]},
@@ -84,7 +84,7 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
     ):
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
-        rows.append(make_row(name, "relative_change_pct", change, TABLE1_CHANGE_PCT[name]))
+        rows.append(make_row(name, Metric.RELATIVE_CHANGE, change, TABLE1_CHANGE_PCT[name]))
     extra = {SAMPLES: sizes(contexts[0]), "eps_mm": p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
              LIFTER_SEEDS: p.lifter_seeds}  # fmt: skip
     return Findings(rows, extra)
@@ -135,7 +135,9 @@ def table2_protocols(contexts: list[Context]) -> Findings:
         ):
             name = table2_row(arm, protocol)
             per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
-            rows.append(make_row(name, "mpjpe_mm", [r[metric] for r in runs], TABLE2.get(name), per_action=per_action))
+            rows.append(
+                make_row(name, Metric.MPJPE, [r[metric] for r in runs], TABLE2.get(name), per_action=per_action)
+            )
     # how much detected 2D costs: the baseline on detections over the same network on ground truth
     detected = [r["mpjpe"] for r in protocol1[Arm.BASELINE]]
     truth = [
@@ -163,7 +165,7 @@ def table2_protocols(contexts: list[Context]) -> Findings:
 def fig5b_dpnet_ablation(contexts: list[Context]) -> Findings:
     """Fig. 5(b), protocol #3: DPNet without each of its parts (runs shared with Table 2)."""
     rows = [
-        make_row(name, "mpjpe_mm", [r["mpjpe"] for r in by_seed(contexts, arm, 3)], FIG5B.get(name))
+        make_row(name, Metric.MPJPE, [r["mpjpe"] for r in by_seed(contexts, arm, 3)], FIG5B.get(name))
         for name, arm in FIG5B_ARMS.items()
     ]
     aug = contexts[0].run.preset.aug_factor
@@ -179,8 +181,8 @@ def fig4_per_joint(contexts: list[Context]) -> Findings:
     names = JOINT_NAMES[1:]  # the root is fixed at the origin: zero error by construction
     rows = []
     for j, name in enumerate(names, start=1):
-        rows.append(make_row(fig4_row(Arm.BASELINE, name), "mpjpe_mm", [r["per_joint"][j] for r in base], None))
-        rows.append(make_row(fig4_row(Arm.OURS, name), "mpjpe_mm", [r["per_joint"][j] for r in ours], None))
+        rows.append(make_row(fig4_row(Arm.BASELINE, name), Metric.MPJPE, [r["per_joint"][j] for r in base], None))
+        rows.append(make_row(fig4_row(Arm.OURS, name), Metric.MPJPE, [r["per_joint"][j] for r in ours], None))
     # relative gain (%), as the paper states it: errors differ fourfold between joints
     gain = torch.tensor(
         [
@@ -191,7 +193,7 @@ def fig4_per_joint(contexts: list[Context]) -> Findings:
     for joint, (before, after) in FIG4_EXAMPLES_MM.items():
         paper = round(-change_pct(before, after), 2)
         rows.append(
-            make_row(fig4_row("gain_pct", joint), "relative_change_pct", gain[:, names.index(joint)].tolist(), paper)
+            make_row(fig4_row("gain_pct", joint), Metric.RELATIVE_CHANGE, gain[:, names.index(joint)].tolist(), paper)
         )
     gainers = torch.tensor([n in FIG4_GAINERS for n in names])
     torso = torch.tensor([n in FIG4_TORSO for n in names])
@@ -199,13 +201,20 @@ def fig4_per_joint(contexts: list[Context]) -> Findings:
     others = [k for k in range(len(names)) if k != least]
     rows.append(
         make_row(
-            Fig4.GAINERS_MINUS_REST, "points", (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(), None
+            Fig4.GAINERS_MINUS_REST,
+            Metric.POINTS,
+            (gain[:, gainers].mean(1) - gain[:, ~gainers].mean(1)).tolist(),
+            None,
         )
     )
     rows.append(
-        make_row(Fig4.GAINERS_MINUS_TORSO, "points", (gain[:, gainers].mean(1) - gain[:, torso].mean(1)).tolist(), None)
+        make_row(
+            Fig4.GAINERS_MINUS_TORSO, Metric.POINTS, (gain[:, gainers].mean(1) - gain[:, torso].mean(1)).tolist(), None
+        )
     )
-    rows.append(make_row(Fig4.THORAX_MINUS_REST, "points", (gain[:, least] - gain[:, others].mean(1)).tolist(), None))
+    rows.append(
+        make_row(Fig4.THORAX_MINUS_REST, Metric.POINTS, (gain[:, least] - gain[:, others].mean(1)).tolist(), None)
+    )
     extra = {
         "joints": list(names),
         "gain_pct": gain.mean(0).tolist(),
@@ -245,7 +254,7 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
         for i in idx
     ]
     rows = [
-        make_row(f"{arm}_p1_seed{ctx.seed}", "mpjpe_mm", [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
+        make_row(f"{arm}_p1_seed{ctx.seed}", Metric.MPJPE, [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
         for arm in runs
     ]
     idx = torch.tensor([f["index"] for f in frames])

@@ -7,6 +7,7 @@ import resource
 import sys
 import time
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -63,12 +64,23 @@ def kept_epoch(curve: dict) -> dict:
     return curve[CURVE_HISTORY][curve[CURVE_KEPT_EPOCH] - 1]
 
 
-def make_row(name: str, metric: str, values: list[float], paper: float | None, **extra) -> dict:
+class Metric(StrEnum):
+    """What a row measures, as its results JSON records it (:data:`METRIC_LABELS`: as a page writes it)."""
+
+    MPJPE = "mpjpe_mm"
+    PAIRWISE_ACCURACY = "pairwise_acc"  # percent of joint pairs ordered right
+    RELATIVE_CHANGE = "relative_change_pct"
+    POINTS = "points"  # a difference of two percentages
+    RANK_CORRELATION = "rank_correlation"
+    COUNT = "count"
+
+
+def make_row(name: str, metric: Metric, values: list[float], paper: float | None, **extra) -> dict:
     """A row with mean and t-interval over seeds; `paper` is the paper's number (or None)."""
     mean, ci = mean_ci95(values)
     return {
         "name": str(name),
-        "metric": metric,
+        "metric": str(metric),
         "values": [round(v, 4) for v in values],
         "mean": round(mean, 4),
         "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
@@ -125,22 +137,17 @@ def load_results(out: str | Path, notebook: str) -> dict:
 MPJPE_MM, PAIRWISE_PCT = "MPJPE (mm)", "pairwise accuracy (%)"
 #: How a row's metric reads on a page: one mapping for every table and sentence.
 METRIC_LABELS: dict[str, str] = {
-    "mpjpe_mm": MPJPE_MM,
-    "mpjpe": MPJPE_MM,
-    "pairwise_acc": PAIRWISE_PCT,
-    "pairwise_acc_pct": PAIRWISE_PCT,
-    "relative_change_pct": "relative change (%)",
-    "points": "difference (points)",
-    "depth_spearman": "Spearman correlation",
-    "rank_correlation": "rank correlation",
-    "count": "count",
-    "frames": "frames",
-    "performers": "performers",
+    Metric.MPJPE: MPJPE_MM,
+    Metric.PAIRWISE_ACCURACY: PAIRWISE_PCT,
+    Metric.RELATIVE_CHANGE: "relative change (%)",
+    Metric.POINTS: "difference (points)",
+    Metric.RANK_CORRELATION: "rank correlation",
+    Metric.COUNT: "count",
 }
 
 
 def metric_label(metric: str) -> str:
-    """A metric as a table header names it ("mpjpe_mm" -> "MPJPE (mm)"); an unlisted one in words."""
+    """A metric as a table header names it (Metric.MPJPE -> "MPJPE (mm)"); an unlisted one in words."""
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 

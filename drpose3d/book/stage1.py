@@ -15,6 +15,7 @@ from drpose3d.book.results import (
     PRCNN34_TRAIN_ACCURACY,
     SAMPLES,
     TRAINING_CURVES,
+    Metric,
     make_row,
     training_curve,
 )
@@ -40,10 +41,10 @@ def training_curves(contexts: list[Context]) -> dict[str, list[dict]]:
 def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
     """Pairwise ranking accuracy on the protocol #1 test set for the four PRCNN designs."""
     rows = [
-        make_row(name, "pairwise_acc", [ctx.rankings(name).accuracy for ctx in contexts], FIG5A.get(name))
+        make_row(name, Metric.PAIRWISE_ACCURACY, [ctx.rankings(name).accuracy for ctx in contexts], FIG5A.get(name))
         for name in PRCNN_DESIGNS
     ] + [
-        make_row(name, "pairwise_acc", [ctx.rankings_2d_only(detected).accuracy for ctx in contexts], None)
+        make_row(name, Metric.PAIRWISE_ACCURACY, [ctx.rankings_2d_only(detected).accuracy for ctx in contexts], None)
         for name, detected in ((Fig5a.FLOOR_2D_ONLY, False), (Fig5a.FLOOR_2D_ONLY_DETECTED, True))
     ]
     p = contexts[0].run.preset
@@ -85,9 +86,11 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
         return [float(m[groups[group]].mean()) for m in matrices]
 
     rows = [
-        make_row(Fig6.PAIR_SHOULDERS, "pairwise_acc", pair("LShoulder", "RShoulder"), FIG6.get(Fig6.PAIR_SHOULDERS)),
-        make_row(Fig6.PAIR_RHIP_SPINE, "pairwise_acc", pair("RHip", "Spine"), None),
-        *(make_row(group, "pairwise_acc", means(per_pair, group), None) for group in groups),
+        make_row(
+            Fig6.PAIR_SHOULDERS, Metric.PAIRWISE_ACCURACY, pair("LShoulder", "RShoulder"), FIG6.get(Fig6.PAIR_SHOULDERS)
+        ),
+        make_row(Fig6.PAIR_RHIP_SPINE, Metric.PAIRWISE_ACCURACY, pair("RHip", "Spine"), None),
+        *(make_row(group, Metric.PAIRWISE_ACCURACY, means(per_pair, group), None) for group in groups),
     ]
     matrix = torch.stack(per_pair).mean(0)
     cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
