@@ -198,8 +198,8 @@ def test_tables_link_each_chapter_and_show_both_runs(tmp_path):
 
 
 def test_every_results_page_leads_with_its_key_number_beside_the_papers():
-    from drpose3d.book.results import results_table
     from drpose3d.pages.headlines import headline
+    from drpose3d.pages.tables import results_table
     from drpose3d.paper import Fig5a, noise_row
 
     rows = [
@@ -255,20 +255,21 @@ def test_fig5a_says_what_the_pixels_add_over_the_like_for_like_floor():
 
 
 def test_fig7_states_the_test_set_and_every_frame_shown_in_numbers():
-    from drpose3d.book.results import frames_table
+    from drpose3d.book.experiments import fig7_row
+    from drpose3d.book.results import ERROR_BASELINE_MM, ERROR_OURS_MM, FRAME_KIND, FRAME_TITLE, FRAMES
     from drpose3d.pages.summaries import fig7_summary
+    from drpose3d.pages.tables import frames_table
 
+    keys = (FRAME_KIND, FRAME_TITLE, ERROR_BASELINE_MM, ERROR_OURS_MM)
     frames = [
-        {"kind": "typical", "title": "typical: S9 Walk, camera 1, frame 10", "error_baseline_mm": 60.0,
-         "error_ours_mm": 55.4},
-        {"kind": "worst", "title": "worst: S11 Sit, camera 2, frame 40", "error_baseline_mm": 150.0,
-         "error_ours_mm": 170.6},
-    ]  # fmt: skip
+        dict(zip(keys, ("typical", "typical: S9 Walk, camera 1, frame 10", 60.0, 55.4), strict=True)),
+        dict(zip(keys, ("worst", "worst: S11 Sit, camera 2, frame 40", 150.0, 170.6), strict=True)),
+    ]
     rows = [
-        make_row(f"{arm}_p1_seed3", Metric.MPJPE, [v], paper)
+        make_row(fig7_row(arm, 3), Metric.MPJPE, [v], paper)
         for arm, v, paper in (("baseline", 70.0, 62.9), ("ours", 66.0, 57.8))
     ]
-    result = {"rows": rows, "frames": frames, "seeds": [3], "dataset": "cmu", "preset": "cpu"}
+    result = {"rows": rows, FRAMES: frames, "seeds": [3], "dataset": "cmu", "preset": "cpu"}
     text = fig7_summary(result)
     assert "test set of seed 3 (cmu, cpu preset) DRPose3D errs by 66.0 mm per joint and the baseline by 70.0" in text
     assert "(the paper, on Human3.6M: 57.8 and 62.9 mm)" in text

@@ -4,10 +4,14 @@ curves mark the epoch each network kept."""
 from types import SimpleNamespace
 
 from drpose3d.book.results import (
+    CROSS_FITTED,
     CURVE_HISTORY,
     CURVE_KEPT_EPOCH,
     HOURGLASS_CURVE,
+    IN_SAMPLE,
     PRCNN34_TRAIN_ACCURACY,
+    RANKING_ACCURACY,
+    TEST,
     TRAINING_CURVES,
     kept_epoch,
     training_curve,
@@ -59,7 +63,7 @@ def test_training_curves_draw_every_network_and_seed_and_mark_the_kept_epoch():
     # half_budget: at the kept epoch, and at the last epoch with at most half its steps
     assert image_half.half_budget(curves[Fig5a.PRCNN_RESNET34][1], "val_acc") == (81, 61, 30)
     # the summary names each seed: two numbers side by side read as one network's two measures otherwise
-    accuracy = {"in_sample": [90.0], "cross_fitted": [85.0], "test": [84.0]}
+    accuracy = {IN_SAMPLE: [90.0], CROSS_FITTED: [85.0], TEST: [84.0]}
     flat, rising = run([79.5, 80.0, 80.2, 80.9], 4), run([70.0, 79.0, 79.5, 80.0], 4)  # half the steps: epoch 2
     training = {**curves, HOURGLASS_CURVE: [hg, hg], Fig5a.PRCNN_RESNET18: [flat, rising]}
     text = image_half.convergence({"seeds": [3, 7], TRAINING_CURVES: training, PRCNN34_TRAIN_ACCURACY: accuracy})
@@ -107,7 +111,7 @@ def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_nam
 
 
 def test_the_noise_curve_keeps_the_column_for_the_curve_and_marks_prcnn():
-    rows = [{**_row(f"flip {f}", [60.0 + f, 62.0 + f]), "ranking_accuracy": [100 - f, 99 - f]} for f in (0, 10, 20)]
+    rows = [{**_row(f"flip {f}", [60.0 + f, 62.0 + f]), RANKING_ACCURACY: [100 - f, 99 - f]} for f in (0, 10, 20)]
     fig = plots.noise_curve(rows, prcnn=(85.0, 70.0))
     assert list(fig.data[0].x) == [99.5, 89.5, 79.5]  # each point at its rankings' mean accuracy over the seeds
     assert (fig.data[1].x[0], fig.data[1].y[0]) == (85.0, 70.0) and fig.data[1].marker.symbol == "star"

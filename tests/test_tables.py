@@ -2,6 +2,7 @@
 seeds of the row it names, in whole millimetres (whether they fit the page, the page check sees on
 the rendered book)."""
 
+from drpose3d.book.results import RANKING_ACCURACY, TIE_RATE
 from drpose3d.pages.tables import (
     SHORT_ARM,
     SHORT_TABLE1,
@@ -70,9 +71,9 @@ def test_joint_maps_say_each_made_joint_in_words():
 
 def test_the_three_ranking_noise_tables_share_one_layout():
     flip = {"name": noise_row("flip", 0.1), "values": [70.0, 60.0], "mean": 65.0, "ci95": [1.5, 128.5]}
-    eps = {"name": noise_row("eps", 20.0), "values": [64.0], "mean": 64.0, "ci95": None, "tie_rate": 0.0587}
-    threshold = {**flip, "name": noise_row("threshold", 0.02), "tie_rate": [0.02, 0.04]}
-    rows = [{**flip, "ranking_accuracy": [90.0, 91.0]}, eps, {**threshold, "ranking_accuracy": [70.0, 72.0]}]
+    eps = {"name": noise_row("eps", 20.0), "values": [64.0], "mean": 64.0, "ci95": None, TIE_RATE: 0.0587}
+    threshold = {**flip, "name": noise_row("threshold", 0.02), TIE_RATE: [0.02, 0.04]}
+    rows = [{**flip, RANKING_ACCURACY: [90.0, 91.0]}, eps, {**threshold, RANKING_ACCURACY: [70.0, 72.0]}]
     by_flip, by_eps, by_t = (noise_table(rows, kind) for kind in ("flip", "eps", "threshold"))
     tail = ["MPJPE (mm)", "95 % CI", "per seed"]
     assert list(by_flip.columns) == ["pairwise accuracy (%)", *tail] and list(by_flip.index) == ["0.10"]

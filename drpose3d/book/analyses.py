@@ -10,7 +10,16 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits
 from drpose3d.book.ledger import ledger, side_by_side
-from drpose3d.book.results import SAMPLES, Metric, make_row, write_results
+from drpose3d.book.results import (
+    EPS_MM,
+    RANK_THRESHOLD,
+    RANKING_ACCURACY,
+    SAMPLES,
+    TIE_RATE,
+    Metric,
+    make_row,
+    write_results,
+)
 from drpose3d.chapters import Notebook
 from drpose3d.formats.importer import MAPS
 from drpose3d.formats.mocap import load_mocap
@@ -81,7 +90,7 @@ def data_world(contexts: list[Context]) -> Findings:
         SAMPLES: {"train": len(train), "test": len(test)},
         "train_subjects": list(world.train_subjects),
         "test_subjects": list(world.test_subjects),
-        "eps_mm": p.eps_mm,
+        EPS_MM: p.eps_mm,
         "off_diagonal_tie_rate": tie_rate(train_ranking),
         "stride": world.stride,
         "fps": world.mocap.fps,
@@ -149,7 +158,9 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             acc.append(100 * float(pairwise_accuracy(ranks[1], truth[1]).mean()))
         paper = TABLE1[Table1.GT2D_GT_RANK] if rate == 0 else None
         rows.append(
-            make_row(noise_row("flip", rate), Metric.MPJPE, [r["mpjpe"] for r in runs], paper, ranking_accuracy=acc)
+            make_row(
+                noise_row("flip", rate), Metric.MPJPE, [r["mpjpe"] for r in runs], paper, **{RANKING_ACCURACY: acc}
+            )
         )
     for eps in EPS_SWEEP_MM:
         runs, ties = [], []
@@ -159,7 +170,11 @@ def ranking_noise(contexts: list[Context]) -> Findings:
             ties.append(tie_rate(ranks[1]))
         rows.append(
             make_row(
-                noise_row("eps", eps), Metric.MPJPE, [r["mpjpe"] for r in runs], None, tie_rate=sum(ties) / len(ties)
+                noise_row("eps", eps),
+                Metric.MPJPE,
+                [r["mpjpe"] for r in runs],
+                None,
+                **{TIE_RATE: sum(ties) / len(ties)},
             )
         )
     for threshold in THRESHOLD_SWEEP:
@@ -171,16 +186,18 @@ def ranking_noise(contexts: list[Context]) -> Findings:
                 Metric.MPJPE,
                 [r["mpjpe"] for r in runs],
                 None,
-                ranking_accuracy=[r.accuracy for r in ranked],
-                tie_rate=[tie_rate(r.matrices["test"]) for r in ranked],
+                **{
+                    RANKING_ACCURACY: [r.accuracy for r in ranked],
+                    TIE_RATE: [tie_rate(r.matrices["test"]) for r in ranked],
+                },
             )
         )
     extra = {
-        "eps_mm": p.eps_mm,
+        EPS_MM: p.eps_mm,
         "flip_rates": list(FLIP_RATES),
         "eps_sweep_mm": list(EPS_SWEEP_MM),
         "threshold_sweep": list(THRESHOLD_SWEEP),
-        "rank_threshold": p.rank_threshold,
+        RANK_THRESHOLD: p.rank_threshold,
     }
     return Findings(rows, extra)
 

@@ -10,7 +10,26 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
-from drpose3d.book.results import DETECTED_VS_GT2D, LIFTER_SEEDS, SAMPLES, Metric, make_row
+from drpose3d.book.results import (
+    DETECTED_MM,
+    DETECTED_VS_GT2D,
+    EPS_MM,
+    ERROR_BASELINE_MM,
+    ERROR_OURS_MM,
+    FRAME_KIND,
+    FRAME_TITLE,
+    FRAMES,
+    GAIN_PCT,
+    GT2D_MM,
+    JOINTS,
+    LIFTER_SEEDS,
+    PAPER_RATIO,
+    PER_ACTION,
+    RATIO,
+    SAMPLES,
+    Metric,
+    make_row,
+)
 from drpose3d.paper import (
     FIG4_EXAMPLES_MM,
     FIG4_GAINERS,
@@ -72,9 +91,9 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
             Metric.MPJPE,
             [r["mpjpe"] for r in rs],
             TABLE1.get(name),
-            per_action={a: [r["per_action"][a] for r in rs] for a in rs[0]["per_action"]},
             p_mpjpe_mm=[r["p_mpjpe"] for r in rs],
             lifter_mpjpe_mm=[r["lifter_mpjpe"] for r in rs],
+            **{PER_ACTION: {a: [r["per_action"][a] for r in rs] for a in rs[0]["per_action"]}},
         )
         for name, rs in runs.items()
     ]
@@ -85,7 +104,7 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
         rows.append(make_row(name, Metric.RELATIVE_CHANGE, change, TABLE1_CHANGE_PCT[name]))
-    extra = {SAMPLES: sizes(contexts[0]), "eps_mm": p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
+    extra = {SAMPLES: sizes(contexts[0]), EPS_MM: p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
              LIFTER_SEEDS: p.lifter_seeds}  # fmt: skip
     return Findings(rows, extra)
 
@@ -136,7 +155,7 @@ def table2_protocols(contexts: list[Context]) -> Findings:
             name = table2_row(arm, protocol)
             per_action = {a: [r[per][a] for r in runs] for a in runs[0][per]}
             rows.append(
-                make_row(name, Metric.MPJPE, [r[metric] for r in runs], TABLE2.get(name), per_action=per_action)
+                make_row(name, Metric.MPJPE, [r[metric] for r in runs], TABLE2.get(name), **{PER_ACTION: per_action})
             )
     # how much detected 2D costs: the baseline on detections over the same network on ground truth
     detected = [r["mpjpe"] for r in protocol1[Arm.BASELINE]]
@@ -149,7 +168,7 @@ def table2_protocols(contexts: list[Context]) -> Findings:
     _, test3 = ctx.protocol_masks(3)
     p = ctx.run.preset
     extra = {
-        DETECTED_VS_GT2D: {"gt2d_mm": truth, "detected_mm": detected, "ratio": ratios, "paper_ratio": paper_ratio},
+        DETECTED_VS_GT2D: {GT2D_MM: truth, DETECTED_MM: detected, RATIO: ratios, PAPER_RATIO: paper_ratio},
         "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
         "aug_factor": p.aug_factor,
         SAMPLES: {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
@@ -193,7 +212,7 @@ def fig4_per_joint(contexts: list[Context]) -> Findings:
     for joint, (before, after) in FIG4_EXAMPLES_MM.items():
         paper = round(-change_pct(before, after), 2)
         rows.append(
-            make_row(fig4_row("gain_pct", joint), Metric.RELATIVE_CHANGE, gain[:, names.index(joint)].tolist(), paper)
+            make_row(fig4_row(GAIN_PCT, joint), Metric.RELATIVE_CHANGE, gain[:, names.index(joint)].tolist(), paper)
         )
     gainers = torch.tensor([n in FIG4_GAINERS for n in names])
     torso = torch.tensor([n in FIG4_TORSO for n in names])
@@ -216,13 +235,18 @@ def fig4_per_joint(contexts: list[Context]) -> Findings:
         make_row(Fig4.THORAX_MINUS_REST, Metric.POINTS, (gain[:, least] - gain[:, others].mean(1)).tolist(), None)
     )
     extra = {
-        "joints": list(names),
-        "gain_pct": gain.mean(0).tolist(),
+        JOINTS: list(names),
+        GAIN_PCT: gain.mean(0).tolist(),
         "gainers": list(FIG4_GAINERS),
         "torso": list(FIG4_TORSO),
         "least": FIG4_LEAST,
     }
     return Findings(rows, extra)
+
+
+def fig7_row(arm: Arm, seed: int) -> str:
+    """Fig. 7's row of one lifter's protocol #1 error on the whole test set of the seed it shows."""
+    return f"{arm}_p1_seed{seed}"
 
 
 @experiment
@@ -243,18 +267,18 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
     s = ctx.test
     frames = [
         {
-            "kind": kind,
+            FRAME_KIND: kind,
             "index": int(i),
-            "title": f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
+            FRAME_TITLE: f"{kind}: {s.subject_names[int(s.subject[i])]} {s.action_names[int(s.action[i])]}, "
             f"{camera_name(int(s.camera[i]))}, frame {int(s.frame[i])}",
-            "error_baseline_mm": float(err[Arm.BASELINE][i]),
-            "error_ours_mm": float(err[Arm.OURS][i]),
+            ERROR_BASELINE_MM: float(err[Arm.BASELINE][i]),
+            ERROR_OURS_MM: float(err[Arm.OURS][i]),
         }
         for kind, idx in picks.items()
         for i in idx
     ]
     rows = [
-        make_row(f"{arm}_p1_seed{ctx.seed}", Metric.MPJPE, [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
+        make_row(fig7_row(arm, ctx.seed), Metric.MPJPE, [runs[arm]["mpjpe"]], TABLE2.get(table2_row(arm, 1)))
         for arm in runs
     ]
     idx = torch.tensor([f["index"] for f in frames])
@@ -266,4 +290,4 @@ def fig7_qualitative(contexts: list[Context], per_kind: int = 2) -> Findings:
         },
         "images": ctx.crops["test"].hold(idx).images,
     }
-    return Findings(rows, {"frames": frames}, seeds=[ctx.seed], figures=figures)
+    return Findings(rows, {FRAMES: frames}, seeds=[ctx.seed], figures=figures)

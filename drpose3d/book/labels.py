@@ -4,6 +4,7 @@ out from its row name; and the rig's cameras as every page names them."""
 
 from __future__ import annotations
 
+from drpose3d.book.results import GAIN_PCT
 from drpose3d.paper import (
     Arm,
     DataWorld,
@@ -55,8 +56,8 @@ ROW_LABELS: dict[str, str] = {
         )
         for k in (1, 2, 3)
     },
-    fig4_row("gain_pct", "RWrist"): "right wrist, error drop (%)",
-    fig4_row("gain_pct", "Thorax"): "thorax, error drop (%)",
+    fig4_row(GAIN_PCT, "RWrist"): "right wrist, error drop (%)",
+    fig4_row(GAIN_PCT, "Thorax"): "thorax, error drop (%)",
     Fig4.GAINERS_MINUS_REST: "elbows, wrists, feet minus the other joints (points)",
     Fig4.GAINERS_MINUS_TORSO: "elbows, wrists, feet minus hips, spine, thorax (points)",
     Fig4.THORAX_MINUS_REST: "thorax minus the other joints (points)",

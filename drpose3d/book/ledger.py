@@ -20,6 +20,12 @@ from drpose3d.paper import FIG5A, Fig5a
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.stages.identity import STAGES
 
+# The keys of a judged claim that the forest plot and the tables read back.
+#: The claim as the paper states it, and what the rule of :mod:`drpose3d.book.verdicts` decided.
+STATEMENT, VERDICT = "statement", "verdict"
+#: The effect relative to the claim's control (%): this run's mean and 95 % interval, and the paper's.
+EFFECT_REL_PCT, EFFECT_REL_CI95, PAPER_REL_PCT = "effect_rel_pct", "effect_rel_ci95", "paper_rel_pct"
+
 
 def _rounded(values: list[float]) -> list[float]:
     return [round(v, 4) for v in values]
@@ -63,12 +69,12 @@ def ledger(out: str | Path) -> list[dict]:
         stages = [set(r.get(SEEDED_STAGES, [])) for r in results.values()]
         rel_part = _interval(rel)
         rows.append({
-            "name": claim.id, "metric": claim.unit, "statement": claim.statement,
-            "paper": claim.paper, "paper_rel_pct": None if claim.paper is None else round(claim.paper_rel_pct, 2),
+            "name": claim.id, "metric": claim.unit, STATEMENT: claim.statement,
+            "paper": claim.paper, PAPER_REL_PCT: None if claim.paper is None else round(claim.paper_rel_pct, 2),
             **_interval(values),
             "has_control": claim.control is not None, "control": claim.control_name, "margin_pct": claim.margin,
-            "effect_rel_pct": rel_part["mean"], "effect_rel_values": rel_part["values"],
-            "effect_rel_ci95": rel_part["ci95"], "verdict": decision, "seeds_needed": needed, "info": info,
+            EFFECT_REL_PCT: rel_part["mean"], "effect_rel_values": rel_part["values"],
+            EFFECT_REL_CI95: rel_part["ci95"], VERDICT: decision, "seeds_needed": needed, "info": info,
             SEEDED_STAGES: [s for s in STAGES if stages and all(s in st for st in stages)],
             LIFTER_SEEDS: {nb: r[LIFTER_SEEDS] for nb, r in results.items() if r.get(LIFTER_SEEDS, 1) > 1},
             "notebooks": list(claim.notebooks),
@@ -84,22 +90,22 @@ def measured(r: dict, html: bool = False) -> str:
     """A claim row's relative effect with its interval, and the absolute one beside it. In the book
     (`html`) each number stays on one line with its unit, and the interval's two ends together: a
     line had ended on "+2.00" and the next begun with "%"."""
-    if r["effect_rel_pct"] is None:
+    if r[EFFECT_REL_PCT] is None:
         return "—"
-    ci = r["effect_rel_ci95"]
+    ci = r[EFFECT_REL_CI95]
     comma = ",\u00a0" if html else ", "
     interval = f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
-        words = f"{r['effect_rel_pct']:+.2f} {r['metric']}{interval}"
+        words = f"{r[EFFECT_REL_PCT]:+.2f} {r['metric']}{interval}"
     else:
-        words = f"{r['effect_rel_pct']:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
+        words = f"{r[EFFECT_REL_PCT]:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
     return bind_units(words) if html else words
 
 
 def verdict_words(r: dict) -> str:
     """The verdict, and for an inconclusive claim about how many seeds would decide it."""
-    if r["verdict"] != INCONCLUSIVE:
-        return r["verdict"]
+    if r[VERDICT] != INCONCLUSIVE:
+        return r[VERDICT]
     if r["seeds_needed"] is None:
         why = "one seed: no spread to size it" if len(r["effect_rel_values"]) < 2 else f"over {MOST_SEEDS:,} seeds"
         return f"{INCONCLUSIVE} ({why})"
@@ -118,7 +124,7 @@ def paper_words(r: dict, html: bool = False) -> str:
     :func:`measured`."""
     if r["paper"] is None:
         return "—"
-    rel = f"{r['paper_rel_pct']:+.1f} %"
+    rel = f"{r[PAPER_REL_PCT]:+.1f} %"
     words = rel if r["metric"] == "%" else f"{rel} ({r['paper']:+g} {r['metric']})"
     return bind_units(words) if html else words
 
@@ -130,7 +136,7 @@ def against_paper(r: dict, html: bool = False) -> str:
 
 def coloured_verdict(r: dict) -> str:
     """The verdict's words in bold HTML, in its colour."""
-    return f'<b style="color:{VERDICT_COLOURS[r["verdict"]]}">{verdict_words(r)}</b>'
+    return f'<b style="color:{VERDICT_COLOURS[r[VERDICT]]}">{verdict_words(r)}</b>'
 
 
 def _markup(html: bool, link: Link | None) -> tuple[Callable[[str], str], Callable[[str], str]]:
@@ -151,12 +157,12 @@ def ledger_columns(rows: list[dict], link: Link | None = None, html: bool = Fals
     """One dict per claim row with the ledger's columns, in HTML (verdicts coloured) or Markdown markup."""
     bold, anchor = _markup(html, link)
     return _bound([{
-        "claim": f"{bold(r['name'])} {r['statement']}",
+        "claim": f"{bold(r['name'])} {r[STATEMENT]}",
         "control": r["control"],
         "paper": paper_words(r, html),
         "this run (95 % CI)": measured(r, html),
         "per seed (%)": ", ".join(f"{v:+.1f}" for v in r["effect_rel_values"]) or "—",
-        "verdict": coloured_verdict(r) if html else verdict_words(r),
+        VERDICT: coloured_verdict(r) if html else verdict_words(r),
         "seeds vary": seeds_vary(r),
         "data, preset": f"{text(r['dataset'])}, {r['preset']}" if r["dataset"] else "—",
         "chapter": ", ".join(anchor(nb) for nb in r["notebooks"]),
@@ -186,7 +192,7 @@ def side_by_side(ledgers: dict[str, list[dict]], link: Link | None = None, html:
         for name, ledger_rows in ledgers.items():
             r = ledger_rows[k]
             words = coloured_verdict(r) if html else bold(verdict_words(r))
-            row[name] = f"{measured(r, html)}, {words}" if r["effect_rel_pct"] is not None else r["verdict"]
+            row[name] = f"{measured(r, html)}, {words}" if r[EFFECT_REL_PCT] is not None else r[VERDICT]
         rows.append(row)
     return _bound(rows, html)
 
@@ -209,7 +215,7 @@ def finding(out: str | Path, notebook: str) -> str:
     ids = claims_on(notebook)
     rows = [r for r in ledger(out) if r["name"] in ids]
     parts = [
-        f"**{r['name']}** ({r['statement'].split(' (')[0]}; control: {r['control']}): **{verdict_words(r)}**, "
+        f"**{r['name']}** ({r[STATEMENT].split(' (')[0]}; control: {r['control']}): **{verdict_words(r)}**, "
         f"{measured(r, html=True)} {against_paper(r, html=True)}"  # a page of the book
         for r in rows
     ]
@@ -225,7 +231,7 @@ def abstract(out: str | Path) -> str:
     ran = [r for r in rows.values() if r["dataset"]]
     if not ran:
         return "*No claim of this book has run yet: `drpose3d reproduce` makes the numbers this page summarises.*"
-    counts = Counter(r["verdict"] for r in rows.values())
+    counts = Counter(r[VERDICT] for r in rows.values())
     seeds = max(len(r["effect_rel_values"]) for r in ran)
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     lines = [
@@ -237,7 +243,7 @@ def abstract(out: str | Path) -> str:
 
     def said(claim: str) -> str:
         r = rows[claim]
-        if r["effect_rel_pct"] is None:
+        if r[EFFECT_REL_PCT] is None:
             return f"not measured in this run ({claim})"
         return f"{measured(r, html=True)} {against_paper(r, html=True)}: **{verdict_words(r)}** ({claim})"
 

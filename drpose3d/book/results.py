@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from drpose3d.book.labels import row_label
 from drpose3d.engine.distributed import writer
 from drpose3d.engine.fileio import write_text_atomic
 from drpose3d.pose.metrics import mean_ci95
@@ -38,13 +37,33 @@ TRAINING_CURVES, HOURGLASS_CURVE = "training", "hourglass"
 #: One training curve: the trainer's validation rows, one per epoch, and the epoch (from 1) whose
 #: weights were kept.
 CURVE_HISTORY, CURVE_KEPT_EPOCH = "history", "best_epoch"
-#: Fig. 5(a): PRCNN-34's accuracy in-sample, cross-fitted (what DPNet trains on) and on the test set.
+#: Fig. 5(a): PRCNN-34's accuracy in-sample, cross-fitted (what DPNet trains on) and on the test set,
+#: seed by seed, under these three keys.
 PRCNN34_TRAIN_ACCURACY = "prcnn34_train_accuracy"
+IN_SAMPLE, CROSS_FITTED, TEST = "in_sample", "cross_fitted", "test"
 #: Fig. 6's torso and other pairs as the ranker on the ground-truth 2D pose alone (Fig. 5(a)'s
 #: floor) ranks them: whether torso pairs are hard in the data before any image.
 FLOOR_PAIRS = "floor_2d_only_pairs"
-#: Table 2: the baseline's error on detected 2D over its error on ground-truth 2D, with the paper's.
+#: Table 2: the baseline's error on detected 2D over its error on ground-truth 2D, with the paper's:
+#: each error (mm) and their ratio seed by seed, and the paper's ratio, under these four keys.
 DETECTED_VS_GT2D = "detected_vs_gt2d"
+GT2D_MM, DETECTED_MM, RATIO, PAPER_RATIO = "gt2d_mm", "detected_mm", "ratio", "paper_ratio"
+#: The preset's ranking margin ε (mm, Eq. (1)) and discretisation threshold, beside the results
+#: that depend on them.
+EPS_MM, RANK_THRESHOLD = "eps_mm", "rank_threshold"
+#: A ranking-noise row's accuracy of its noisy rankings (%) and share of tied pairs: seed by seed, or
+#: (an ε row's ties) one value for all seeds.
+RANKING_ACCURACY, TIE_RATE = "ranking_accuracy", "tie_rate"
+#: A Table 2 row's error per action, seed by seed.
+PER_ACTION = "per_action"
+#: The joints a per-joint result lists its values in the order of (Fig. 4, Fig. 6, the crops).
+JOINTS = "joints"
+#: Fig. 4: each joint's error drop (%), the mean over seeds, in the order of :data:`JOINTS`; also
+#: the prefix of the per-joint drop rows (``paper.fig4_row(GAIN_PCT, joint)``).
+GAIN_PCT = "gain_pct"
+#: Fig. 7: the frames shown, each with its kind (typical, worst), title and both lifters' errors (mm).
+FRAMES = "frames"
+FRAME_KIND, FRAME_TITLE, ERROR_BASELINE_MM, ERROR_OURS_MM = "kind", "title", "error_baseline_mm", "error_ours_mm"
 
 
 class Trained(Protocol):
@@ -178,47 +197,3 @@ def one_header(table: pd.DataFrame, corner: str) -> pd.DataFrame:
     name as a second header row of empty cells under the columns' names."""
     table.index.name, table.columns.name = None, corner
     return table
-
-
-def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
-    """Rows beside the paper's numbers, labelled by :func:`drpose3d.book.labels.row_label`; rows in
-    `expected` that did not run say so."""
-    import pandas as pd
-
-    by_name = {r["name"]: r for r in result["rows"]}
-    records = []
-    for name in expected or list(by_name):
-        r = by_name.get(name)
-        if r is None:
-            records.append(
-                {"row": row_label(name), "this run": "not yet run", CI_COLUMN: "", SEEDS_COLUMN: "", "paper": ""}
-            )
-            continue
-        records.append(
-            {
-                "row": row_label(name),
-                "this run": f"{r['mean']:.1f}",
-                CI_COLUMN: interval(r),
-                SEEDS_COLUMN: per_seed(r),
-                "paper": "" if r["paper"] is None else f"{r['paper']:g}",
-            }
-        )
-    units = {metric_label(r["metric"]) for r in result["rows"]}
-    table = pd.DataFrame.from_records(records).set_index("row")
-    return one_header(table, units.pop() if len(units) == 1 else "setting")
-
-
-def frames_table(result: dict) -> pd.DataFrame:
-    """Fig. 7's frames: each one's error under the baseline and DRPose3D, and their difference."""
-    import pandas as pd
-
-    records = [
-        {
-            "frame": f["title"],
-            "baseline (mm)": round(f["error_baseline_mm"], 1),
-            "DRPose3D (mm)": round(f["error_ours_mm"], 1),
-            "DRPose3D − baseline (mm)": round(f["error_ours_mm"] - f["error_baseline_mm"], 1),
-        }
-        for f in result["frames"]
-    ]
-    return one_header(pd.DataFrame.from_records(records).set_index("frame"), "frame")

@@ -8,12 +8,18 @@ import torch
 
 from drpose3d.book.findings import Findings, experiment, sizes
 from drpose3d.book.results import (
+    CROSS_FITTED,
+    EPS_MM,
     FLOOR_PAIRS,
     HOURGLASS_2D,
     HOURGLASS_2D_PER_SEED,
     HOURGLASS_CURVE,
+    IN_SAMPLE,
+    JOINTS,
     PRCNN34_TRAIN_ACCURACY,
+    RANK_THRESHOLD,
     SAMPLES,
+    TEST,
     TRAINING_CURVES,
     Metric,
     make_row,
@@ -54,14 +60,14 @@ def fig5a_prcnn_ablation(contexts: list[Context]) -> Findings:
         TRAINING_CURVES: training_curves(contexts),
         # in-sample: the full model on the frames it trained on; cross-fitted: what lifters train on
         PRCNN34_TRAIN_ACCURACY: {
-            "in_sample": [ctx.rankings(Fig5a.PRCNN_RESNET34).train_accuracy for ctx in contexts],
-            "cross_fitted": [ctx.lifter_rankings().train_accuracy for ctx in contexts],
-            "test": [ctx.rankings(Fig5a.PRCNN_RESNET34).accuracy for ctx in contexts],
+            IN_SAMPLE: [ctx.rankings(Fig5a.PRCNN_RESNET34).train_accuracy for ctx in contexts],
+            CROSS_FITTED: [ctx.lifter_rankings().train_accuracy for ctx in contexts],
+            TEST: [ctx.rankings(Fig5a.PRCNN_RESNET34).accuracy for ctx in contexts],
         },
         "resolution": p.resolution,
         "prcnn_width": p.prcnn_width,
-        "rank_threshold": p.rank_threshold,
-        "eps_mm": p.eps_mm,
+        RANK_THRESHOLD: p.rank_threshold,
+        EPS_MM: p.eps_mm,
         SAMPLES: sizes(contexts[0]),
     }
     return Findings(rows, extra)
@@ -96,4 +102,4 @@ def fig6_pairwise_accuracy(contexts: list[Context]) -> Findings:
     cells = [[round(float(v), 2) if i != j else None for j, v in enumerate(row)] for i, row in enumerate(matrix)]
     floors = [ctx.rankings_2d_only(detected=False).per_pair for ctx in contexts]  # trained by Fig. 5(a)
     floor = {str(group): means(floors, group) for group in groups}  # keyed like PRCNN's rows above
-    return Findings(rows, {"joints": names, "matrix": cells, FLOOR_PAIRS: floor})
+    return Findings(rows, {JOINTS: names, "matrix": cells, FLOOR_PAIRS: floor})

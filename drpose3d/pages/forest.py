@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drpose3d.book.ledger import ledger
+from drpose3d.book.ledger import EFFECT_REL_CI95, EFFECT_REL_PCT, PAPER_REL_PCT, STATEMENT, VERDICT, ledger
 from drpose3d.book.results import results_folder
 from drpose3d.markup import text
 
@@ -61,8 +61,8 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
     diamond; a run's interval as a line, its mean as a dot; a claim a run did not run is left empty."""
     names = [r["name"] for r in next(iter(ledgers.values()))]
     rows_all = [r for rows in ledgers.values() for r in rows]
-    core = [0.0] + [v for r in rows_all for v in (r["effect_rel_pct"], r["paper_rel_pct"]) if v is not None]
-    lo, hi = _scale(core, [v for r in rows_all for v in r["effect_rel_ci95"] or ()])
+    core = [0.0] + [v for r in rows_all for v in (r[EFFECT_REL_PCT], r[PAPER_REL_PCT]) if v is not None]
+    lo, hi = _scale(core, [v for r in rows_all for v in r[EFFECT_REL_CI95] or ()])
 
     def x(v: float) -> float:
         return _LEFT + (v - lo) / (hi - lo) * _PLOT
@@ -82,25 +82,25 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
         if i % 2 == 0:
             out.append(f'<rect x="0" y="{y - _ROW / 2:.1f}" width="{width}" height="{_ROW}" fill="#f4f4f4"/>')
         first = next(iter(ledgers.values()))[i]
-        label = first["statement"].split(" (")[0]
+        label = first[STATEMENT].split(" (")[0]
         label = label if len(label) <= 34 else label[:33] + "…"
         out.append(f'<text x="8" y="{y + 4:.1f}"><tspan font-weight="bold">{text(name)}</tspan> {text(label)}</text>')
-        if first["paper_rel_pct"] is not None:
-            px, d = x(first["paper_rel_pct"]), 5
+        if first[PAPER_REL_PCT] is not None:
+            px, d = x(first[PAPER_REL_PCT]), 5
             out.append(
                 f'<path d="M{px:.1f},{y - d:.1f} L{px + d:.1f},{y:.1f} L{px:.1f},{y + d:.1f} L{px - d:.1f},{y:.1f} Z" '
-                f'fill="{PAPER_COLOUR}"><title>paper: {first["paper_rel_pct"]:+.1f}</title></path>'
+                f'fill="{PAPER_COLOUR}"><title>paper: {first[PAPER_REL_PCT]:+.1f}</title></path>'
             )
         for k, rows in enumerate(ledgers.values()):
             r, colour, yk = rows[i], COLOURS[k % len(COLOURS)], y + offsets[k]
-            verdict = _SHORT.get(r["verdict"], r["verdict"])
+            verdict = _SHORT.get(r[VERDICT], r[VERDICT])
             out.append(
                 f'<text x="{_LEFT + _PLOT + 12}" y="{yk + 4:.1f}" fill="{colour}" font-size="11">{verdict}</text>'
             )
-            if r["effect_rel_pct"] is None:
+            if r[EFFECT_REL_PCT] is None:
                 continue
-            if r["effect_rel_ci95"]:
-                a, b = r["effect_rel_ci95"]
+            if r[EFFECT_REL_CI95]:
+                a, b = r[EFFECT_REL_CI95]
                 out.append(f'<line x1="{x(max(a, lo)):.1f}" y1="{yk:.1f}" x2="{x(min(b, hi)):.1f}" y2="{yk:.1f}" '
                            f'stroke="{colour}" stroke-width="2"><title>95 % interval {a:+.1f} to {b:+.1f}</title>'
                            "</line>")  # fmt: skip
@@ -109,8 +109,8 @@ def forest_svg(ledgers: dict[str, list[dict]], title: str = "Every claim: relati
                 if b > hi:
                     out.append(_arrow(x(hi), yk, 1, colour))
             out.append(
-                f'<circle cx="{x(r["effect_rel_pct"]):.1f}" cy="{yk:.1f}" r="4" fill="{colour}"><title>'
-                f"{text(r['effect_rel_pct'])}</title></circle>"
+                f'<circle cx="{x(r[EFFECT_REL_PCT]):.1f}" cy="{yk:.1f}" r="4" fill="{colour}"><title>'
+                f"{text(r[EFFECT_REL_PCT])}</title></circle>"
             )
     base = _TOP + _ROW * len(names)
     out.append(f'<line x1="{_LEFT}" y1="{base}" x2="{_LEFT + _PLOT}" y2="{base}" stroke="#333"/>')

@@ -4,7 +4,7 @@ beside the paper's, and the data and preset every chart title names (captions: :
 from __future__ import annotations
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import metric_label
+from drpose3d.book.results import GAIN_PCT, metric_label
 from drpose3d.chapters import Notebook
 from drpose3d.markup import text
 from drpose3d.paper import Arm, Fig5a, Fig5b, Fig6, RankingToDepth, Table1, fig4_row, table2_row
@@ -16,7 +16,7 @@ KEY_ROWS: dict[str, str] = {
     Notebook.FIG5A_PRCNN_ABLATION: Fig5a.PRCNN_RESNET34,
     Notebook.FIG5B_DPNET_ABLATION: Fig5b.FULL,
     Notebook.FIG6_PAIRWISE_ACCURACY: Fig6.PAIR_SHOULDERS,
-    Notebook.FIG4_PER_JOINT: fig4_row("gain_pct", "RWrist"),
+    Notebook.FIG4_PER_JOINT: fig4_row(GAIN_PCT, "RWrist"),
     Notebook.RANKING_TO_DEPTH: RankingToDepth.MPJPE_DEPTHNET,
 }
 

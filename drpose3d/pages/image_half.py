@@ -9,12 +9,15 @@ from statistics import fmean
 
 from drpose3d.book.labels import row_label
 from drpose3d.book.results import (
+    CROSS_FITTED,
     CURVE_HISTORY,
     CURVE_KEPT_EPOCH,
     FLOOR_PAIRS,
     HOURGLASS_2D,
     HOURGLASS_CURVE,
+    IN_SAMPLE,
     PRCNN34_TRAIN_ACCURACY,
+    TEST,
     TRAINING_CURVES,
     kept_epoch,
 )
@@ -61,9 +64,9 @@ def convergence(result: dict) -> str:
         lines.append(f"- **{text(label)}** validation {unit}: " + "; ".join(parts) + f"; {verdict}")
     acc = result[PRCNN34_TRAIN_ACCURACY]
     lines.append(
-        f"- **PRCNN-34 on its own training frames** {fmean(acc['in_sample']):.1f} %, on frames ranked by the model "
-        f"trained on the other subject half (what DPNet trains on) {fmean(acc['cross_fitted']):.1f} %, on the "
-        f"test set {fmean(acc['test']):.1f} %."
+        f"- **PRCNN-34 on its own training frames** {fmean(acc[IN_SAMPLE]):.1f} %, on frames ranked by the model "
+        f"trained on the other subject half (what DPNet trains on) {fmean(acc[CROSS_FITTED]):.1f} %, on the "
+        f"test set {fmean(acc[TEST]):.1f} %."
     )
     return "\n".join(lines)
 

@@ -18,7 +18,16 @@ import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import CURVE_HISTORY, HOURGLASS_CURVE, MPJPE_MM, PAIRWISE_PCT, kept_epoch
+from drpose3d.book.results import (
+    CURVE_HISTORY,
+    HOURGLASS_CURVE,
+    JOINTS,
+    MPJPE_MM,
+    PAIRWISE_PCT,
+    RANKING_ACCURACY,
+    kept_epoch,
+    seed_mean,
+)
 from drpose3d.markup import text
 from drpose3d.pages.headlines import figure_title
 from drpose3d.paper import Arm, fig4_row
@@ -116,11 +125,11 @@ def per_joint(result: dict) -> go.Figure:
         (Arm.BASELINE, "baseline (Martinez et al.)", "#d62728"),
         (Arm.OURS, "DRPose3D", OURS_COLOUR),
     ):
-        rows = [by[fig4_row(arm, j)] for j in result["joints"]]
+        rows = [by[fig4_row(arm, j)] for j in result[JOINTS]]
         fig.add_trace(
             go.Bar(
                 name=f"{label} ({bars_note(rows)})",
-                x=result["joints"],
+                x=result[JOINTS],
                 y=[r["mean"] for r in rows],
                 marker_color=colour,
                 error_y=_ci_bars(rows),
@@ -167,7 +176,7 @@ def measured_bars(rows: list[dict], metric_title: str, *, x_title: str, title: s
 def noise_curve(rows: list[dict], prcnn: tuple[float, float] | None, title: str = "") -> go.Figure:
     """MPJPE against the ranking accuracy of flipped ground-truth rankings, with PRCNN's
     (accuracy, MPJPE) marked when known."""
-    acc = [sum(r["ranking_accuracy"]) / len(r["ranking_accuracy"]) for r in rows]
+    acc = [seed_mean(r[RANKING_ACCURACY]) for r in rows]
     fig = go.Figure(
         go.Scatter(
             x=acc,

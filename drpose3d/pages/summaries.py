@@ -4,8 +4,24 @@ cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
 from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
+from drpose3d.book.experiments import fig7_row
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import DETECTED_VS_GT2D, seed_mean
+from drpose3d.book.results import (
+    DETECTED_VS_GT2D,
+    EPS_MM,
+    ERROR_BASELINE_MM,
+    ERROR_OURS_MM,
+    FRAME_KIND,
+    FRAMES,
+    GAIN_PCT,
+    GT2D_MM,
+    JOINTS,
+    PAPER_RATIO,
+    RANK_THRESHOLD,
+    RANKING_ACCURACY,
+    RATIO,
+    seed_mean,
+)
 from drpose3d.markup import text
 from drpose3d.paper import (
     FIG4_GAIN_PCT,
@@ -123,9 +139,9 @@ def table2_summary(result: dict) -> str:
     ]
     cost = result[DETECTED_VS_GT2D]
     items.append(
-        f"what detected 2D costs: the baseline's protocol #1 error on detections is {seed_mean(cost['ratio']):.2f} "
-        f"times its error on ground-truth 2D ({seed_mean(cost['gt2d_mm']):.1f} mm, Table 1), against "
-        f"{cost['paper_ratio']:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
+        f"what detected 2D costs: the baseline's protocol #1 error on detections is {seed_mean(cost[RATIO]):.2f} "
+        f"times its error on ground-truth 2D ({seed_mean(cost[GT2D_MM]):.1f} mm, Table 1), against "
+        f"{cost[PAPER_RATIO]:.2f} in the paper ({TABLE2[table2_row(Arm.BASELINE, 1)]} / "
         f"{TABLE1[Table1.GT2D_NO_RANK]} mm)"
     )
     lead = (
@@ -164,9 +180,9 @@ def fig5b_summary(result: dict) -> str:
 
 def fig4_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
-    gains = sorted(zip(result["gain_pct"], result["joints"], strict=True), reverse=True)
+    gains = sorted(zip(result[GAIN_PCT], result[JOINTS], strict=True), reverse=True)
     g, torso, t = (by[r] for r in (Fig4.GAINERS_MINUS_REST, Fig4.GAINERS_MINUS_TORSO, Fig4.THORAX_MINUS_REST))
-    w, th = by[fig4_row("gain_pct", "RWrist")], by[fig4_row("gain_pct", "Thorax")]
+    w, th = by[fig4_row(GAIN_PCT, "RWrist")], by[fig4_row(GAIN_PCT, "Thorax")]
     most, least = (", ".join(f"{n} ({v:.1f} %)" for v, n in part) for part in (gains[:3], gains[-3:]))
     return (
         f"On **{text(result['dataset'])}** ({result['preset']} preset), DRPose3D's relative error drop over the "
@@ -215,11 +231,11 @@ def ranking_noise_summary(result: dict) -> str:
     lo, hi = min(eps, key=lambda r: r["mean"]), max(eps, key=lambda r: r["mean"])
     return (
         f"On **{text(result['dataset'])}** ({result['preset']} preset): with exact ground-truth ranking DPNet reaches "
-        f"{clean['mean']:.1f} mm; at {seed_mean(worst['ranking_accuracy']):.0f} % ranking accuracy "
+        f"{clean['mean']:.1f} mm; at {seed_mean(worst[RANKING_ACCURACY]):.0f} % ranking accuracy "
         "(half the entries flipped) "
         f"{worst['mean']:.1f} mm, a change of {interval_words(mean, ci, 'mm')}. Across ε in Eq. (1) from "
         f"{_eps(eps[0])} to {_eps(eps[-1])}, MPJPE ranges from {lo['mean']:.1f} mm ({_eps(lo)}) to "
-        f"{hi['mean']:.1f} mm ({_eps(hi)}); the preset uses ε = {result['eps_mm']:g} mm." + _threshold_words(result)
+        f"{hi['mean']:.1f} mm ({_eps(hi)}); the preset uses ε = {result[EPS_MM]:g} mm." + _threshold_words(result)
     )
 
 
@@ -235,27 +251,27 @@ def _threshold_words(result: dict) -> str:
     t = {id(r): f"{parse_noise_row(r['name'])[1]:g}" for r in (rows[0], rows[-1], best, worst)}
     return (
         f" Discretising PRCNN's P at thresholds {t[id(rows[0])]} to {t[id(rows[-1])]} moves its pairwise "
-        f"accuracy from {seed_mean(rows[0]['ranking_accuracy']):.1f} % to "
-        f"{seed_mean(rows[-1]['ranking_accuracy']):.1f} % "
+        f"accuracy from {seed_mean(rows[0][RANKING_ACCURACY]):.1f} % to "
+        f"{seed_mean(rows[-1][RANKING_ACCURACY]):.1f} % "
         f"and DPNet's MPJPE between {best['mean']:.1f} mm (t = {t[id(best)]}) and {worst['mean']:.1f} mm "
-        f"(t = {t[id(worst)]}); the preset uses t = {result['rank_threshold']:g}."
+        f"(t = {t[id(worst)]}); the preset uses t = {result[RANK_THRESHOLD]:g}."
     )
 
 
 def fig7_summary(result: dict) -> str:
     """Fig. 7's frames in numbers: the seed's whole test set, then each kind of frame shown."""
     seed = result["seeds"][0]
-    base, ours = ({r["name"]: r for r in result["rows"]}[f"{arm}_p1_seed{seed}"] for arm in (Arm.BASELINE, Arm.OURS))
+    base, ours = ({r["name"]: r for r in result["rows"]}[fig7_row(arm, seed)] for arm in (Arm.BASELINE, Arm.OURS))
     kinds: dict[str, list[dict]] = {}
-    for frame in result["frames"]:
-        kinds.setdefault(frame["kind"], []).append(frame)
+    for frame in result[FRAMES]:
+        kinds.setdefault(frame[FRAME_KIND], []).append(frame)
 
     def errors(frames: list[dict], key: str) -> str:
         return " and ".join(f"{f[key]:.0f}" for f in frames)
 
     shown = "; ".join(
-        f"{kind}: DRPose3D {errors(frames, 'error_ours_mm')} mm against the baseline's "
-        f"{errors(frames, 'error_baseline_mm')} mm"
+        f"{kind}: DRPose3D {errors(frames, ERROR_OURS_MM)} mm against the baseline's "
+        f"{errors(frames, ERROR_BASELINE_MM)} mm"
         for kind, frames in kinds.items()
     )
     return (

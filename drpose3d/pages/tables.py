@@ -1,7 +1,8 @@
-"""The book's tables that are more than a results table: the presets against the paper's settings
-(README, the introduction), the claims ledger, Tables 1 and 2 per action, and the real motion's
-performers and joint maps. Each is shaped to fit the page and be read: constant columns said once,
-short column names where many share a row, names in words rather than record keys or reprs."""
+"""The book's tables: each chapter's results beside the paper's, and those that are more than that:
+the presets against the paper's settings (README, the introduction), the claims ledger, Tables 1 and 2
+per action, and the real motion's performers and joint maps. Each is shaped to fit the page and be
+read: constant columns said once, short column names where many share a row, names in words rather
+than record keys or reprs."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ import html
 import pandas as pd
 
 from drpose3d import paper
-from drpose3d.book.ledger import Link, ledger_columns
+from drpose3d.book.labels import row_label
+from drpose3d.book.ledger import VERDICT, Link, ledger_columns
 from drpose3d.book.results import (
     CI_COLUMN,
+    ERROR_BASELINE_MM,
+    ERROR_OURS_MM,
+    FRAME_TITLE,
+    FRAMES,
     MPJPE_MM,
     PAIRWISE_PCT,
+    PER_ACTION,
+    RANKING_ACCURACY,
     SEEDS_COLUMN,
+    TIE_RATE,
     interval,
+    metric_label,
     one_header,
     per_seed,
     seed_mean,
@@ -25,6 +35,46 @@ from drpose3d.engine.train import TrainConfig
 from drpose3d.paper import TABLE2_ARMS, Arm, Table1, table2_row
 from drpose3d.presets import PRESETS, Preset
 from drpose3d.worlds.actions import ACTIONS
+
+
+def results_table(result: dict, expected: list[str] | None = None) -> pd.DataFrame:
+    """A chapter's rows beside the paper's numbers, labelled by :func:`drpose3d.book.labels.row_label`;
+    rows in `expected` that did not run say so."""
+    by_name = {r["name"]: r for r in result["rows"]}
+    records = []
+    for name in expected or list(by_name):
+        r = by_name.get(name)
+        if r is None:
+            records.append(
+                {"row": row_label(name), "this run": "not yet run", CI_COLUMN: "", SEEDS_COLUMN: "", "paper": ""}
+            )
+            continue
+        records.append(
+            {
+                "row": row_label(name),
+                "this run": f"{r['mean']:.1f}",
+                CI_COLUMN: interval(r),
+                SEEDS_COLUMN: per_seed(r),
+                "paper": "" if r["paper"] is None else f"{r['paper']:g}",
+            }
+        )
+    units = {metric_label(r["metric"]) for r in result["rows"]}
+    table = pd.DataFrame.from_records(records).set_index("row")
+    return one_header(table, units.pop() if len(units) == 1 else "setting")
+
+
+def frames_table(result: dict) -> pd.DataFrame:
+    """Fig. 7's frames: each one's error under the baseline and DRPose3D, and their difference."""
+    records = [
+        {
+            "frame": f[FRAME_TITLE],
+            "baseline (mm)": round(f[ERROR_BASELINE_MM], 1),
+            "DRPose3D (mm)": round(f[ERROR_OURS_MM], 1),
+            "DRPose3D − baseline (mm)": round(f[ERROR_OURS_MM] - f[ERROR_BASELINE_MM], 1),
+        }
+        for f in result[FRAMES]
+    ]
+    return one_header(pd.DataFrame.from_records(records).set_index("frame"), "frame")
 
 
 def _train_frames(p: Preset) -> int:
@@ -71,7 +121,7 @@ def ledger_html(rows: list[dict], link: Link) -> str:
     with the columns whose every row says the same (the data, the stages the seeds vary) said once
     above it: on each row they made a row a dozen lines tall."""
     table = pd.DataFrame(ledger_columns(rows, link, html=True))
-    constant = [c for c in table.columns if len(table) > 1 and table[c].nunique() == 1 and c != "verdict"]
+    constant = [c for c in table.columns if len(table) > 1 and table[c].nunique() == 1 and c != VERDICT]
     said = "; ".join(f"<b>{html.escape(c)}:</b> {table[c].iloc[0]}" for c in constant)
     lead = f"<p>Every row — {said}.</p>\n" if said else ""
     return lead + table.drop(columns=constant).to_html(escape=False, index=False)
@@ -105,7 +155,7 @@ def _per_action(result: dict, columns: dict[str, str | tuple[str, str]]) -> pd.D
     more than that, and a shorter cell lets more columns fit."""
     rows = {r["name"]: r for r in result["rows"]}
     means = {
-        column: {a: seed_mean(v) for a, v in rows[name]["per_action"].items()}
+        column: {a: seed_mean(v) for a, v in rows[name][PER_ACTION].items()}
         for name, column in columns.items()
         if name in rows
     }
@@ -166,10 +216,10 @@ def noise_table(rows: list[dict], kind: str) -> pd.DataFrame:
     setting, form = _NOISE_SETTINGS[kind]
     rows = paper.noise_rows(rows, kind)
     columns: dict[str, list] = {setting: [format(paper.parse_noise_row(r["name"])[1], form) for r in rows]}
-    if all("ranking_accuracy" in r for r in rows):
-        columns[PAIRWISE_PCT] = [seed_mean(r["ranking_accuracy"]) for r in rows]
-    if all("tie_rate" in r for r in rows):
-        columns["ties among pairs (%)"] = [100 * seed_mean(r["tie_rate"]) for r in rows]
+    if all(RANKING_ACCURACY in r for r in rows):
+        columns[PAIRWISE_PCT] = [seed_mean(r[RANKING_ACCURACY]) for r in rows]
+    if all(TIE_RATE in r for r in rows):
+        columns["ties among pairs (%)"] = [100 * seed_mean(r[TIE_RATE]) for r in rows]
     columns[MPJPE_MM] = [r["mean"] for r in rows]
     columns[CI_COLUMN] = [interval(r) for r in rows]
     columns[SEEDS_COLUMN] = [per_seed(r) for r in rows]
