@@ -11,6 +11,7 @@ import torch
 from drpose3d.book.findings import Findings, experiment, gt_splits, sizes
 from drpose3d.book.labels import camera_name
 from drpose3d.book.results import (
+    AUG_FACTOR,
     DETECTED_MM,
     DETECTED_VS_GT2D,
     EPS_MM,
@@ -21,12 +22,17 @@ from drpose3d.book.results import (
     FRAMES,
     GAIN_PCT,
     GT2D_MM,
+    HELD_OUT_CAMERA_ID,
     JOINTS,
+    LIFTER_EPOCHS,
     LIFTER_SEEDS,
+    LIFTER_WIDTH,
     PAPER_RATIO,
     PER_ACTION,
     RATIO,
     SAMPLES,
+    TEST_SUBJECTS,
+    TRAIN_SUBJECTS,
     Metric,
     make_row,
 )
@@ -104,7 +110,7 @@ def table1_upper_bound(contexts: list[Context]) -> Findings:
         base = runs[Table1.GT2D_NO_RANK]
         change = [100 * (g["mpjpe"] - b["mpjpe"]) / b["mpjpe"] for g, b in zip(runs[ranked], base, strict=True)]
         rows.append(make_row(name, Metric.RELATIVE_CHANGE, change, TABLE1_CHANGE_PCT[name]))
-    extra = {SAMPLES: sizes(contexts[0]), EPS_MM: p.eps_mm, "width": p.width, "epochs": p.lifter_train.epochs,
+    extra = {SAMPLES: sizes(contexts[0]), EPS_MM: p.eps_mm, LIFTER_WIDTH: p.width, LIFTER_EPOCHS: p.lifter_train.epochs,
              LIFTER_SEEDS: p.lifter_seeds}  # fmt: skip
     return Findings(rows, extra)
 
@@ -169,13 +175,13 @@ def table2_protocols(contexts: list[Context]) -> Findings:
     p = ctx.run.preset
     extra = {
         DETECTED_VS_GT2D: {GT2D_MM: truth, DETECTED_MM: detected, RATIO: ratios, PAPER_RATIO: paper_ratio},
-        "held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA],
-        "aug_factor": p.aug_factor,
+        HELD_OUT_CAMERA_ID: CAMERA_IDS[HELD_OUT_CAMERA],
+        AUG_FACTOR: p.aug_factor,
         SAMPLES: {"train_p1": len(ctx.train), "test_p1": len(ctx.test), "test_p3": int(test3.sum())},
-        "train_subjects": list(ctx.world.train_subjects),
-        "test_subjects": list(ctx.world.test_subjects),
-        "width": p.width,
-        "epochs": p.lifter_train.epochs,
+        TRAIN_SUBJECTS: list(ctx.world.train_subjects),
+        TEST_SUBJECTS: list(ctx.world.test_subjects),
+        LIFTER_WIDTH: p.width,
+        LIFTER_EPOCHS: p.lifter_train.epochs,
     }
     return Findings(rows, extra)
 
@@ -188,7 +194,7 @@ def fig5b_dpnet_ablation(contexts: list[Context]) -> Findings:
         for name, arm in FIG5B_ARMS.items()
     ]
     aug = contexts[0].run.preset.aug_factor
-    return Findings(rows, {"held_out_camera": CAMERA_IDS[HELD_OUT_CAMERA], "aug_factor": aug})
+    return Findings(rows, {HELD_OUT_CAMERA_ID: CAMERA_IDS[HELD_OUT_CAMERA], AUG_FACTOR: aug})
 
 
 @experiment

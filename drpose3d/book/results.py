@@ -48,6 +48,10 @@ FLOOR_PAIRS = "floor_2d_only_pairs"
 #: each error (mm) and their ratio seed by seed, and the paper's ratio, under these four keys.
 DETECTED_VS_GT2D = "detected_vs_gt2d"
 GT2D_MM, DETECTED_MM, RATIO, PAPER_RATIO = "gt2d_mm", "detected_mm", "ratio", "paper_ratio"
+#: The run's training and test subjects (performers), as its split names them.
+TRAIN_SUBJECTS, TEST_SUBJECTS = "train_subjects", "test_subjects"
+#: The lifters' width and epochs, protocol #3's held-out camera (its id) and the augmentation factor.
+LIFTER_WIDTH, LIFTER_EPOCHS, HELD_OUT_CAMERA_ID, AUG_FACTOR = "width", "epochs", "held_out_camera", "aug_factor"
 #: The preset's ranking margin ε (mm, Eq. (1)) and discretisation threshold, beside the results
 #: that depend on them.
 EPS_MM, RANK_THRESHOLD = "eps_mm", "rank_threshold"
