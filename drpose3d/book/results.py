@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-# The keys an experiment writes beside its rows that pages, notebooks or the ledger read back:
-# named once here, so that a writer and its readers cannot drift apart.
+# The keys an experiment writes beside its rows that pages, the ledger or more than one notebook read
+# back: named once here, so that a writer and its readers cannot drift apart. A key that only its own
+# chapter shows (the data world's "actions", the real motion's "clips", the crops' "titles") is read
+# by that notebook alone, in the cell under the call that returned it, and stays a plain string.
 #: The protocol #1 (and, for Table 2, protocol #3) sample counts.
 SAMPLES = "samples"
 #: The stages whose seed follows the run's seed (:func:`drpose3d.stages.identity.seeded_stages`).
