@@ -3,6 +3,8 @@ curves mark the epoch each network kept."""
 
 from types import SimpleNamespace
 
+import pytest
+
 from drpose3d.book.results import (
     CROSS_FITTED,
     CURVE_HISTORY,
@@ -108,6 +110,24 @@ def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_nam
                                                               ("zombie · zombie", 3))]  # fmt: skip
     assert camera_name(2) != "cam 2" and camera_name(2).startswith("cam 2 (")  # the id beside the index
     assert len(fig.data) == 6  # each crop and its joints
+
+
+def test_fig7s_legend_sits_above_its_first_title_and_leaves_the_width_to_the_frames():
+    """At the right the legend took a third of the column from the 3D views."""
+    import torch
+
+    from drpose3d.pages.scenes import QUALITATIVE_LEGEND_PX, qualitative
+    from drpose3d.paper import Arm
+
+    for k in (1, 6):  # the figure grows with the frames; the legend's gap must not
+        pose = torch.zeros(k, 17, 3)
+        fig = qualitative(torch.zeros(k, 3, 8, 8, dtype=torch.uint8), {"truth": pose, Arm.BASELINE: pose}, ["f"] * k)
+        legend, margin = fig.layout.legend, fig.layout.margin
+        plot_px = fig.layout.height - margin.t - margin.b
+        assert legend.orientation == "h" and legend.yanchor == "bottom"
+        assert (legend.y - 1) * plot_px == pytest.approx(QUALITATIVE_LEGEND_PX)  # above the title's line
+        assert QUALITATIVE_LEGEND_PX + 20 <= margin.t  # a legend row between it and the page's toolbar
+        assert [t.showlegend for t in fig.data if t.name] == [True, True] + [False] * 2 * (k - 1)
 
 
 def test_the_noise_curve_keeps_the_column_for_the_curve_and_marks_prcnn():

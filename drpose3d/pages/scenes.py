@@ -226,6 +226,10 @@ def _display(pose: torch.Tensor) -> torch.Tensor:
 QUALITATIVE_EYE = {"x": 2.6, "y": 2.6, "z": 1.1}
 
 
+#: How far above the first frame's title (pixels) Fig. 7's legend sits: clear of that title's line.
+QUALITATIVE_LEGEND_PX = 40
+
+
 def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: list[str]) -> go.Figure:
     """Fig. 7: each frame's input crop beside the truth (black), the baseline (red, dotted) and
     DRPose3D (blue) as root-relative camera-frame skeletons in one 3D view."""
@@ -271,7 +275,11 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
         zaxis={**axis, "title": "up (mm)"},
         camera={"eye": QUALITATIVE_EYE},
     )
-    fig.update_layout(height=380 * k, margin={"l": 5, "r": 5, "t": 70, "b": 5})  # the first title below the toolbar
+    # the legend above the first frame's title, as on every chart: at the right it took a third of the
+    # column from the 3D views; its height in paper units, since the figure grows with the frames
+    height, top, bottom = 380 * k, 110, 5
+    legend = {**LEGEND_ABOVE, "y": 1 + QUALITATIVE_LEGEND_PX / (height - top - bottom)}
+    fig.update_layout(height=height, legend=legend, margin={"l": 5, "r": 5, "t": top, "b": bottom})
     return fig
 
 
