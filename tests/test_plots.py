@@ -138,3 +138,16 @@ def test_the_noise_curve_keeps_the_column_for_the_curve_and_marks_prcnn():
     # the legend sits above the plot, as on every bar chart: at the right it took half the column's width
     assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1
     assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+def test_a_titled_3d_scene_keeps_its_title_clear_of_the_toolbar_and_its_legend_above():
+    """At a 40-px top margin the page's toolbar covered the end of the rig figure's title."""
+    import torch
+
+    from drpose3d.pages.scenes import TITLED_SCENE, skeleton_3d, skeletons_3d
+    from drpose3d.pose.camera import h36m_rig
+
+    pose = torch.zeros(17, 3)
+    for fig in (skeleton_3d(pose, h36m_rig("S1"), title="a frame"), skeletons_3d({"a": pose, "b": pose}, title="t")):
+        assert fig.layout.margin.t == TITLED_SCENE["margin"]["t"] >= 110  # the charts' margin, toolbar and legend
+        assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1

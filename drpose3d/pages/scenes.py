@@ -36,9 +36,9 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
         seg = pose[[parent, child]]
         fig.add_trace(
             go.Scatter3d(
-                x=seg[:, 0],
-                y=seg[:, 1],
-                z=seg[:, 2],
+                x=seg[:, 0].numpy(),
+                y=seg[:, 1].numpy(),
+                z=seg[:, 2].numpy(),
                 mode="lines+markers" if markers else "lines",
                 line={"color": _bone_colour(child), "width": 6},
                 marker={"size": 2},
@@ -52,6 +52,11 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
 RIG_EYE = {"x": 2.4, "y": -2.4, "z": 1.7}
 
 
+#: A titled 3D scene's frame: the title on its own line under the page's toolbar (at a 40-px margin the
+#: toolbar covered its end) and the legend above the scene, as on every chart.
+TITLED_SCENE = {"margin": {"l": 0, "r": 0, "t": 110, "b": 0}, "legend": LEGEND_ABOVE}
+
+
 def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
     """A world-space pose (17, 3) mm as 3D bones (right red, left green), with the cameras
     as points and their optical axes."""
@@ -62,9 +67,9 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
         c, a = cameras.centre.double(), cameras.optical_axis.double()
         fig.add_trace(
             go.Scatter3d(
-                x=c[:, 0],
-                y=c[:, 1],
-                z=c[:, 2],
+                x=c[:, 0].numpy(),
+                y=c[:, 1].numpy(),
+                z=c[:, 2].numpy(),
                 mode="markers+text",
                 text=[camera_name(k) for k in range(len(c))],
                 marker={"size": 5, "color": "black", "symbol": "diamond"},
@@ -75,9 +80,9 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             seg = torch.stack((ci, ci + 1500 * ai))
             fig.add_trace(
                 go.Scatter3d(
-                    x=seg[:, 0],
-                    y=seg[:, 1],
-                    z=seg[:, 2],
+                    x=seg[:, 0].numpy(),
+                    y=seg[:, 1].numpy(),
+                    z=seg[:, 2].numpy(),
                     mode="lines",
                     line={"color": "black", "dash": "dash"},
                     showlegend=False,
@@ -93,8 +98,8 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             "zaxis_nticks": 3 if cameras is not None else 0,  # the rig's flat z axis piled up its default ticks
             "camera": {"eye": RIG_EYE if cameras is not None else {"x": 0.45, "y": -0.45, "z": 0.3}},
         },
-        height=560,
-        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        height=630,
+        **TITLED_SCENE,
     )
     return fig
 
@@ -109,8 +114,8 @@ def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = 
             seg = q[[parent, child]]
             fig.add_trace(
                 go.Scatter(
-                    x=seg[:, 0],
-                    y=seg[:, 1],
+                    x=seg[:, 0].numpy(),
+                    y=seg[:, 1].numpy(),
                     mode="lines",
                     line={"color": _bone_colour(child), "width": 3},
                     showlegend=False,
@@ -205,8 +210,8 @@ def camera_sphere(
     )
     fig.update_layout(
         scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
-        height=600,
-        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        height=670,
+        **TITLED_SCENE,
         title=(
             f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c, "
             f"elevation {prior.elevation_deg[0]:.0f}° to {prior.elevation_deg[1]:.0f}° ± {ELEVATION_MARGIN_DEG:.0f}°"
@@ -298,9 +303,8 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
     _side_legend(fig)
     fig.update_layout(
         title=title,
-        height=480,
-        margin={"l": 0, "r": 0, "t": 80, "b": 0},
-        legend=LEGEND_ABOVE,
+        height=510,
+        **TITLED_SCENE,
         scene={
             "aspectmode": "data",
             "xaxis_title": "x (mm)",
