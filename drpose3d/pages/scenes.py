@@ -4,6 +4,7 @@ Results as charts live in :mod:`drpose3d.pages.plots`."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.colors import qualitative as palettes
@@ -33,12 +34,12 @@ def _side_legend(fig: go.Figure) -> None:
 def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> None:
     """A pose (17, 3) as one 3D line per bone, right red, left green."""
     for parent, child in BONES:
-        seg = pose[[parent, child]]
+        seg = pose[[parent, child]].numpy()  # plotly takes numpy arrays, not tensors
         fig.add_trace(
             go.Scatter3d(
-                x=seg[:, 0].numpy(),
-                y=seg[:, 1].numpy(),
-                z=seg[:, 2].numpy(),
+                x=seg[:, 0],
+                y=seg[:, 1],
+                z=seg[:, 2],
                 mode="lines+markers" if markers else "lines",
                 line={"color": _bone_colour(child), "width": 6},
                 marker={"size": 2},
@@ -64,12 +65,12 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
     _add_bones(fig, pose.detach().cpu().double(), markers=True)
     _side_legend(fig)
     if cameras is not None:
-        c, a = cameras.centre.double(), cameras.optical_axis.double()
+        c, a = cameras.centre.double().numpy(), cameras.optical_axis.double().numpy()
         fig.add_trace(
             go.Scatter3d(
-                x=c[:, 0].numpy(),
-                y=c[:, 1].numpy(),
-                z=c[:, 2].numpy(),
+                x=c[:, 0],
+                y=c[:, 1],
+                z=c[:, 2],
                 mode="markers+text",
                 text=[camera_name(k) for k in range(len(c))],
                 marker={"size": 5, "color": "black", "symbol": "diamond"},
@@ -77,12 +78,12 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             )
         )
         for ci, ai in zip(c, a, strict=True):
-            seg = torch.stack((ci, ci + 1500 * ai))
+            seg = np.stack((ci, ci + 1500 * ai))
             fig.add_trace(
                 go.Scatter3d(
-                    x=seg[:, 0].numpy(),
-                    y=seg[:, 1].numpy(),
-                    z=seg[:, 2].numpy(),
+                    x=seg[:, 0],
+                    y=seg[:, 1],
+                    z=seg[:, 2],
                     mode="lines",
                     line={"color": "black", "dash": "dash"},
                     showlegend=False,
@@ -111,11 +112,11 @@ def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = 
     for k in range(n):
         q = pose2d[k].detach().cpu().double()
         for parent, child in BONES:
-            seg = q[[parent, child]]
+            seg = q[[parent, child]].numpy()
             fig.add_trace(
                 go.Scatter(
-                    x=seg[:, 0].numpy(),
-                    y=seg[:, 1].numpy(),
+                    x=seg[:, 0],
+                    y=seg[:, 1],
                     mode="lines",
                     line={"color": _bone_colour(child), "width": 3},
                     showlegend=False,
