@@ -68,18 +68,10 @@ def _assert_agree(single: dict[str, dict], ddp: dict[str, dict]) -> None:
 
 @pytest.mark.slow
 def test_reproduce_on_two_processes_matches_one_and_a_killed_one_resumes(tmp_path, synthetic_run):
-    """Seed 0 of the one-process tiny book (tests/conftest.py) against the same chapters on two."""
-    ddp = _run([sys.executable, "-m", "drpose3d", *ARGS, "--nproc", "2"], tmp_path / "ddp")
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    # one cache and one results folder: entries the one-process run also wrote, nothing per rank
-    entries = _entries(tmp_path / "ddp")
-    assert entries and entries <= _entries(synthetic_run)
-    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["cache", "notebooks", "results", "run.json"]
-    single = {name: result for name, result in _results(synthetic_run).items() if name in CHAPTERS}
-    _assert_agree(single, _results(tmp_path / "ddp"))
-
-    # torchrun itself, stopped as a scheduler stops a job (SIGTERM: torchrun passes it to every
-    # rank, which dies at once) once rank 0 has cached a PRCNN, then resumed
+    """Seed 0 of the one-process tiny book (tests/conftest.py) against the same chapters on two:
+    torchrun itself, stopped as a scheduler stops a job (SIGTERM: torchrun passes it to every rank,
+    which dies at once) once rank 0 has cached a PRCNN, then resumed by the CLI's own launcher
+    (``--nproc 2``), so that both ways in train part of the chapters."""
     killed = tmp_path / "killed"
     command = [*TORCHRUN, "-m", "drpose3d", *ARGS, "--out", str(killed)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -92,10 +84,15 @@ def test_reproduce_on_two_processes_matches_one_and_a_killed_one_resumes(tmp_pat
     assert lock.exists() and not Path(f"/proc/{lock.read_text()}").exists()
     assert not (killed / "results" / f"{TABLE1}.json").exists()
     before = {e: (killed / e).stat().st_mtime_ns for e in _entries(killed)}
-    assert before and before.keys() < entries  # part of the work, not all of it
-    resumed = _run(TORCHRUN + ["-m", "drpose3d", *ARGS], killed)
+
+    resumed = _run([sys.executable, "-m", "drpose3d", *ARGS, "--nproc", "2"], killed)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert not list(killed.rglob("*.tmp"))
-    assert _entries(killed) == entries
+    # one cache and one results folder: entries the one-process run also wrote, nothing per rank
+    entries = _entries(killed)
+    assert entries <= _entries(synthetic_run)
+    assert before and before.keys() < entries  # the killed run had done part of the work, not all of it
     assert all((killed / e).stat().st_mtime_ns == t for e, t in before.items())  # loaded, not retrained
+    assert sorted(p.name for p in killed.iterdir()) == ["cache", "notebooks", "results", "run.json"]  # lock gone
+    assert not list(killed.rglob("*.tmp"))
+    single = {name: result for name, result in _results(synthetic_run).items() if name in CHAPTERS}
     _assert_agree(single, _results(killed))

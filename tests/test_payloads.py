@@ -58,7 +58,9 @@ def test_text_leaves_no_markup_and_reads_back_the_same():
 
 
 @pytest.mark.slow
-def test_a_book_from_payload_names_runs_none_of_them(tmp_path):
+def test_a_book_from_payload_names_runs_none_of_them(tmp_path, monkeypatch):
+    """Also a user's own mocap file end to end: the default world exported, renamed and read back,
+    typed as a path relative to where the user is (resolved before the kernels, which run elsewhere)."""
     exported = tmp_path / "w.npz"
     assert main(["data", "export", "--preset", "tiny", "--out", str(exported)]) == 0
     mocap = load_mocap(exported)
@@ -70,7 +72,12 @@ def test_a_book_from_payload_names_runs_none_of_them(tmp_path):
     out = tmp_path / "out"
     args = ["reproduce", "--preset", "tiny", "--seeds", "1", "--device", "cpu", "--out", str(out)]
     only = ["--only", "data_world", "table1_upper_bound", "claims"]
-    assert main([*args, "--data", f"mocap:{tmp_path / 'd' / FILE}.npz", *only]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "--data", f"mocap:d/{FILE}.npz", *only]) == 0
+    assert json.loads((out / "run.json").read_text())["data"] == f"mocap:{tmp_path / 'd' / FILE}.npz"
+    for notebook in ("data_world", "table1_upper_bound"):
+        res = json.loads((out / "results" / f"{notebook}.json").read_text())
+        assert res["dataset"] == f"mocap:{FILE}.npz" and res["rows"][0]["values"]  # the file's name, not its path
     assert json.loads((out / "results" / "data_world.json").read_text())["actions"][0].startswith(ACTION)
 
     html_root = out / "book" / "_build" / "html"

@@ -11,7 +11,6 @@ import pytest
 
 from drpose3d.book.results import FLOOR_PAIRS, HOURGLASS_2D, HOURGLASS_2D_PER_SEED, SAMPLES, SEEDED_STAGES
 from drpose3d.cli import main
-from drpose3d.formats.mocap import load_mocap
 from drpose3d.pages.captions import chapter_number
 from drpose3d.paper import Fig6
 
@@ -263,49 +262,17 @@ def test_second_run_reuses_the_cache(synthetic_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["mocap", "h36m", "cmu"])
-def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source, monkeypatch):
-    if source == "mocap":  # typed as most users first will: a path relative to where they are
-        world = tmp_path / "world.npz"
-        assert main(["data", "export", "--preset", "tiny", "--out", str(world)]) == 0
-        assert len(load_mocap(world)) > 0
-        monkeypatch.chdir(tmp_path)
-        spec, label = "mocap:world.npz", "mocap:world.npz"
-    elif source == "cmu":
-        spec, label = "cmu", "cmu"  # the real motion shipped with the package
-    else:
-        spec, label = f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}"
+@pytest.mark.parametrize("source", ["h36m", "cmu"])
+def test_users_data_through_the_same_pipeline(tmp_path, h36m_dir, source):
+    """A new user's whole book on Human3.6M-format files (its own detections take other paths); the
+    real motion through every chapter that renders, detects or lifts it (the rest reuse those runs, as
+    on the generated world). A user's mocap file, typed as a relative path: test_payloads.py."""
+    spec, label = ("cmu", "cmu") if source == "cmu" else (f"h36m:{h36m_dir}", f"h36m:{h36m_dir.name}")
     out = tmp_path / "out"
-    # a new user's whole book on Human3.6M-format files (its own detections take other paths); the real motion
-    # through every chapter that renders, detects or lifts it (the rest reuse those runs, as on the generated
-    # world); an exported generated world is the default world read back: its loader is the news
     no_book = [] if source == "h36m" else ["--no-book"]
-    only = {
-        "mocap": ["--only", "data_world", "table1_upper_bound"],
-        "cmu": ["--only", "data_world", "real_motion", "table1_upper_bound", "table2_protocols", "fig7_qualitative"],
-    }.get(source, [])
-    assert (
-        main(
-            [
-                "reproduce",
-                "--preset",
-                "tiny",
-                "--data",
-                spec,
-                "--seeds",
-                "1",
-                "--device",
-                "cpu",
-                "--out",
-                str(out),
-                *no_book,
-                *only,
-            ]
-        )
-        == 0
-    )
-    if source == "mocap":  # resolved where it was typed, before the kernels (which run elsewhere) read it
-        assert json.loads((out / "run.json").read_text())["data"] == f"mocap:{world}"
+    only = ["--only", "data_world", "real_motion", "table1_upper_bound", "table2_protocols", "fig7_qualitative"]
+    args = ["reproduce", "--preset", "tiny", "--data", spec, "--seeds", "1", "--device", "cpu", "--out", str(out)]
+    assert main([*args, *no_book, *(only if source == "cmu" else [])]) == 0
     for notebook in ("data_world", "table1_upper_bound"):
         res = json.loads((out / "results" / f"{notebook}.json").read_text())
         assert res["dataset"] == label and res["rows"][0]["values"]
