@@ -25,6 +25,7 @@ from geometry import bench_augmentation, bench_p_mpjpe
 from lifting import bench_lifting, bench_trainer_options
 from timing import machine, wall
 
+from drpose3d.book.results import COMMIT, PEAK_RSS_MIB
 from drpose3d.engine.fileio import write_text_atomic
 from drpose3d.models.dpnet import LifterConfig
 from drpose3d.paper import Arm
@@ -223,15 +224,15 @@ def committed_memory(root: Path | None = None) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*/*.json")):
         res = json.loads(path.read_text())
-        if "peak_rss_mib" in res:
+        if PEAK_RSS_MIB in res:
             rows.append(
                 {
                     "run": path.parent.name,
                     "notebook": res["notebook"],
                     "preset": res["preset"],
                     "dataset": res["dataset"],
-                    "peak_rss_mib": res["peak_rss_mib"],
-                    "commit": res.get("commit"),
+                    "peak_rss_mib": res[PEAK_RSS_MIB],
+                    "commit": res.get(COMMIT),
                 }
             )
     return sorted(rows, key=lambda r: -r["peak_rss_mib"])

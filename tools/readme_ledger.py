@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
+from drpose3d.book.results import COMMIT, REPLAYED_S, UNTIMED_CACHE_LOADS, WALL_S
 from drpose3d.pages.tables import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +38,12 @@ def section(run: Path) -> str:
     """One run's ledger: which preset, seeds and commits produced it, then the table."""
     rows = ledger(run)
     results = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
-    commits = sorted({r["commit"] for r in results if r.get("commit")}) or ["not recorded"]
+    commits = sorted({r[COMMIT] for r in results if r.get(COMMIT)}) or ["not recorded"]
     seeds = max(len(r["seeds"]) for r in results)
     datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
-    cost = {r["notebook"]: r["wall_s"] + r.get("replayed_s", 0.0) for r in results if r.get("wall_s")}
-    if any(r.get("untimed_cache_loads") for r in results):
+    cost = {r["notebook"]: r[WALL_S] + r.get(REPLAYED_S, 0.0) for r in results if r.get(WALL_S)}
+    if any(r.get(UNTIMED_CACHE_LOADS) for r in results):
         times = (
             "Compute times: not in its results, because it was resumed from a cache that kept none "
             "(the resume took seconds); [bench/](bench/) has what each notebook took when it was computed.\n"

@@ -13,7 +13,7 @@ from functools import wraps
 
 import torch
 
-from drpose3d.book.results import SEEDED_STAGES, write_results
+from drpose3d.book.results import REPLAYED_S, SEEDED_STAGES, UNTIMED_CACHE_LOADS, write_results
 from drpose3d.chapters import Notebook
 from drpose3d.engine.cache import STAGE_TIMES, StageTimes
 from drpose3d.run import Run
@@ -63,8 +63,7 @@ def experiment(fn: Callable[[list[Context]], Findings]) -> Callable[[Run], dict]
             found.seeds,
             **{SEEDED_STAGES: list(seeded_stages(run))},
             data_digest=contexts[0].world.digest,
-            replayed_s=round(times.replayed_s, 1),
-            untimed_cache_loads=times.untimed_loads,
+            **{REPLAYED_S: round(times.replayed_s, 1), UNTIMED_CACHE_LOADS: times.untimed_loads},
             **found.extra,
         )
         return {**result, **found.figures}

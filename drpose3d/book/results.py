@@ -70,6 +70,13 @@ GAIN_PCT = "gain_pct"
 #: Fig. 7: the frames shown, each with its kind (typical, worst), title and both lifters' errors (mm).
 FRAMES = "frames"
 FRAME_KIND, FRAME_TITLE, ERROR_BASELINE_MM, ERROR_OURS_MM = "kind", "title", "error_baseline_mm", "error_ours_mm"
+#: What a results JSON records of the run's circumstances rather than its numbers: when and from which
+#: commit it ran, its wall time and peak memory, and the compute its cache replayed (time recorded by an
+#: earlier run whose entries this one loaded) or could not credit. Two runs of the same numbers differ
+#: here and nowhere else (tools/diff_run.py sets these aside).
+CREATED, COMMIT, WALL_S, PEAK_RSS_MIB = "created", "commit", "wall_s", "peak_rss_mib"
+REPLAYED_S, UNTIMED_CACHE_LOADS = "replayed_s", "untimed_cache_loads"
+CIRCUMSTANCES = (CREATED, COMMIT, WALL_S, PEAK_RSS_MIB, REPLAYED_S, UNTIMED_CACHE_LOADS)
 
 
 class Trained(Protocol):
@@ -125,11 +132,11 @@ def write_results(
         "preset": run.preset.name,
         "seeds": list(run.seeds) if seeds is None else seeds,
         "rows": rows,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        CREATED: datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": run.package_version,
-        "wall_s": round(time.time() - started, 1),
-        "commit": run.commit,
-        "peak_rss_mib": round(peak_rss_mib(), 1),
+        WALL_S: round(time.time() - started, 1),
+        COMMIT: run.commit,
+        PEAK_RSS_MIB: round(peak_rss_mib(), 1),
         **extra,
     }
     if writer():  # under torchrun: rank 0
