@@ -48,9 +48,12 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
         )
 
 
-#: The rig seen from far enough that the four cameras, about 5 m around the person, and the axes' tick
-#: labels stay inside the figure (a closer eye cut the x axis' labels off at the left edge).
-RIG_EYE = {"x": 2.4, "y": -2.4, "z": 1.7}
+#: The rig, about 10 m across and 2 m high, seen from high enough that the four cameras and the axes'
+#: tick labels stay inside a 690-px text column, with the view's centre lowered so that the flat scene
+#: fills the figure: at 630 px from (2.4, -2.4, 1.7) it left 200 px empty above the rig; this eye, a
+#: quarter closer, draws it as large in 500 px (a closer eye or a shorter figure cut the x axis' labels).
+RIG_VIEW = {"eye": {"x": 1.85, "y": -1.85, "z": 1.3}, "center": {"x": 0, "y": 0, "z": -0.35}}
+RIG_HEIGHT = 500
 
 
 #: A titled 3D scene's frame: the title on its own line under the page's toolbar (at a 40-px margin the
@@ -97,9 +100,9 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             "yaxis_title": "y (mm)",
             "zaxis_title": "z up (mm)",
             "zaxis_nticks": 3 if cameras is not None else 0,  # the rig's flat z axis piled up its default ticks
-            "camera": {"eye": RIG_EYE if cameras is not None else {"x": 0.45, "y": -0.45, "z": 0.3}},
+            "camera": RIG_VIEW if cameras is not None else {"eye": {"x": 0.45, "y": -0.45, "z": 0.3}},
         },
-        height=630,
+        height=RIG_HEIGHT if cameras is not None else 630,
         **TITLED_SCENE,
     )
     return fig
@@ -289,6 +292,12 @@ def qualitative(images: torch.Tensor, poses: dict[str, torch.Tensor], titles: li
     return fig
 
 
+#: A row of skeletons is about four times as wide as it is high: at 510 px from (0, -2.4, 0.6) the row
+#: filled the column's width and left 100 px empty above it, and the z axis' labels ran off the left
+#: edge; at 400 px from this eye it is as wide and every label shows.
+SKELETONS_EYE, SKELETONS_HEIGHT = {"x": 0.0, "y": -2.25, "z": 0.5}, 400
+
+
 def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, title: str = "") -> go.Figure:
     """Several world poses (17, 3) side by side along x, each centred on its root, labelled, seen
     from the front and a little above (the default oblique view cut the row's ends off)."""
@@ -304,7 +313,7 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
     _side_legend(fig)
     fig.update_layout(
         title=title,
-        height=510,
+        height=SKELETONS_HEIGHT,
         **TITLED_SCENE,
         scene={
             "aspectmode": "data",
@@ -312,7 +321,7 @@ def skeletons_3d(poses: dict[str, torch.Tensor], spacing_mm: float = 1300.0, tit
             # seen from the front, the depth axis points at the reader: its ticks would pile up in one spot
             "yaxis": {"showticklabels": False, "title": ""},
             "zaxis_title": "z up (mm)",
-            "camera": {"eye": {"x": 0.0, "y": -2.4, "z": 0.6}},
+            "camera": {"eye": SKELETONS_EYE},
         },
     )
     return fig
