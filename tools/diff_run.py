@@ -48,20 +48,24 @@ def differences(new: object, old: object, path: str = "", skip: tuple[str, ...] 
             return [f"{path}: {len(new)} items vs {len(old)}"]
         pairs = enumerate(zip(new, old, strict=True))
         return [d for k, (a, b) in pairs for d in differences(a, b, f"{path}[{k}]", skip)]
-    numbers = (int, float)
     if isinstance(new, float) or isinstance(old, float):
-        if isinstance(new, numbers) and isinstance(old, numbers) and not isinstance(new, bool):
-            if math.isclose(new, old, rel_tol=REL_TOL, abs_tol=ABS_TOL) or (math.isnan(new) and math.isnan(old)):
-                return []
-    elif new == old:
-        return []
-    return [f"{path}: {str(new)[:80]} vs {str(old)[:80]}"]
+        both = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (new, old))
+        same = both and (
+            math.isclose(new, old, rel_tol=REL_TOL, abs_tol=ABS_TOL) or math.isnan(new) and math.isnan(old)
+        )
+    else:
+        same = new == old
+    return [] if same else [f"{path}: {str(new)[:80]} vs {str(old)[:80]}"]
+
+
+class GitError(Exception):
+    """A git command failed: the folder is in no repository, or not at the revision."""
 
 
 def _git(*args: str, cwd: Path) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"diff_run: git {' '.join(args)}: {proc.stderr.strip().splitlines()[-1]}")
+        raise GitError(f"diff_run: git {' '.join(args)}: {proc.stderr.strip().splitlines()[-1]}")
     return proc.stdout
 
 
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         old = in_folder(args.old) if args.old else at_revision(args.new, args.rev)
-    except SystemExit as err:
+    except GitError as err:
         print(err, file=sys.stderr)
         return 2
     lines = report(in_folder(args.new), old)
