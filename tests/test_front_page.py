@@ -27,6 +27,23 @@ def test_the_front_page_states_data_preset_verdict_counts_and_three_findings_wit
     assert "add to the detected 2D pose (+3.0 points) but not yet to the true one (-13.0 points)" in findings[2]
 
 
+def test_the_predicted_rankings_finding_gives_prcnn_on_true_heatmaps_beside_c2_where_it_ran(tmp_path):
+    """Table 1's second reading of PRCNN (heatmaps drawn from the ground-truth 2D) is information beside
+    C2, not its verdict; on the cpu run it helped where the hourglass' heatmaps did not."""
+    from drpose3d.book.ledger import abstract
+
+    cpu_like_run(tmp_path)
+    assert "heatmaps drawn from the ground-truth 2D" not in abstract(tmp_path)  # not run: not said
+    write(tmp_path, "table1_upper_bound", {
+        "gt2d_no_rank_cascade": [50.0, 52.0, 51.0], "gt2d_gt_rank": [35.0, 36.0, 34.0],
+        "gt2d_pred_rank": [50.5, 52.2, 51.4], "gt2d_pred_rank_true_heatmaps": [47.0, 49.4, 48.45],
+    })  # fmt: skip
+    second = abstract(tmp_path).splitlines()[3]
+    c2, reading = second.split("**not reproduced** (C2); fed heatmaps drawn from the ground-truth 2D")
+    assert reading.startswith(" instead of the hourglass', -5.33\u00a0% [")  # -6 %, -5 %, -5 % of the cascade
+    assert "against the same cascade (information beside C2" in reading
+
+
 def test_the_image_halfs_finding_follows_prcnn_against_both_floors(tmp_path):
     from drpose3d.book.ledger import abstract
 
