@@ -127,7 +127,7 @@ def _rel(arm: Arm, protocol: int, control: Arm) -> PerSeed:
 #: Table 1's control for both ranking claims: DPNet's two PoseNet stages without the ranking input.
 #: Against the one-stage baseline, a ranking claim would be credited with the cascade's own gain.
 _CASCADE = _row(T1, Table1.GT2D_NO_RANK_CASCADE)
-_CASCADE_NAME = "the two-stage cascade without ranking input (Table 1, GT 2D)"
+_CASCADE_NAME = "the two-stage cascade without ranking input, Table 1 on GT 2D"
 #: C2's second reading, shown beside its verdict (Sec. 3.1 does not say whose heatmaps PRCNN reads).
 TRUE_HEATMAPS_INFO = "PRCNN fed heatmaps of the ground-truth 2D, against the cascade (%)"
 
@@ -205,14 +205,14 @@ CLAIMS: tuple[Claim, ...] = (
         f"{_f5b[Fig5b.FULL]} mm)",
         Fig5b.FULL,
         Fig5b.NO_DEPTHNET,
-        "DPNet with the ranking matrix concatenated to the 2D (no DepthNet)",
+        "DPNet with the ranking matrix concatenated to the 2D, no DepthNet",
     ),
     _fig5b_claim(
         "C6",
         f"Augmentation helps protocol #3 ({_f5b[Fig5b.NO_AUG]} → {_f5b[Fig5b.AUG_GT_ONLY]} mm)",
         Fig5b.AUG_GT_ONLY,
         Fig5b.NO_AUG,
-        "DPNet without augmentation (protocol #3)",
+        "DPNet without augmentation, protocol #3",
     ),
     _fig5b_claim(
         "C7",
