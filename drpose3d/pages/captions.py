@@ -13,8 +13,14 @@ from drpose3d.chapters import Notebook
 from drpose3d.markup import text
 from drpose3d.run import project_root
 
-#: What the whiskers of every chart with intervals are (plots.bars_note says it in the legend too).
-INTERVAL_WHISKERS = "Whiskers: the 95 % Student-t interval of the mean over the seeds (none where one seed ran)."
+#: What the whiskers of every chart with intervals are (plots.bars_note says it in the legend too), and
+#: why overlapping whiskers do not settle a difference: a seed is a whole pipeline, so they hold the
+#: spread between seeds that comparing two bars seed for seed cancels.
+INTERVAL_WHISKERS = (
+    "Whiskers: the 95 % Student-t interval of the mean over the seeds (none where one seed ran). Each seed is a "
+    "whole pipeline, so they hold the spread between seeds; two bars are compared seed for seed (What we see, "
+    "the claims ledger), with narrower intervals."
+)
 
 
 def chapter_number(notebook: str, toc: Path | None = None) -> int:
