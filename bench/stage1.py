@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 def _curve(history: list[dict], best_epoch: int, metric: str, seconds: float) -> dict:
     end, half, steps = half_budget({"history": history, "best_epoch": best_epoch}, metric)
     return {"history": history, "best_epoch": best_epoch, "epochs_run": len(history), "steps_kept": steps,
-            "score_kept": end, "score_at_half_steps": half, "wall_s": round(seconds, 1)}  # fmt: skip
+            "score_kept": end, "best_in_half_steps": half, "wall_s": round(seconds, 1)}  # fmt: skip
 
 
 def doubled(run: Run) -> Run:
