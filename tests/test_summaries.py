@@ -109,3 +109,17 @@ def test_the_committed_smoke_pages_say_what_the_code_says_of_their_numbers(run, 
         module, _, function = name.rpartition(".")
         write = getattr(image_half if module else summaries, function)
         assert write(result).strip() in shown, f"runs/{run}: {chapter}'s {function} is not what its page shows"
+
+
+@pytest.mark.parametrize(("run", "says_both"), [("smoke", True), ("smoke-cmu", False)])
+def test_the_real_motion_page_says_its_data_is_the_embedded_motion_whatever_the_runs(run, says_both):
+    """The page's run line read "data synthetic" and its next line "Dataset: cmu", with nothing between."""
+    from drpose3d.pages.headlines import real_motion_data
+
+    result = json.loads((RUNS / run / "real_motion.json").read_text())
+    run_data = json.loads((RUNS / run / "table1_upper_bound.json").read_text())["dataset"]  # the run's label
+    line = real_motion_data(result, run_data)
+    assert line.startswith(f"**Dataset:** {result['dataset']}")
+    assert ("(this run's: synthetic)" in line) == says_both, line
+    cells = json.loads((RUNS / run / "notebooks" / "real_motion.ipynb").read_text())["cells"]
+    assert any(line in "".join(o.get("data", {}).get("text/markdown", [])) for c in cells for o in c.get("outputs", []))

@@ -4,9 +4,9 @@ beside the paper's, and the data and preset every chart title names (captions: :
 from __future__ import annotations
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import GAIN_PCT, metric_label
+from drpose3d.book.results import GAIN_PCT, TEST_SUBJECTS, metric_label
 from drpose3d.chapters import Notebook
-from drpose3d.markup import text
+from drpose3d.markup import listing, text
 from drpose3d.paper import Arm, Fig5a, Fig5b, Fig6, RankingToDepth, Table1, fig4_row, table2_row
 
 #: The row whose number a results page leads with.
@@ -50,3 +50,17 @@ def headline(result: dict) -> str:
 def figure_title(what: str, result: dict, tail: str = "") -> str:
     """A chart's title naming its data and preset, e.g. ``Table 1 — synthetic, cpu preset``."""
     return f"{what} — {text(result['dataset'])}, {result['preset']} preset{tail}"
+
+
+def real_motion_data(result: dict, run_data: str) -> str:
+    """The real-motion chapter's data line. The chapter describes the embedded motion whatever data
+    its run names (`run_data`, the spec's label: never a path), so where the two differ the line says
+    both: the page had read "data synthetic" in its run line and then "Dataset: cmu" with nothing
+    between."""
+    same = run_data == result["dataset"]
+    other = "" if same else f", which this chapter describes whatever the run's data (this run's: {text(run_data)})"
+    return (
+        f"**Dataset:** {text(result['dataset'])}{other} · {int(result['rows'][0]['values'][0])} frames at "
+        f"{result['fps']:g} fps in {result['clips']} clips of {len(result['performers'])} performers · held out for "
+        f"testing: {listing(result[TEST_SUBJECTS])}."
+    )
