@@ -123,3 +123,20 @@ def test_the_real_motion_page_says_its_data_is_the_embedded_motion_whatever_the_
     assert ("(this run's: synthetic)" in line) == says_both, line
     cells = json.loads((RUNS / run / "notebooks" / "real_motion.ipynb").read_text())["cells"]
     assert any(line in "".join(o.get("data", {}).get("text/markdown", [])) for c in cells for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("run", ["smoke", "smoke-cmu"])
+def test_the_data_world_page_shows_its_data_paragraph_and_counts_frames_in_words(run):
+    """The page read "1 frame(s) left out because a camera could not see them"."""
+    from drpose3d.pages.headlines import world_data
+
+    result = json.loads((RUNS / run / "data_world.json").read_text())
+    cells = json.loads((RUNS / run / "notebooks" / "data_world.ipynb").read_text())["cells"]
+    shown = ["".join(o.get("data", {}).get("text/markdown", [])) for c in cells for o in c.get("outputs", [])]
+    assert world_data(result) in shown
+    said = {n: world_data({**result, "dropped_frames": n}).rsplit("; ", 1)[1] for n in (0, 1, 3)}
+    assert said == {
+        0: "every camera sees every frame.",
+        1: "1 frame left out because a camera could not see it.",
+        3: "3 frames left out because a camera could not see them.",
+    }

@@ -4,7 +4,7 @@ beside the paper's, and the data and preset every chart title names (captions: :
 from __future__ import annotations
 
 from drpose3d.book.labels import row_label
-from drpose3d.book.results import GAIN_PCT, TEST_SUBJECTS, metric_label
+from drpose3d.book.results import GAIN_PCT, SAMPLES, TEST_SUBJECTS, TRAIN_SUBJECTS, metric_label
 from drpose3d.chapters import Notebook
 from drpose3d.markup import listing, text
 from drpose3d.paper import Arm, Fig5a, Fig5b, Fig6, RankingToDepth, Table1, fig4_row, table2_row
@@ -63,4 +63,22 @@ def real_motion_data(result: dict, run_data: str) -> str:
         f"**Dataset:** {text(result['dataset'])}{other} · {int(result['rows'][0]['values'][0])} frames at "
         f"{result['fps']:g} fps in {result['clips']} clips of {len(result['performers'])} performers · held out for "
         f"testing: {listing(result[TEST_SUBJECTS])}."
+    )
+
+
+def world_data(result: dict) -> str:
+    """The data-world chapter's paragraph on the run's data: its digest, subjects, actions, protocol #1
+    split, sample counts and how much of it the cameras see, each read from the run."""
+    samples, dropped = result[SAMPLES], result["dropped_frames"]
+    left_out = {
+        0: "every camera sees every frame",
+        1: "1 frame left out because a camera could not see it",
+    }.get(dropped, f"{dropped} frames left out because a camera could not see them")
+    return (
+        f"Dataset **{text(result['dataset'])}** (content digest `{result['data_digest']}`), preset "
+        f"**{result['preset']}**: {len(result['subjects'])} subjects, {len(result['actions'])} actions "
+        f"({listing(result['actions'])}); protocol #1 trains on {listing(result[TRAIN_SUBJECTS])} and tests on "
+        f"{listing(result[TEST_SUBJECTS])}; {samples['train']} training and {samples['test']} test samples "
+        f"(frame stride {result['stride']} at {result['fps']:g} fps, four cameras); "
+        f"{100 * result['in_image_fraction']:.2f} % of joints fall inside the image; {left_out}."
     )
