@@ -150,7 +150,7 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     assert "41.2" in page and "Plotly.newPlot" in page and "45.5" in page
     assert "cdn.plot.ly" not in page and "plotly.min.js" in page
     # the book's Sphinx extension (drpose3d.markup) binds the summaries' numbers to their units
-    assert re.search(r"without ranking reaches \d+\.\d\u00a0mm against", page)
+    assert re.search(r"without ranking input already reaches \d+\.\d\u00a0mm\.", page)
     assert (html_dir / "_static" / "plotly.min.js").stat().st_size > 1_000_000
     assert (html_dir / "index.html").exists()
     for chapter in (
