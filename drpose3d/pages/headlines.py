@@ -1,5 +1,6 @@
-"""What opens a results page and titles its charts: the one sentence with the page's key number
-beside the paper's, and the data and preset every chart title names (captions: :mod:`.captions`)."""
+"""What opens a page and titles its charts: a results page's one sentence with its key number beside
+the paper's, the data and preset every chart title names (captions: :mod:`.captions`), and the data
+chapters' account of the data a run used, each count read from the run."""
 
 from __future__ import annotations
 
