@@ -39,7 +39,7 @@ def test_the_predicted_rankings_finding_gives_prcnn_on_true_heatmaps_beside_c2_w
         "gt2d_pred_rank": [50.5, 52.2, 51.4], "gt2d_pred_rank_true_heatmaps": [47.0, 49.4, 48.45],
     })  # fmt: skip
     second = abstract(tmp_path).splitlines()[3]
-    c2, reading = second.split("**not reproduced** (C2); fed heatmaps drawn from the ground-truth 2D")
+    _, reading = second.split("**not reproduced** (C2); fed heatmaps drawn from the ground-truth 2D")
     assert reading.startswith(" instead of the hourglass', -5.33\u00a0% [")  # -6 %, -5 %, -5 % of the cascade
     assert "against the same cascade (information beside C2" in reading
 

@@ -79,6 +79,12 @@ def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
     assert ("does not make torso pairs harder" in said) == (not hard)
 
 
+def _markdown_shown(run: str, chapter: str) -> list[str]:
+    """The Markdown outputs of a committed smoke run's executed chapter, as its page shows them."""
+    cells = json.loads((RUNS / run / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    return ["".join(out.get("data", {}).get("text/markdown", [])) for cell in cells for out in cell.get("outputs", [])]
+
+
 PROSE = {  # each chapter's "What we see" paragraphs and the function that writes each from the results
     "table1_upper_bound": ["table1_summary"],
     "table2_protocols": ["table2_summary"],
@@ -98,13 +104,7 @@ def test_the_committed_smoke_pages_say_what_the_code_says_of_their_numbers(run, 
     """A change to the prose must be followed by re-executing the committed smoke runs (their caches make it
     seconds): otherwise their books show words the code no longer writes."""
     result = json.loads((RUNS / run / f"{chapter}.json").read_text())
-    cells = json.loads((RUNS / run / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
-    shown = {
-        "".join(out.get("data", {}).get("text/markdown", [])).strip()
-        for cell in cells
-        if cell["cell_type"] == "code"
-        for out in cell.get("outputs", [])
-    }
+    shown = {text.strip() for text in _markdown_shown(run, chapter)}
     for name in PROSE[chapter]:
         module, _, function = name.rpartition(".")
         write = getattr(image_half if module else summaries, function)
@@ -121,8 +121,7 @@ def test_the_real_motion_page_says_its_data_is_the_embedded_motion_whatever_the_
     line = real_motion_data(result, run_data)
     assert line.startswith(f"**Dataset:** {result['dataset']}")
     assert ("(this run's: synthetic)" in line) == says_both, line
-    cells = json.loads((RUNS / run / "notebooks" / "real_motion.ipynb").read_text())["cells"]
-    assert any(line in "".join(o.get("data", {}).get("text/markdown", [])) for c in cells for o in c.get("outputs", []))
+    assert any(line in shown for shown in _markdown_shown(run, "real_motion"))
 
 
 @pytest.mark.parametrize("run", ["smoke", "smoke-cmu"])
@@ -131,9 +130,7 @@ def test_the_data_world_page_shows_its_data_paragraph_and_counts_frames_in_words
     from drpose3d.pages.headlines import world_data
 
     result = json.loads((RUNS / run / "data_world.json").read_text())
-    cells = json.loads((RUNS / run / "notebooks" / "data_world.ipynb").read_text())["cells"]
-    shown = ["".join(o.get("data", {}).get("text/markdown", [])) for c in cells for o in c.get("outputs", [])]
-    assert world_data(result) in shown
+    assert world_data(result) in _markdown_shown(run, "data_world")
     said = {n: world_data({**result, "dropped_frames": n}).rsplit("; ", 1)[1] for n in (0, 1, 3)}
     assert said == {
         0: "every camera sees every frame.",

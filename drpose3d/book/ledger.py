@@ -92,14 +92,18 @@ def measured(r: dict, html: bool = False) -> str:
     line had ended on "+2.00" and the next begun with "%"."""
     if r[EFFECT_REL_PCT] is None:
         return "—"
-    ci = r[EFFECT_REL_CI95]
-    comma = ",\u00a0" if html else ", "
-    interval = f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
+    interval = _bracketed(r[EFFECT_REL_CI95], html)
     if not r.get("has_control", True):  # the effect is relative already: one number, in its own unit
         words = f"{r[EFFECT_REL_PCT]:+.2f} {r['metric']}{interval}"
     else:
         words = f"{r[EFFECT_REL_PCT]:+.2f} %{interval} ({r['mean']:+.2f} {r['metric']})"
     return bind_units(words) if html else words
+
+
+def _bracketed(ci: list[float] | None, html: bool) -> str:
+    """An interval as " [lo, hi]" after its mean, its two ends kept together in the book (`html`)."""
+    comma = ",\u00a0" if html else ", "
+    return f" [{ci[0]:+.2f}{comma}{ci[1]:+.2f}]" if ci else " (one seed)"
 
 
 def verdict_words(r: dict) -> str:
@@ -229,10 +233,9 @@ def _true_heatmaps(c2: dict) -> str:
     info = c2["info"].get(TRUE_HEATMAPS_INFO)
     if not info or info["mean"] is None:
         return ""
-    ci = info["ci95"]
-    interval = f" [{ci[0]:+.2f},\u00a0{ci[1]:+.2f}]" if ci else " (one seed)"
     return bind_units(
-        f"; fed heatmaps drawn from the ground-truth 2D instead of the hourglass', {info['mean']:+.2f} %{interval} "
+        f"; fed heatmaps drawn from the ground-truth 2D instead of the hourglass', {info['mean']:+.2f} %"
+        f"{_bracketed(info['ci95'], html=True)} "
         "against the same cascade (information beside C2, as Sec. 3.1 does not say whose heatmaps PRCNN reads)"
     )
 
