@@ -131,10 +131,10 @@ def test_the_subsampled_projection_is_the_strided_1x1_convolution():
 _ODD_BATCH = """
 import torch
 from drpose3d.models.prcnn import PRCNN
-from drpose3d.engine.train import _place
+from drpose3d.engine.train import place
 for depth in (18, 34, 50):
     model = PRCNN(depth, True, width=8)
-    _place(model, torch.device("cpu"))  # channels-last, as the trainer places it
+    place(model, torch.device("cpu"))  # channels-last, as the trainer places it
     for n in (3, 13):
         model(torch.rand(n, 19, 64, 64)).sum().backward()
 """

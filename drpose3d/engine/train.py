@@ -65,13 +65,13 @@ class TrainConfig:
 def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
     """A host tensor onto `device`; onto a GPU from pinned memory and asynchronously, so the copy of
     the next batch overlaps the current one's compute. The one place the CUDA path differs, with
-    :func:`_place` (channels-last) and ``TrainConfig.precision`` (bf16 autocast, the paper preset's)."""
+    :func:`place` (channels-last) and ``TrainConfig.precision`` (bf16 autocast, the paper preset's)."""
     if device.type == "cuda" and t.device.type == "cpu":
         return t.pin_memory().to(device, non_blocking=True)
     return t.to(device)
 
 
-def _place(model: nn.Module, device: torch.device) -> None:
+def place(model: nn.Module, device: torch.device) -> None:
     """Move to `device`; convolutional models go channels-last (NHWC), which PyTorch then keeps
     for their activations: 1.6-1.7x faster PRCNN and hourglass steps on 2 CPU cores, and the
     layout tensor cores want on GPUs."""
@@ -126,7 +126,7 @@ def fit(
     statistics); rank 0's validation scores decide for all, so all stop together; only rank 0
     writes checkpoints.
     """
-    _place(model, device)
+    place(model, device)
     data = {k: _to(v, device) for k, v in tensors.items()}
     n = next(iter(data.values())).shape[0]
     rank, world = rank_world()
@@ -239,7 +239,7 @@ def predict(
     """`fn(model, batch)` over all rows in eval mode, large batches, results on the CPU. `fn` may
     return a tuple (concatenated field by field): reducing each batch inside `fn` (quantising,
     decoding) keeps the full-precision outputs of the whole set from ever being in memory at once."""
-    _place(model, device)
+    place(model, device)
     model.eval()
     rows = shard(next(iter(tensors.values())).shape[0])  # all rows outside torchrun
     outs = []

@@ -84,7 +84,7 @@ class StackedHourglass(nn.Module):
         self.merge_heatmaps = nn.ModuleList([nn.Conv2d(joints, channels, 1) for _ in range(stacks - 1)])
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(x)
+        x = self.stem(x.contiguous(memory_format=torch.channels_last))  # the layout of its placed weights
         outputs = []
         for k, (stack, head) in enumerate(zip(self.stacks, self.heads, strict=True)):
             features = stack(x)

@@ -6,6 +6,7 @@ it while keeping each network's depth, which is what Fig. 5(a) compares.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -102,4 +103,4 @@ class ResNet(nn.Module):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x):
-        return self.fc(self.features(x))
+        return self.fc(self.features(x.contiguous(memory_format=torch.channels_last)))  # as its placed weights

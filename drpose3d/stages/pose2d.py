@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from drpose3d.engine.cache import Checkpoints
-from drpose3d.engine.train import TrainConfig, Trained, fit, predict
+from drpose3d.engine.train import TrainConfig, Trained, fit, place, predict
 from drpose3d.images.render import from_crop, target_heatmaps
 from drpose3d.images.sets import Crops
 from drpose3d.images.transform import rotate_scale_flip
@@ -91,7 +91,8 @@ def heatmapper(result: Pose2D, device: torch.device) -> Callable[[Crops, torch.T
     cfg = result.config
     model = StackedHourglass(cfg.stacks, cfg.channels, joints=len(HOURGLASS_JOINTS), depth=cfg.depth)
     model.load_state_dict(result.weights)
-    model.to(device).eval()
+    place(model, device)  # channels-last, as in training: the forward of every PRCNN batch, twice as fast
+    model.eval()
 
     @torch.no_grad()
     def heat(crops: Crops, rows: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
