@@ -22,6 +22,8 @@ from drpose3d.pages.image_half import half_budget
 from drpose3d.paper import Fig5a
 from drpose3d.run import Run, resolve
 from drpose3d.stages.pipeline import open_context
+from drpose3d.stages.pose2d import PCK10
+from drpose3d.stages.prcnn import VAL_ACC
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,7 +50,7 @@ def double(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     for label, ctx in (("preset budget", open_context(run, 0)), ("doubled budget", open_context(doubled(run), 0))):
         started = time.perf_counter()
         ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
-        report[label] = _curve(ranks.history, ranks.best_epoch, "val_acc", time.perf_counter() - started)
+        report[label] = _curve(ranks.history, ranks.best_epoch, VAL_ACC, time.perf_counter() - started)
         report[label].update(test_acc=ranks.accuracy, train=ctx.run.preset.prcnn_train.key())
         path.write_text(json.dumps(report, indent=1) + "\n")
     return report
@@ -61,7 +63,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     path = HERE / f"stage1-{data}.json"
     started = time.perf_counter()
     stage = ctx.pose2d_stage()
-    report["hourglass"] = _curve(stage.history, stage.best_epoch, "pck10", time.perf_counter() - started)
+    report["hourglass"] = _curve(stage.history, stage.best_epoch, PCK10, time.perf_counter() - started)
     report["hourglass"]["test"] = stage.detections["test"].errors
     path.write_text(json.dumps(report, indent=1) + "\n")  # after every network: a stopped bench keeps its curves
     for name, make in (
@@ -71,7 +73,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     ):
         started = time.perf_counter()
         ranks = make()
-        report[str(name)] = _curve(ranks.history, ranks.best_epoch, "val_acc", time.perf_counter() - started)
+        report[str(name)] = _curve(ranks.history, ranks.best_epoch, VAL_ACC, time.perf_counter() - started)
         report[str(name)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
         path.write_text(json.dumps(report, indent=1) + "\n")
     return report

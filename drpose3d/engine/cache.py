@@ -66,7 +66,7 @@ class StageTimes:
             self.replayed_s += float(record.get("seconds", 0.0))
 
 
-#: The experiment now running (set by ``book.experiments.experiment``); None outside one.
+#: The stage times of the experiment now running (set by ``book.findings.experiment``); None outside one.
 STAGE_TIMES: ContextVar[StageTimes | None] = ContextVar("drpose3d_stage_times", default=None)
 
 

@@ -62,6 +62,11 @@ class TrainConfig:
         return torch.optim.Adam(params, lr=self.lr, fused=True)
 
 
+#: The keys of a training history row, one row per epoch, which the pages' curves and bench/ read:
+#: the epoch (from 1), the optimiser steps so far, the learning rate and the mean training loss.
+EPOCH, STEPS, LR, LOSS = "epoch", "steps", "lr", "loss"
+
+
 def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
     """A host tensor onto `device`; onto a GPU from pinned memory and asynchronously, so the copy of
     the next batch overlaps the current one's compute. The one place the CUDA path differs, with
@@ -153,7 +158,7 @@ def fit(
         losses = state["losses"]
         stop = state.get("stop", stop)
 
-    steps = int(stop["history"][-1]["steps"]) if stop["history"] else 0
+    steps = int(stop["history"][-1][STEPS]) if stop["history"] else 0
     bar = tqdm(range(len(losses), cfg.epochs), desc=desc, initial=len(losses), total=cfg.epochs, leave=False)
     for epoch in bar:
         if stop["stopped"]:
@@ -171,18 +176,18 @@ def fit(
             loss.backward()
             optimiser.step()
             total += loss.detach()
-        row = {"epoch": epoch + 1, "steps": steps + len(batches), "lr": optimiser.param_groups[0]["lr"]}
-        steps = row["steps"]
+        row = {EPOCH: epoch + 1, STEPS: steps + len(batches), LR: optimiser.param_groups[0]["lr"]}
+        steps = row[STEPS]
         scheduler.step()
         if world > 1:
             dist.all_reduce(total)
             total /= world
         losses.append(float(total) / len(batches))  # one host sync per epoch
-        row["loss"] = losses[-1]
+        row[LOSS] = losses[-1]
         if validate is not None:
             _early_stopping(model, optimiser, validate, cfg, stop, row)
         stop["history"].append(row)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "steps")})
+        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in (EPOCH, STEPS)})
         if checkpoints and rank == 0:
             checkpoints.save(
                 {
@@ -213,7 +218,7 @@ def _early_stopping(
     row.update(scores)
     score = next(iter(scores.values()))
     if stop["best"] is None or score > stop["best"] + cfg.min_delta:
-        stop.update(best=score, best_epoch=row["epoch"], bad=0)
+        stop.update(best=score, best_epoch=row[EPOCH], bad=0)
         stop["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
         return
     stop["bad"] += 1

@@ -21,10 +21,13 @@ from drpose3d.book.results import (
     TRAINING_CURVES,
     kept_epoch,
 )
+from drpose3d.engine.train import STEPS
 from drpose3d.markup import text
 from drpose3d.pages.summaries import interval_words, paired_difference
 from drpose3d.paper import FIG5A, FIG6, Fig5a, Fig6
 from drpose3d.pose.metrics import mean_ci95
+from drpose3d.stages.pose2d import PCK10, PX_ERROR, SWAP_RATE
+from drpose3d.stages.prcnn import VAL_ACC
 
 #: Issue 32's test of convergence, in points of the validation score: a network whose second half of
 #: optimiser steps gained less than this would not gain more from twice its budget either.
@@ -38,8 +41,8 @@ def half_budget(run: dict, metric: str) -> tuple[float, float, int]:
     steps: training keeps its best epoch, so that is what half the budget would have given, and the
     validation score of fresh renderings dips by tens of points between epochs at a high rate."""
     history, kept = run[CURVE_HISTORY], kept_epoch(run)
-    half = max((h[metric] for h in history if h["steps"] <= kept["steps"] / 2), default=history[0][metric])
-    return kept[metric], half, int(kept["steps"])
+    half = max((h[metric] for h in history if h[STEPS] <= kept[STEPS] / 2), default=history[0][metric])
+    return kept[metric], half, int(kept[STEPS])
 
 
 def convergence(result: dict) -> str:
@@ -48,7 +51,7 @@ def convergence(result: dict) -> str:
     accuracy in-sample against cross-fitted."""
     lines = []
     for name, seeds in result[TRAINING_CURVES].items():
-        metric, scale, unit = ("pck10", 100, "PCK@10") if name == HOURGLASS_CURVE else ("val_acc", 1, "accuracy")
+        metric, scale, unit = (PCK10, 100, "PCK@10") if name == HOURGLASS_CURVE else (VAL_ACC, 1, "accuracy")
         parts, flat = [], 0
         for seed, run in zip(result["seeds"], seeds, strict=True):  # training_curves lists them in the run's order
             end, half, steps = half_budget(run, metric)
@@ -73,6 +76,18 @@ def convergence(result: dict) -> str:
     return "\n".join(lines)
 
 
+def hourglass_errors(result: dict) -> str:
+    """The 2D estimator's errors on the test and training sets: the detections every later stage reads."""
+    test, train = result[HOURGLASS_2D]["test"], result[HOURGLASS_2D]["train"]
+    return (
+        f"Stacked hourglass ({result['resolution']} px crops): mean 2D error **{test[PX_ERROR]:.1f} px** in "
+        f"the full 1000-px image on the test set ({train[PX_ERROR]:.1f} px on training images); "
+        f"PCK (within 10 % of the person box) **{100 * test[PCK10]:.1f} %** "
+        f"(train {100 * train[PCK10]:.1f} %); left and right swapped in "
+        f"**{100 * test[SWAP_RATE]:.1f} %** of the left/right pairs apart in the image."
+    )
+
+
 def fig5a_summary(result: dict) -> str:
     """Fig. 5(a)'s "What we see": PRCNN-34 against the paper, what heatmaps and the other ResNets
     change, what its pixels add over the 2D-only floors, and how often the hourglass swaps sides."""
@@ -90,7 +105,7 @@ def fig5a_summary(result: dict) -> str:
         f"heatmaps, so what its pixels add is PRCNN minus the detected-2D floor: {above_found}; "
         f"against the ground-truth-2D floor, a pose PRCNN never sees: {above_gt}."
     )
-    swap = result[HOURGLASS_2D]["test"]["lr_swap_rate"]
+    swap = result[HOURGLASS_2D]["test"][SWAP_RATE]
     hourglass = f" The hourglass swaps left and right in {100 * swap:.1f} % of the pairs apart in the image."
     paper, paper_heat = (
         FIG5A[Fig5a.PRCNN_RESNET34],

@@ -28,9 +28,12 @@ from drpose3d.book.results import (
     kept_epoch,
     seed_mean,
 )
+from drpose3d.engine.train import STEPS
 from drpose3d.markup import text
 from drpose3d.pages.headlines import figure_title
 from drpose3d.paper import Arm, fig4_row
+from drpose3d.stages.pose2d import PCK10, SWAP_RATE
+from drpose3d.stages.prcnn import VAL_ACC
 
 PAPER_COLOUR, OURS_COLOUR = "#9e9e9e", "#1f77b4"
 #: Bar charts' legend sits above the plot: at the right it took half of the book's text column.
@@ -212,12 +215,12 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
     for i, (name, seeds) in enumerate(curves.items()):
         colour = palette[i % len(palette)]
-        metrics = (("pck10", 100, "PCK@10"), ("lr_swap_rate", 100, "swap rate")) if name == HOURGLASS_CURVE else (
-            ("val_acc", 1, "validation"),)  # fmt: skip
+        metrics = ((PCK10, 100, "PCK@10"), (SWAP_RATE, 100, "swap rate")) if name == HOURGLASS_CURVE else (
+            (VAL_ACC, 1, "validation"),)  # fmt: skip
         for seed, run in enumerate(seeds):
-            steps = [h["steps"] for h in run[CURVE_HISTORY]]
+            steps = [h[STEPS] for h in run[CURVE_HISTORY]]
             for metric, scale, label in metrics:
-                dash = "dot" if metric == "lr_swap_rate" else None
+                dash = "dot" if metric == SWAP_RATE else None
                 fig.add_trace(
                     go.Scatter(x=steps, y=[scale * h[metric] for h in run[CURVE_HISTORY]], mode="lines",
                                line={"color": colour, "dash": dash}, legendgroup=f"{name} {label}",
@@ -227,7 +230,7 @@ def training_curves(curves: dict[str, list[dict]], title: str = "") -> go.Figure
                 )  # fmt: skip
                 best = kept_epoch(run)
                 fig.add_trace(
-                    go.Scatter(x=[best["steps"]], y=[scale * best[metric]], mode="markers", showlegend=False,
+                    go.Scatter(x=[best[STEPS]], y=[scale * best[metric]], mode="markers", showlegend=False,
                                marker={"color": colour, "symbol": "diamond", "size": 9}, legendgroup=f"{name} {label}"),
                     row=1, col=2 if name == HOURGLASS_CURVE else 1,
                 )  # fmt: skip

@@ -72,7 +72,7 @@ def train_hourglass(
     def validate(m: StackedHourglass) -> dict[str, float]:
         found = detect(m, val, device, train_cfg.batch_size)
         errors = errors_2d(found, from_crop(val.joints, val.boxes, val.resolution), val.boxes)
-        return {"pck10": errors.pop("pck10"), **errors}  # the first score is the one monitored
+        return {PCK10: errors.pop(PCK10), **errors}  # the first score is the one monitored
 
     trained = fit(model, data, loss, train_cfg, seed, device, checkpoints, desc="hourglass",
                   validate=None if val is None else validate, on_epoch=redraw)  # fmt: skip
@@ -127,14 +127,18 @@ def lr_swap_rate(detected: torch.Tensor, truth: torch.Tensor, boxes: torch.Tenso
     return float((swapped < same)[counted].float().mean()) if counted.any() else 0.0
 
 
+#: :func:`errors_2d`'s keys, in a history row and in the results: mean pixel error, PCK@10, swap rate.
+PX_ERROR, PCK10, SWAP_RATE = "px_error", "pck10", "lr_swap_rate"
+
+
 def errors_2d(detected: torch.Tensor, truth: torch.Tensor, boxes: torch.Tensor) -> dict[str, float]:
     """Mean pixel error (full image), PCK (share of joints within 10 % of the person box) and the
     left/right swap rate; detected and truth (N, 16, 2) in the detector's joint order."""
     err = (detected - truth).norm(dim=-1)
     return {
-        "px_error": float(err.mean()),
-        "pck10": float((err <= 0.1 * boxes[:, None, 2]).float().mean()),
-        "lr_swap_rate": lr_swap_rate(detected, truth, boxes),
+        PX_ERROR: float(err.mean()),
+        PCK10: float((err <= 0.1 * boxes[:, None, 2]).float().mean()),
+        SWAP_RATE: lr_swap_rate(detected, truth, boxes),
     }
 
 

@@ -26,6 +26,11 @@ def heatmap_channels(heat: torch.Tensor, resolution: int) -> torch.Tensor:
     return F.interpolate(heat, size=(resolution, resolution), mode="bilinear", align_corners=False).clamp(0, 1)
 
 
+#: The validation scores a PRCNN's history row holds (% pairwise accuracy): on the held-out clips
+#: (the one monitored; the 2D-only floor's too) and on as many of its own training rows.
+VAL_ACC, TRAIN_ACC = "val_acc", "train_acc"
+
+
 @dataclass
 class Ranked:
     """A ranker's output: P per split (Eq. 4, float16) and how its training went."""
@@ -104,8 +109,8 @@ def train_prcnn(
         held, check = val
         seen = torch.arange(len(crops))[:: max(1, len(crops) // len(held))]  # as many training rows
         return {
-            "val_acc": check.accuracy(predict_rankings(m, held, heat_of, device, train_cfg.batch_size)),
-            "train_acc": check.accuracy(predict_rankings(m, crops.select(seen), heat_of, device, train_cfg.batch_size),
+            VAL_ACC: check.accuracy(predict_rankings(m, held, heat_of, device, train_cfg.batch_size)),
+            TRAIN_ACC: check.accuracy(predict_rankings(m, crops.select(seen), heat_of, device, train_cfg.batch_size),
                                         ranking[seen]),
         }  # fmt: skip
 
@@ -188,7 +193,7 @@ def floor_2d_only(
         return predict(m, lambda n, b: rank_probability(n(b["pose2d"])), {"pose2d": inputs}, device)
 
     def validate(m: PoseRanker) -> dict[str, float]:
-        return {"val_acc": val.accuracy(probabilities(m, pose2d[val.rows]))}
+        return {VAL_ACC: val.accuracy(probabilities(m, pose2d[val.rows]))}
 
     trained = fit(model, data, lambda m, b: ranknet_loss(m(b["pose2d"]), b["ranking"]), train_cfg, seed, device,
                   checkpoints, desc="2D-only ranker", validate=None if val is None else validate)  # fmt: skip
