@@ -66,6 +66,21 @@ def test_fig5bs_list_ends_with_the_ranking_without_augmentation_as_claim_c13_tak
     assert f"vs the paper's {FIG5B[Fig5b.NO_RANK_NO_AUG] - FIG5B[Fig5b.NO_AUG]:+.1f}" in last  # 82.2 - 69.0
 
 
+def test_fig5bs_list_names_the_claim_of_each_ablation_the_ledger_judges():
+    """The page's bullets give each ablation in mm with its direction; the finding above them gives the
+    verdicts, which weigh the relative effect: a bullet a claim judges must say which claim it is."""
+    from drpose3d.book.claims import CLAIMS
+    from drpose3d.paper import Fig5b
+
+    result = json.loads((RUNS / "smoke" / "fig5b_dpnet_ablation.json").read_text())
+    bullets = summaries.fig5b_summary(result).splitlines()[1:-1]  # each ablation minus the full model
+    judged = {c.id: c.rows for c in CLAIMS if c.rows is not None and Fig5b.FULL in c.rows}
+    assert set(judged) == {"C5", "C7", "C13"}
+    for claim in judged:
+        assert sum(f"(claim {claim}: its verdict above" in b for b in bullets) == 1, claim
+    assert sum("(claim C" in b for b in bullets) == len(judged)  # the others name none
+
+
 @pytest.mark.parametrize(("torso", "hard"), [([90.1, 90.5, 90.2], False), ([85.0, 86.0, 84.5], True)])
 def test_fig6_says_whether_torso_pairs_are_hard_for_the_pose_alone(torso, hard):
     from drpose3d.book.results import FLOOR_PAIRS
@@ -93,7 +108,7 @@ PROSE = {  # each chapter's "What we see" paragraphs and the function that write
     "ranking_to_depth": ["ranking_to_depth_summary"],
     "ranking_noise": ["ranking_noise_summary"],
     "fig7_qualitative": ["fig7_summary"],
-    "fig5a_prcnn_ablation": ["image_half.fig5a_summary", "image_half.convergence"],
+    "fig5a_prcnn_ablation": ["image_half.fig5a_summary", "image_half.convergence", "image_half.hourglass_errors"],
     "fig6_pairwise_accuracy": ["image_half.fig6_summary"],
 }
 

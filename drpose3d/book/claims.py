@@ -50,6 +50,7 @@ class Claim:
     info: dict[str, PerSeed] | None = None  # comparisons shown beside the verdict, not deciding it
     control_name: str = ""
     margin: float | None = None
+    rows: tuple[str, str] | None = None  # (model, control): the rows of its chapter the effect subtracts, if two
 
     def __post_init__(self) -> None:
         if not self.control_name:
@@ -139,6 +140,7 @@ def _fig5b_claim(
     return Claim(
         claim, statement, -1, "mm", (F5B,), _diff(F5B, model, control), _row(F5B, control),
         round(_f5b[model] - _f5b[control], 2), _f5b[control], info=info, control_name=control_name,
+        rows=(model, control),
     )  # fmt: skip
 
 

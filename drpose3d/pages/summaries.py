@@ -4,6 +4,7 @@ cannot drift apart. Differences between configurations are paired by seed."""
 from __future__ import annotations
 
 from drpose3d.book.analyses import ORDERINGS_OF_TRUTH
+from drpose3d.book.claims import CLAIMS
 from drpose3d.book.experiments import fig7_row
 from drpose3d.book.labels import row_label
 from drpose3d.book.results import (
@@ -160,6 +161,13 @@ def table2_summary(result: dict) -> str:
     return lead + "\n" + bullets(items)
 
 
+def _judged(a: str, b: str) -> str:
+    """Where a claim's effect is the difference of rows `a` and `b`: which claim, and that its verdict (the
+    page's finding) weighs the effect relative to its control against the paper's, not the sign in mm."""
+    named = [c.id for c in CLAIMS if c.rows is not None and set(c.rows) == {a, b}]
+    return f" (claim {named[0]}: its verdict above weighs the effect relative to its control)" if named else ""
+
+
 def fig5b_summary(result: dict) -> str:
     by = {r["name"]: r for r in result["rows"]}
     paper = {r["name"]: r["paper"] for r in result["rows"]}
@@ -176,7 +184,8 @@ def fig5b_summary(result: dict) -> str:
         "Each ablation minus the full model, paired by seed:"
     ]
     items = [
-        f"{label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])}" for name, label in labels.items()
+        f"{label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])}{_judged(name, Fig5b.FULL)}"
+        for name, label in labels.items()
     ]
     # claim C13's second comparison: what the ranking does where nothing else is added
     unaugmented = paper[Fig5b.NO_RANK_NO_AUG] - paper[Fig5b.NO_AUG]
