@@ -187,7 +187,13 @@ def fig5b_summary(result: dict) -> str:
         f"{label}: {_effect(by, name, Fig5b.FULL, paper[name] - paper[Fig5b.FULL])}{_judged(name, Fig5b.FULL)}"
         for name, label in labels.items()
     ]
-    # claim C13's second comparison: what the ranking does where nothing else is added
+    # two comparisons between ablations: augmentation where nothing else is added (claim C6), and C13's
+    # second, what the ranking does where nothing else is added
+    alone = paper[Fig5b.AUG_GT_ONLY] - paper[Fig5b.NO_AUG]
+    items.append(
+        f"augmentation alone ({labels[Fig5b.AUG_GT_ONLY]} minus {labels[Fig5b.NO_AUG]}): "
+        f"{_effect(by, Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG, alone)}{_judged(Fig5b.AUG_GT_ONLY, Fig5b.NO_AUG)}"
+    )
     unaugmented = paper[Fig5b.NO_RANK_NO_AUG] - paper[Fig5b.NO_AUG]
     items.append(
         "and the ranking without augmentation (without ranking and augmentation minus without augmentation, claim "
