@@ -25,6 +25,7 @@ from drpose3d.engine.train import STEPS
 from drpose3d.markup import text
 from drpose3d.pages.summaries import interval_words, paired_difference
 from drpose3d.paper import FIG5A, FIG6, Fig5a, Fig6
+from drpose3d.pose.camera import h36m_rig
 from drpose3d.pose.metrics import mean_ci95
 from drpose3d.stages.pose2d import PCK10, PX_ERROR, SWAP_RATE
 from drpose3d.stages.prcnn import VAL_ACC
@@ -77,11 +78,13 @@ def convergence(result: dict) -> str:
 
 
 def hourglass_errors(result: dict) -> str:
-    """The 2D estimator's errors on the test and training sets: the detections every later stage reads."""
+    """The 2D estimator's errors on the test and training sets: the detections every later stage reads. The
+    error is in the cameras' frames, whose width comes from the rig every world is seen through."""
     test, train = result[HOURGLASS_2D]["test"], result[HOURGLASS_2D]["train"]
+    frame = int(h36m_rig("S1").resolution[:, 0].max())
     return (
         f"Stacked hourglass ({result['resolution']} px crops): mean 2D error **{test[PX_ERROR]:.1f} px** in "
-        f"the full 1000-px image on the test set ({train[PX_ERROR]:.1f} px on training images); "
+        f"the full {frame}-px image on the test set ({train[PX_ERROR]:.1f} px on training images); "
         f"PCK (within 10 % of the person box) **{100 * test[PCK10]:.1f} %** "
         f"(train {100 * train[PCK10]:.1f} %); left and right swapped in "
         f"**{100 * test[SWAP_RATE]:.1f} %** of the left/right pairs apart in the image."
