@@ -67,7 +67,8 @@ def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
 def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     """A table wider than the text column fails; the same table in a scroll box that fits passes, and one
     in a cell tagged full-width passes while it fits the window; a results page whose first number is not
-    its finding fails; so does a chart with an untitled axis or a nameless legend entry; the screenshot
+    its finding fails; so does a chart with an untitled axis or a nameless legend entry, and one whose
+    legend, wrapped above the plot, runs into its title (not when the margin holds both); the screenshot
     covers the whole page."""
     import os
     import shutil
@@ -81,7 +82,16 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     chart = """<div id="c" class="plotly-graph-div" style="width:500px;height:300px"></div><script>
       Plotly.newPlot("c", [{x: [1, 2], y: [3, 4], name: "seed 0"}, {x: [1, 2], y: [4, 5], name: " "}],
                      {title: {text: "Untitled y"}, xaxis: {title: {text: "epoch"}}});</script>"""
+    legend = "{orientation: 'h', yanchor: 'bottom', y: 1.02, x: 0}"  # above the plot, as on the book's charts
+    entries = ", ".join(f"{{x: [1], y: [{k}], name: 'a legend entry long enough to wrap {k}'}}" for k in range(4))
+    crowded = f"""<div id="t" class="plotly-graph-div" style="width:500px;height:400px"></div><script>
+      Plotly.newPlot("t", [{entries}], {{title: {{text: "Crowded"}}, legend: {legend}, margin: {{t: 60}},
+                     xaxis: {{title: {{text: "x"}}}}, yaxis: {{title: {{text: "y"}}}}}});</script>
+      <div id="u" class="plotly-graph-div" style="width:500px;height:400px"></div><script>
+      Plotly.newPlot("u", [{entries}], {{title: {{text: "Roomy"}}, legend: {legend}, margin: {{t: 160}},
+                     xaxis: {{title: {{text: "x"}}}}, yaxis: {{title: {{text: "y"}}}}}});</script>"""
     pages = {
+        "notebooks/crowded.html": f"<article><p>Finding: x</p>{crowded}</article>",
         "notebooks/wide.html": f"<article style='width:600px'><p>Finding: x</p>{wide}</article>",
         "notebooks/held.html": f"<article style='width:600px'><div style='overflow-x:auto'>{wide}</div></article>",
         "notebooks/margin.html": "<article style='width:600px'><div class='tag_full-width'>"
@@ -112,5 +122,6 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
         "plot Untitled y: yaxis has tick labels but no title",
         "plot Untitled y: legend entry 1 has no name",
     ]
+    assert found["notebooks/crowded.html"] == ["plot Crowded: its title and its legend overlap"]  # not Roomy
     png = (tmp_path / "shots" / "notebooks_chart.png").read_bytes()
     assert int.from_bytes(png[20:24], "big") > 4000  # the PNG header's height: the whole page, not the window

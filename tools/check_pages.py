@@ -2,7 +2,8 @@
 broken: JavaScript errors, failed requests (missing images, scripts), plot containers that
 stayed empty, a table, figure or line of text running past the text column (measured in the laid-out
 page by a script the check's server adds to each page it serves), a chart axis with tick labels but
-no title, a legend entry without a name, and a results page that does not open with its finding.
+no title, a legend entry without a name or a legend over the chart's title, and a results page that does
+not open with its finding.
 Saves a full-page screenshot of each page.
 
     python tools/check_pages.py BUILD_HTML_DIR [--screenshots DIR]
@@ -62,7 +63,7 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 #: Run in each served page once it has laid out: every table, figure, code block and paragraph of the
 #: article whose box ends right of the text column (of the window, in a cell tagged ``full-width``), unless a
 #: scroll box that fits holds it;
-#: every Plotly chart's axes and legend as Plotly laid them out; the page's height for the screenshot.
+#: every Plotly chart's axes, legend and title as Plotly laid them out; the page's height for the screenshot.
 #: The verdicts go into the DOM (``data-overflow``, ``data-plots``, ``data-height`` on <body>), which
 #: Chromium's --dump-dom returns.
 MEASURE = rb"""<script>
@@ -101,6 +102,16 @@ window.addEventListener("load", () => setTimeout(() => {
         if (t.visible !== false && t.showlegend && !String(t.name || "").trim())
           plots.push(name + ": legend entry " + i + " has no name");
       });
+    // a legend above the plot grows upward as it wraps, into the title: an entry and the title collide when
+    // their line boxes (which include the line spacing) share more than half the shorter one's height
+    const title = gd.querySelector(".gtitle"), a = title && title.getBoundingClientRect();
+    const collide = title && [...gd.querySelectorAll(".legend .traces")].some(entry => {
+      const b = entry.getBoundingClientRect();
+      const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      return across > 1 && down > Math.min(a.height, b.height) / 2;
+    });
+    if (collide) plots.push(name + ": its title and its legend overlap");
   }
   document.body.setAttribute("data-plots", JSON.stringify(plots.slice(0, 5)));
   document.body.setAttribute("data-height", String(document.documentElement.scrollHeight));

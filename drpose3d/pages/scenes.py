@@ -59,6 +59,12 @@ RIG_HEIGHT = 500
 #: A titled 3D scene's frame: the title on its own line under the page's toolbar (at a 40-px margin the
 #: toolbar covered its end) and the legend above the scene, as on every chart.
 TITLED_SCENE = {"margin": {"l": 0, "r": 0, "t": 110, "b": 0}, "legend": LEGEND_ABOVE}
+#: The same frame with the legend under the scene, for a legend that wraps: above the scene its second line
+#: pushed the first into the title (tools/check_pages.py now fails on that).
+TITLED_SCENE_LEGEND_BELOW = {
+    "margin": {"l": 0, "r": 0, "t": 80, "b": 0},
+    "legend": {"orientation": "h", "yanchor": "top", "y": 0, "xanchor": "left", "x": 0},
+}
 
 
 def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str = "") -> go.Figure:
@@ -215,7 +221,7 @@ def camera_sphere(
     fig.update_layout(
         scene={"aspectmode": "data", "xaxis_title": "x (mm)", "yaxis_title": "y (mm)", "zaxis_title": "z up (mm)"},
         height=670,
-        **TITLED_SCENE,
+        **TITLED_SCENE_LEGEND_BELOW,  # six entries, two lines in the text column
         title=(
             f"Virtual cameras: distance ~ N({prior.distance_mean:.0f}, {prior.distance_std:.0f}) mm around V_c, "
             f"elevation {prior.elevation_deg[0]:.0f}° to {prior.elevation_deg[1]:.0f}° ± {ELEVATION_MARGIN_DEG:.0f}°"
