@@ -106,6 +106,7 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
             "yaxis_title": "y (mm)",
             "zaxis_title": "z up (mm)",
             "zaxis_nticks": 3 if cameras is not None else 0,  # the rig's flat z axis piled up its default ticks
+            "xaxis_nticks": 4 if cameras is not None else 0,  # and its x axis, seen nearly end-on, ran them together
             "camera": RIG_VIEW if cameras is not None else {"eye": {"x": 0.45, "y": -0.45, "z": 0.3}},
         },
         height=RIG_HEIGHT if cameras is not None else 630,
