@@ -61,9 +61,9 @@ def write_videopose3d(
 
 @pytest.fixture(scope="session")
 def h36m_dir(tmp_path_factory) -> Path:
-    """About as many samples as the tiny preset's generated world (1,560 against 1,680), so that a
+    """About as many samples as the tiny preset's generated world (1,040 against 1,008), so that a
     whole book on them costs what the tiny book's seed does."""
-    return write_videopose3d(tmp_path_factory.mktemp("h36m"), duration_s=0.6)
+    return write_videopose3d(tmp_path_factory.mktemp("h36m"), duration_s=0.4)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Run by tests/test_stage1.py in a fresh process: the paper preset's stage-1 data path, the whole
 paper world (672,000 samples) as 256-px crops for both splits, the paper's PRCNN-34 (width 64) trained
 and predicting with the paper's hourglass (8 stacks x 256) making its heatmaps batch by batch. Prints
-the sample count and the process's peak RSS in MB. Few rows, batch 8: a CPU's minutes, not the paper's
+the sample count and the process's peak RSS in MB. Few rows, batch 4: a CPU's minutes, not the paper's
 epochs; what it shows is that nothing is held per sample but its pose."""
 
 import resource

@@ -11,7 +11,8 @@ def test_the_plan_prints_every_stage_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["reproduce", "--preset", "tiny", "--device", "cpu", "--plan", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "1,200 training and 480 test samples" in printed
+    # 5 training and 2 test subjects x 12 actions x 3 frames (1 s at 50 fps, every 20th) x 4 cameras
+    assert "720 training and 288 test samples" in printed
     for stage in (Stage.IMAGES, Stage.POSE2D, Stage.PRCNN, Stage.DPNET):
         assert f"\n{stage.value} " in printed, stage
     assert not out.exists()

@@ -129,7 +129,7 @@ def test_the_paper_preset_stage1_data_path_keeps_memory_flat_in_the_world_size()
     from pathlib import Path
 
     script = Path(__file__).with_name("stage1_memory.py")
-    proc = subprocess.run([sys.executable, str(script), "8", "8"], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, str(script), "4", "4"], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     samples, peak_mb = (int(v) for v in proc.stdout.split()[-2:])
     assert samples >= 200_000 and peak_mb < 4000, (samples, peak_mb)
