@@ -123,7 +123,7 @@ def test_stage1_views_thin_frames_in_every_view_and_keep_protocol3_off_the_held_
 def test_the_paper_preset_stage1_data_path_keeps_memory_flat_in_the_world_size():
     """Issue 29: stored, the paper world's crops alone would be 132 GB (672,000 x 3 x 256 x 256 bytes)
     and the heatmaps PRCNN reads 176 GB more; rendered and recomputed batch by batch, the whole data
-    path with the paper's networks stays under 4 GB (2.6 GB measured on 2 cores, 52 s, for one batch of 8)."""
+    path with the paper's networks stays under 4 GB (2.2 GB measured on 2 cores, 47 s, for one batch of 4)."""
     import subprocess
     import sys
     from pathlib import Path
