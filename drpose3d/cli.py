@@ -154,8 +154,8 @@ def _writable_file(path: Path, flag: str, suffix: str) -> None:
 def _reproduce(args: argparse.Namespace) -> int:
     from drpose3d.chapters import NOTEBOOKS
     from drpose3d.engine.cache import Cache
-    from drpose3d.pages.notebooks import build_book, run_notebooks
     from drpose3d.plan import check_fits, check_seeds, make_plan
+    from drpose3d.reproduce import build_book, run_notebooks
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 
@@ -224,7 +224,7 @@ def _torchrun(nproc: int, argv: list[str]) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from drpose3d.pages.notebooks import build_book
+    from drpose3d.reproduce import build_book
     from drpose3d.run import project_root
 
     source = Path(args.source).resolve()

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from drpose3d.pages.notebooks import KERNELSPEC
+from drpose3d.reproduce import KERNELSPEC
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
