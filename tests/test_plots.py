@@ -102,7 +102,7 @@ def test_the_crop_gallery_titles_each_crop_on_two_lines_with_the_rig_cameras_nam
     import torch
 
     from drpose3d.book.labels import camera_name
-    from drpose3d.pages.scenes import gallery
+    from drpose3d.pages.views import gallery
 
     images, joints = torch.zeros(3, 3, 8, 8, dtype=torch.uint8), torch.full((3, 16, 2), 4.0)
     fig = gallery(images, joints, ["lambada · lambada", "S9 · Walk", "zombie · zombie"], [0, 2, 3])

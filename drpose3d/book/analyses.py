@@ -242,7 +242,7 @@ def example_frame(run: Run, fraction: float = 0.37) -> dict:
 def gallery_frames(run: Run, count: int = 8) -> dict:
     """Rendered test crops spread over the test set, with their ground-truth 2D, each titled by its
     subject and action and the rig camera that saw it: the keyword arguments of
-    :func:`drpose3d.pages.scenes.gallery`, which two chapters draw."""
+    :func:`drpose3d.pages.views.gallery`, which two chapters draw."""
     ctx = open_context(run, run.seeds[0])
     crops = ctx.crops["test"]
     pick = torch.linspace(0, len(crops) - 1, count).round().long()

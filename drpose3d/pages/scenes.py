@@ -1,6 +1,6 @@
-"""Figures of poses, cameras and images: skeletons in 3D and 2D, rendered crops, the camera
-sphere of Sec. 3.3, Fig. 7's qualitative panels and the real-motion chapter's clips and placement.
-Results as charts live in :mod:`drpose3d.pages.plots`."""
+"""Scenes in 3D: a pose among the rig's cameras, the camera sphere of Sec. 3.3, Fig. 7's qualitative
+panels and the real-motion chapter's clips and placement. What each camera sees in its own pixels is
+:mod:`drpose3d.pages.views`; results as charts, :mod:`drpose3d.pages.plots`."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from drpose3d.worlds.augment import ELEVATION_MARGIN_DEG, CameraPrior
 RIGHT_COLOUR, LEFT_COLOUR, CENTRE_COLOUR = "#d62728", "#2ca02c", "#444444"
 
 
-def _bone_colour(child: int) -> str:
+def bone_colour(child: int) -> str:
+    """Right limbs red, left green, the spine and head grey: the same on every figure of a pose."""
     return RIGHT_COLOUR if child in RIGHT else LEFT_COLOUR if child in LEFT else CENTRE_COLOUR
 
 
@@ -41,7 +42,7 @@ def _add_bones(fig: go.Figure, pose: torch.Tensor, markers: bool = False) -> Non
                 y=seg[:, 1],
                 z=seg[:, 2],
                 mode="lines+markers" if markers else "lines",
-                line={"color": _bone_colour(child), "width": 6},
+                line={"color": bone_colour(child), "width": 6},
                 marker={"size": 2},
                 showlegend=False,
             )
@@ -112,65 +113,6 @@ def skeleton_3d(pose: torch.Tensor, cameras: Cameras | None = None, title: str =
         height=RIG_HEIGHT if cameras is not None else 630,
         **TITLED_SCENE,
     )
-    return fig
-
-
-def projections_2d(pose2d: torch.Tensor, resolution: torch.Tensor, title: str = "") -> go.Figure:
-    """The same frame in each camera: (C, 17, 2) pixels, image y pointing down."""
-    n = pose2d.shape[0]
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[camera_name(k) for k in range(n)])
-    for k in range(n):
-        q = pose2d[k].detach().cpu().double()
-        for parent, child in BONES:
-            seg = q[[parent, child]].numpy()
-            fig.add_trace(
-                go.Scatter(
-                    x=seg[:, 0],
-                    y=seg[:, 1],
-                    mode="lines",
-                    line={"color": _bone_colour(child), "width": 3},
-                    showlegend=False,
-                ),
-                row=1,
-                col=k + 1,
-            )
-        w, h = (int(v) for v in resolution[k].tolist())
-        ticks = {"nticks": 3, "tickfont": {"size": 9}}
-        fig.update_xaxes(range=[0, w], row=1, col=k + 1, title_text="x (px)", **ticks)
-        fig.update_yaxes(range=[h, 0], row=1, col=k + 1, scaleanchor=f"x{k + 1}" if k else "x",
-                         title_text="y (px)" if k == 0 else None, showticklabels=k == 0, **ticks)  # fmt: skip
-    fig.update_layout(title=title, height=360, margin={"l": 10, "r": 10, "t": 80, "b": 10})
-    return fig
-
-
-def gallery(
-    images: torch.Tensor, joints: torch.Tensor, titles: list[str], cameras: list[int], columns: int = 4
-) -> go.Figure:
-    """Rendered crops (K, 3, R, R) uint8 with their 2D joints (K, 16, 2) in crop pixels, each titled
-    on two lines (its subject and action, then its camera): on one line a recorded performer's
-    names ran into the next crop's title."""
-    k = images.shape[0]
-    rows = (k + columns - 1) // columns
-    named = [f"{title}<br>{camera_name(c)}" for title, c in zip(titles, cameras, strict=True)]
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=named, horizontal_spacing=0.01, vertical_spacing=0.08)
-    fig.update_annotations(font_size=12)
-    for i in range(k):
-        r, c = i // columns + 1, i % columns + 1
-        fig.add_trace(go.Image(z=images[i].permute(1, 2, 0).numpy()), row=r, col=c)
-        fig.add_trace(
-            go.Scatter(
-                x=joints[i, :, 0].tolist(),
-                y=joints[i, :, 1].tolist(),
-                mode="markers",
-                marker={"size": 5, "color": "yellow", "line": {"width": 1, "color": "black"}},
-                showlegend=False,
-            ),
-            row=r,
-            col=c,
-        )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=270 * rows, margin={"l": 5, "r": 5, "t": 70, "b": 5})
     return fig
 
 
