@@ -1,15 +1,14 @@
-"""The real-browser check's verdicts, on pages as Chromium would hand them over (no browser needed)."""
+"""The real-browser check: its verdicts on pages as Chromium hands them over, then in Chromium itself."""
 
-import importlib.util
-from pathlib import Path
+import os
+import shutil
+import socket
 
+import check_pages
 import pytest
+from chromium import Chromium, ChromiumError
 
 from drpose3d.pages import plots
-
-_spec = importlib.util.spec_from_file_location("check_pages", Path(__file__).parents[1] / "tools" / "check_pages.py")
-check_pages = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_pages)
 
 _MEASURED = '<body data-overflow="[]">'  # what the check's layout script leaves on a page with nothing too wide
 _DRAWN = (
@@ -18,8 +17,8 @@ _DRAWN = (
 _EMPTY = '<div class="plotly-graph-div js-plotly-plot"></div>'
 
 
-def _log(message: str) -> str:
-    return f'[1:1:1201/121402.3:INFO:CONSOLE:63] "{message}", source: http://127.0.0.1:1/notebooks/x.html (63)\n'
+def _log(message: str) -> list[tuple[str, str]]:
+    return [(message, "http://127.0.0.1:1/notebooks/x.html")]
 
 
 def test_a_clean_page_passes_and_each_kind_of_breakage_is_named(tmp_path):
@@ -69,15 +68,9 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     in a cell tagged full-width passes while it fits the window; a results page whose first number is not
     its finding fails; so does a chart with an untitled axis or a nameless legend entry, and one whose
     legend, wrapped above the plot, runs into its title (not when the margin holds both); the screenshot
-    covers the whole page."""
-    import os
-    import shutil
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium on PATH in CI")
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    covers the whole page; a script's uncaught error and a missing image reach the verdict from the
+    browser's own console."""
+    binary = _chromium()
     wide = '<table style="width:2400px"><tr><td>a row far wider than any column</td></tr></table>'
     chart = """<div id="c" class="plotly-graph-div" style="width:500px;height:300px"></div><script>
       Plotly.newPlot("c", [{x: [1, 2], y: [3, 4], name: "seed 0"}, {x: [1, 2], y: [4, 5], name: " "}],
@@ -99,6 +92,7 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
         "notebooks/past.html": f"<article style='width:600px'><div class='tag_full-width'>{wide}</div></article>",
         "notebooks/table1_upper_bound.html": "<article><p>In one sentence: 3 mm</p><p>Finding: later</p></article>",
         "notebooks/chart.html": f"<article><p>Finding: x</p>{chart}<div style='height:4000px'></div></article>",
+        "notebooks/broken.html": "<article><p>Finding: x</p><img src='gone.png'><script>notDefined()</script>",
     }
     for rel, body in pages.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +101,10 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     shutil.copy(plots.plotly_js_path(), tmp_path / "plotly.min.js")
     server, base = check_pages.serve(tmp_path)
     try:
-        found = {
-            rel: check_pages.visit(browser, tmp_path, base, tmp_path / rel, tmp_path / "shots")[1] for rel in pages
-        }
+        with Chromium(binary) as browser:  # one browser for every page, as the check runs it
+            found = {
+                rel: check_pages.visit(browser, tmp_path, base, tmp_path / rel, tmp_path / "shots")[1] for rel in pages
+            }
     finally:
         server.shutdown()
     assert any(f.startswith("runs past the text column: table") for f in found["notebooks/wide.html"])
@@ -123,5 +118,33 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
         "plot Untitled y: legend entry 1 has no name",
     ]
     assert found["notebooks/crowded.html"] == ["plot Crowded: its title and its legend overlap"]  # not Roomy
+    broken = found["notebooks/broken.html"]
+    assert any(f.startswith("console: Uncaught ReferenceError: notDefined is not defined") for f in broken), broken
+    assert any(f.startswith("console: Failed to load resource") and "gone.png" in f for f in broken), broken
+    assert any(f.startswith("image gone.png does not load") for f in broken), broken
     png = (tmp_path / "shots" / "notebooks_chart.png").read_bytes()
     assert int.from_bytes(png[20:24], "big") > 4000  # the PNG header's height: the whole page, not the window
+
+
+def test_a_page_that_never_answers_fails_within_the_timeout_and_the_browser_goes_on():
+    """A server that accepts and never replies would hold a visit forever: it ends at the timeout with
+    ChromiumError naming it, and the same browser then opens a page that answers."""
+    binary = _chromium()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # the kernel accepts connections; nobody reads or writes
+    with silent, Chromium(binary, timeout=3) as browser:
+        with pytest.raises(ChromiumError, match="within 3 s"):
+            browser.visit(f"http://127.0.0.1:{silent.getsockname()[1]}/", 800, 600, 100)
+        browser.timeout = 60
+        seen = browser.visit("data:text/html,<p>still here</p><script>console.log(7)</script>", 800, 600, 100)
+    assert "still here" in seen.dom and "7" in [message for message, _ in seen.console]
+
+
+def _chromium() -> str:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("no chromium on PATH in CI")
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    return binary

@@ -5,11 +5,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 
+import check_pages
 import numpy as np
 import pytest
+from chromium import Chromium
 
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap, save_mocap
@@ -98,27 +99,16 @@ def test_a_book_from_payload_names_runs_none_of_them(tmp_path, monkeypatch):
         if os.environ.get("CI"):
             pytest.fail("no chromium on PATH in CI: the payload check must run in a real browser")
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("check_pages", Path(__file__).parents[1] / "tools" / "check_pages.py")
-    check_pages = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check_pages)
     server, base = check_pages.serve(html_root)
     try:
-        for page in pages:
-            rel = page.relative_to(html_root).as_posix()
-            run = subprocess.run(
-                [browser, *check_pages.FLAGS, "--dump-dom", f"{base}/{rel}"],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert run.returncode == 0, run.stderr[-2000:]
-            logged = [m["message"] for m in check_pages._CONSOLE.finditer(run.stderr)]
-            assert not [m for m in logged if RAN.search(m)], (rel, logged)
-            parser = _Elements()
-            parser.feed(run.stdout)  # the DOM after the page's scripts ran: still no element from the names
-            assert not _handlers(parser), rel
+        with Chromium(browser) as chromium:
+            for page in pages:
+                rel = page.relative_to(html_root).as_posix()
+                seen = chromium.visit(f"{base}/{rel}", check_pages.WIDTH, check_pages.HEIGHT, check_pages.BUDGET_MS)
+                logged = [message for message, _ in seen.console]
+                assert not [m for m in logged if RAN.search(m)], (rel, logged)
+                parser = _Elements()
+                parser.feed(seen.dom)  # the DOM after the page's scripts ran: still no element from the names
+                assert not _handlers(parser), rel
     finally:
         server.shutdown()

@@ -23,10 +23,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chromium import Chromium
+
 from drpose3d.reproduce import KERNELSPEC
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+WINDOW = (800, 600)  # Chromium's default headless window, which this check has always opened the lab in
+BUDGET_MS = 25000  # virtual time after loading: the lab has started the kernel and drawn the notebook
 
 
 def _free_port() -> int:
@@ -89,21 +92,20 @@ def main(argv: list[str] | None = None) -> int:
              "--ServerApp.allow_root=True"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        chromium = Chromium(browser, timeout=180)  # one browser, a fresh tab a notebook
         try:
             base = f"http://127.0.0.1:{port}"
             _wait(f"{base}/api/status?token={token}", 60)
             for name in sorted(before):
                 url = f"{base}/lab/tree/{name}?token={token}&reset"
-                dom = subprocess.run(
-                    [browser, *FLAGS, "--virtual-time-budget=25000", "--dump-dom", url],
-                    capture_output=True, text=True, timeout=180,
-                ).stdout  # fmt: skip
+                dom = chromium.visit(url, *WINDOW, BUDGET_MS).dom
                 sessions = json.loads(urllib.request.urlopen(f"{base}/api/sessions?token={token}").read())
                 kernel = next((x["kernel"]["name"] for x in sessions if x["path"].endswith(name)), None)
                 found = problems(dom, kernel)
                 print(f"{'FAIL' if found else 'ok  '} {name}" + (": " + "; ".join(found) if found else ""))
                 failures += bool(found)
         finally:
+            chromium.close()
             server.terminate()
             server.wait(timeout=30)
         changed = sorted(n for n, d in before.items() if _digest(lab_root / n) != d)

@@ -22,30 +22,16 @@ import io
 import json
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from chromium import Chromium, ChromiumError
 
 from drpose3d.book.ledger import claims_on
 from drpose3d.chapters import NOTEBOOKS
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--enable-unsafe-swiftshader",  # software WebGL, for the 3D figures
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=6000",
-]
-_CONSOLE = re.compile(r'CONSOLE[^"]*"(?P<message>.*)", source: (?P<source>\S+)')
 _BAD = ("Uncaught", "Failed to load resource", "Error", "WebGL")  # a GPU-less WebGL's driver notes are not
 
 
@@ -65,7 +51,7 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 #: scroll box that fits holds it;
 #: every Plotly chart's axes, legend and title as Plotly laid them out; the page's height for the screenshot.
 #: The verdicts go into the DOM (``data-overflow``, ``data-plots``, ``data-height`` on <body>), which
-#: Chromium's --dump-dom returns.
+#: the check reads back.
 MEASURE = rb"""<script>
 window.addEventListener("load", () => setTimeout(() => {
   const main = document.querySelector("article") || document.querySelector("main") || document.body;
@@ -118,7 +104,7 @@ window.addEventListener("load", () => setTimeout(() => {
 }, 300));
 </script>"""
 WIDTH, HEIGHT = 1280, 1800  # a laptop's window: the layout the overflow check measures
-MAX_HEIGHT = 16384  # Chromium's largest surface: a longer page's screenshot stops there
+BUDGET_MS = 6000  # virtual time a page runs after loading: Plotly has drawn and MEASURE has run
 #: Results pages: each opens with the ledger's finding on its claims, before any other number.
 RESULTS = {str(nb) for nb in NOTEBOOKS if claims_on(nb)}
 
@@ -151,9 +137,10 @@ def measured(dom: str, name: str) -> str | None:
     return html.unescape(found[1]) if found else None
 
 
-def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
-    """What is broken on one rendered page: console errors, empty plots, images that do not load,
-    content running past the text column, a results page (`page` its name) without its finding first."""
+def problems(dom: str, console: list[tuple[str, str]], base: str, page: str = "") -> list[str]:
+    """What is broken on one rendered page: console errors (`console`: message and source of each line),
+    empty plots, images that do not load, content running past the text column, a results page (`page`
+    its name) without its finding first."""
     found = []
     overflow = measured(dom, "overflow")
     if overflow is None:
@@ -165,9 +152,9 @@ def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
         first, claim = dom.find("Finding:"), dom.find("In one sentence")
         if first < 0 or (claim >= 0 and claim < first):
             found.append("the page does not open with its finding (the ledger's verdicts on its claims)")
-    for m in _CONSOLE.finditer(log):
-        if any(word in m["message"] for word in _BAD) and "GL Driver Message" not in m["message"]:
-            found.append(f"console: {m['message'][:160]} ({m['source'].split('/')[-1]})")
+    for message, source in console:
+        if any(word in message for word in _BAD) and "GL Driver Message" not in message:
+            found.append(f"console: {message[:160]} ({source.split('/')[-1]})")
     plots = len(re.findall(r'class="[^"]*\bplotly-graph-div\b', dom))
     drawn = len(re.findall(r'class="[^"]*\bsvg-container\b', dom))
     if drawn < plots:
@@ -186,36 +173,33 @@ def problems(dom: str, log: str, base: str, page: str = "") -> list[str]:
     return found
 
 
-def visit(browser: str, root: Path, base: str, page: Path, shots: Path) -> tuple[str, list[str]]:
+def visit(browser: Chromium, root: Path, base: str, page: Path, shots: Path) -> tuple[str, list[str]]:
     """Open one page of the book served at `base` from `root`: its path and what is wrong with it.
-    Chromium's command line shoots the window only, so a second visit with a window as tall as the
-    page the first one measured takes the full-page screenshot."""
+    The screenshot covers the whole page (up to Chromium's largest surface)."""
     rel = page.relative_to(root).as_posix()
     shot = shots / (rel.replace("/", "_").removesuffix(".html") + ".png")
     shots.mkdir(parents=True, exist_ok=True)
     shot.unlink(missing_ok=True)
-    run = subprocess.run(
-        [browser, *FLAGS, f"--window-size={WIDTH},{HEIGHT}", "--dump-dom", f"{base}/{rel}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if run.returncode != 0:
-        return rel, [f"chromium exit {run.returncode}"]
-    found = problems(run.stdout, run.stderr, base, page.stem if page.parent.name == "notebooks" else "")
-    height = min(max(int(measured(run.stdout, "height") or HEIGHT), HEIGHT), MAX_HEIGHT)
-    command = [browser, *FLAGS, f"--window-size={WIDTH},{height}", f"--screenshot={shot}", f"{base}/{rel}"]
-    subprocess.run(command, capture_output=True, timeout=120)
+    seen = browser.visit(f"{base}/{rel}", WIDTH, HEIGHT, BUDGET_MS, screenshot=shot)
+    found = problems(seen.dom, seen.console, base, page.stem if page.parent.name == "notebooks" else "")
     return rel, found + ([] if shot.exists() else ["no screenshot"])
 
 
-def check(root: Path, shots: Path, browser: str) -> int:
+def check(root: Path, shots: Path, binary: str) -> int:
+    """Every page in one browser, one after another (a page costs about a second, a browser start 2.5 s)."""
     shots.mkdir(parents=True, exist_ok=True)
     server, base = serve(root)
+    browser, verdicts = Chromium(binary), []
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # the browser mostly waits on its virtual time budget
-            verdicts = list(pool.map(lambda page: visit(browser, root, base, page, shots), pages(root)))
+        for page in pages(root):
+            try:
+                verdicts.append(visit(browser, root, base, page, shots))
+            except ChromiumError as err:  # a crashed or hung browser fails this page; the next gets a new one
+                verdicts.append((page.relative_to(root).as_posix(), [f"chromium: {err}"]))
+                browser.close()
+                browser = Chromium(binary)
     finally:
+        browser.close()
         server.shutdown()
     for rel, found in verdicts:
         print(f"{'FAIL' if found else 'ok  '} {rel}" + "".join(f"\n       {p}" for p in found))
