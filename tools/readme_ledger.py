@@ -12,6 +12,7 @@ from pathlib import Path
 
 from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
 from drpose3d.book.results import COMMIT, REPLAYED_S, UNTIMED_CACHE_LOADS, WALL_S
+from drpose3d.chapters import Notebook
 from drpose3d.pages.tables import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,13 +35,20 @@ def short(commit: str) -> str:
     return sha[:12] + (f"+{mark}" if mark else "")  # a dirty run must not read as its clean commit
 
 
+def data(results: list[dict]) -> str:
+    """The data the run's claims were judged on, then each chapter that read other data by name (the generated
+    world's real-motion chapter reads the CMU motion): "cmu, synthetic" left a reader to guess which was which."""
+    judged = next(r["dataset"] for r in results if r["notebook"] == Notebook.CLAIMS)
+    others = [f"{r['notebook']} on {r['dataset']}" for r in results if r["dataset"] != judged]
+    return judged + (f" ({', '.join(others)})" if others else "")
+
+
 def section(run: Path) -> str:
     """One run's ledger: which preset, seeds and commits produced it, then the table."""
     rows = ledger(run)
     results = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
     commits = sorted({r[COMMIT] for r in results if r.get(COMMIT)}) or ["not recorded"]
     seeds = max(len(r["seeds"]) for r in results)
-    datasets = ", ".join(sorted({r["dataset"] for r in results}))
     preset = run.name
     cost = {r["notebook"]: r[WALL_S] + r.get(REPLAYED_S, 0.0) for r in results if r.get(WALL_S)}
     if any(r.get(UNTIMED_CACHE_LOADS) for r in results):
@@ -56,7 +64,7 @@ def section(run: Path) -> str:
             f"{sum(cost.values()) / 60:.0f} min in all.\n"
         )
     head = (
-        f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {datasets}; "
+        f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {data(results)}; "
         f"{seeds} seeds; source commit(s) {', '.join(f'`{short(c)}`' for c in commits)}. " + times
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
