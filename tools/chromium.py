@@ -126,7 +126,9 @@ class Chromium:
                 screenshot.write_bytes(base64.b64decode(png))
             return Visit(dom, self._console(tab))
         finally:
-            self._send("Target.closeTarget", {"targetId": target})
+            if self._proc.poll() is None:  # a browser that died has no tab to close
+                self._deadline = time.monotonic() + 10  # a page that ran out of time still gets its tab closed
+                self._send("Target.closeTarget", {"targetId": target})
             self._events = [e for e in self._events if e.get("sessionId") != tab]
 
     def _advance(self, tab: str, budget_ms: int) -> None:
@@ -148,11 +150,16 @@ class Chromium:
         """Run one DevTools command (in `tab`, else in the browser) and return its result."""
         self._id += 1
         message = {"id": self._id, "method": method, "params": params or {}} | ({"sessionId": tab} if tab else {})
-        os.write(self._write, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._write, json.dumps(message).encode() + b"\0")
+        except BrokenPipeError as err:
+            raise ChromiumError(f"chromium exited (code {self._proc.wait(timeout=30)})") from err
         while True:
             answer = self._next()
-            if answer.get("id") != self._id:
+            if "id" not in answer:
                 self._events.append(answer)
+            elif answer["id"] != self._id:
+                continue  # the late answer to a command that ran out of time
             elif "error" in answer:
                 raise ChromiumError(f"{method}: {answer['error'].get('message')}")
             else:
