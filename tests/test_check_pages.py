@@ -148,3 +148,16 @@ def _chromium() -> str:
             pytest.fail("no chromium on PATH in CI")
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
     return binary
+
+
+def test_the_command_prints_each_pages_verdict_and_fails_when_one_page_does(tmp_path, capsys):
+    _chromium()
+    wide = "<table style='width:2400px'><tr><td>too wide</td></tr></table>"
+    for rel, body in {"index.html": "<p>Home</p>", "book/wide.html": f"<article style='width:600px'>{wide}"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"<html><body>{body}</body></html>")
+    assert check_pages.main([str(tmp_path), "--screenshots", str(tmp_path / "shots")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "ok   index.html" and out[1] == "FAIL book/wide.html", out
+    assert out[2].strip().startswith("runs past the text column: table") and out[-1].startswith("1 of 2 pages clean")
+    assert sorted(p.name for p in (tmp_path / "shots").iterdir()) == ["book_wide.png", "index.png"]

@@ -186,24 +186,25 @@ def visit(browser: Chromium, root: Path, base: str, page: Path, shots: Path) -> 
 
 
 def check(root: Path, shots: Path, binary: str) -> int:
-    """Every page in one browser, one after another (a page costs about a second, a browser start 2.5 s)."""
+    """Every page in one browser, one after another (a page costs about a second, a browser start 2.5 s),
+    each page's verdict printed as it comes."""
     shots.mkdir(parents=True, exist_ok=True)
     server, base = serve(root)
     browser, verdicts = Chromium(binary), []
     try:
         for page in pages(root):
             try:
-                verdicts.append(visit(browser, root, base, page, shots))
+                rel, found = visit(browser, root, base, page, shots)
             except ChromiumError as err:  # a crashed or hung browser fails this page; the next gets a new one
-                verdicts.append((page.relative_to(root).as_posix(), [f"chromium: {err}"]))
+                rel, found = page.relative_to(root).as_posix(), [f"chromium: {err}"]
                 browser.close()
                 browser = Chromium(binary)
+            print(f"{'FAIL' if found else 'ok  '} {rel}" + "".join(f"\n       {p}" for p in found), flush=True)
+            verdicts.append(found)
     finally:
         browser.close()
         server.shutdown()
-    for rel, found in verdicts:
-        print(f"{'FAIL' if found else 'ok  '} {rel}" + "".join(f"\n       {p}" for p in found))
-    failed = sum(bool(found) for _, found in verdicts)
+    failed = sum(bool(found) for found in verdicts)
     print(f"{len(verdicts) - failed} of {len(verdicts)} pages clean; screenshots in {shots}")
     return 1 if failed else 0
 
