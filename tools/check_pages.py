@@ -49,9 +49,8 @@ def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 #: Run in each served page once it has laid out: every table, figure, code block and paragraph of the
 #: article whose box ends right of the text column (of the window, in a cell tagged ``full-width``), unless a
 #: scroll box that fits holds it;
-#: every Plotly chart's axes, legend and title as Plotly laid them out; the page's height for the screenshot.
-#: The verdicts go into the DOM (``data-overflow``, ``data-plots``, ``data-height`` on <body>), which
-#: the check reads back.
+#: every Plotly chart's axes, legend and title as Plotly laid them out.
+#: The verdicts go into the DOM (``data-overflow``, ``data-plots`` on <body>), which the check reads back.
 MEASURE = rb"""<script>
 window.addEventListener("load", () => setTimeout(() => {
   const main = document.querySelector("article") || document.querySelector("main") || document.body;
@@ -100,7 +99,6 @@ window.addEventListener("load", () => setTimeout(() => {
     if (collide) plots.push(name + ": its title and its legend overlap");
   }
   document.body.setAttribute("data-plots", JSON.stringify(plots.slice(0, 5)));
-  document.body.setAttribute("data-height", String(document.documentElement.scrollHeight));
 }, 300));
 </script>"""
 WIDTH, HEIGHT = 1280, 1800  # a laptop's window: the layout the overflow check measures
