@@ -1,20 +1,18 @@
 """Committed runs (runs/*/) are what readers and `drpose3d book --from` get: each results JSON
 beside its reader copy, no papermill cell, no path of the machine that ran it."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
+import commit_run
 import nbformat
 import pytest
+import readme_ledger  # tools/ is on pytest's path (pyproject.toml)
 
 from drpose3d.chapters import NOTEBOOKS, Notebook
 
 ROOT = Path(__file__).parents[1]
-_spec = importlib.util.spec_from_file_location("commit_run", ROOT / "tools" / "commit_run.py")
-commit_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(commit_run)
 
 _ABSOLUTE = re.compile(r"(?<![\w.])/(?:work|home|tmp|root|Users|var)/\w")
 
@@ -119,18 +117,12 @@ def test_a_book_of_real_motion_carries_none_of_the_generated_worlds_fixed_prose(
 
 
 def test_the_readme_names_a_run_from_an_edited_tree_as_dirty():
-    spec = importlib.util.spec_from_file_location("readme_ledger", ROOT / "tools" / "readme_ledger.py")
-    readme_ledger = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(readme_ledger)
     sha = "0069f7989e0a6b0a4ee2f3958693f5bd847398d0"
     assert readme_ledger.short(sha) == "0069f7989e0a"
     assert readme_ledger.short(sha + "+dirty") == "0069f7989e0a+dirty"  # was cut to the clean commit's name
 
 
 def test_the_readme_names_the_data_the_claims_were_judged_on_first():
-    spec = importlib.util.spec_from_file_location("readme_ledger", ROOT / "tools" / "readme_ledger.py")
-    readme_ledger = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(readme_ledger)
     results = [{"notebook": nb, "dataset": "cmu" if nb == Notebook.REAL_MOTION else "synthetic"} for nb in NOTEBOOKS]
     assert readme_ledger.data(results) == "synthetic (real_motion on cmu)"  # not "cmu, synthetic"
     assert readme_ledger.data([dict(r, dataset="cmu") for r in results]) == "cmu"

@@ -1,16 +1,12 @@
 """tools/diff_run.py: a re-executed run's numbers against the committed ones, circumstances aside."""
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
 
-from drpose3d.book.results import CIRCUMSTANCES, Metric, make_row
+import diff_run  # tools/ is on pytest's path (pyproject.toml)
 
-ROOT = Path(__file__).parents[1]
-_spec = importlib.util.spec_from_file_location("diff_run", ROOT / "tools" / "diff_run.py")
-diff_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(diff_run)
+from drpose3d.book.results import CIRCUMSTANCES, Metric, make_row
 
 
 def _result(values: list[float], wall_s: float = 10.0, commit: str = "abc") -> dict:

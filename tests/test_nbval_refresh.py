@@ -1,15 +1,12 @@
 """The nbval copies (tests/nbval/) compare a notebook's outputs exactly: only what every CPU computes
 bit for bit may be compared, and rendered pixels are not (tools/nbval_refresh.py)."""
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
+import nbval_refresh  # tools/ is on pytest's path (pyproject.toml)
 
 ROOT = Path(__file__).parents[1]
-_spec = importlib.util.spec_from_file_location("nbval_refresh", ROOT / "tools" / "nbval_refresh.py")
-nbval_refresh = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(nbval_refresh)
 
 
 def _cell(*traces: str) -> nbformat.NotebookNode:
