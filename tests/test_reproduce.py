@@ -9,6 +9,7 @@ import sys
 import nbformat
 import pytest
 
+from drpose3d.book.ledger import ABSTRACT_LEAD
 from drpose3d.book.results import (
     CIRCUMSTANCES,
     FLOOR_PAIRS,
@@ -231,7 +232,7 @@ def test_the_book_builds_from_a_run_folder_without_recomputing(synthetic_run, tm
     page = (html / "notebooks" / "table2_protocols.html").read_text()
     assert "Plotly.newPlot" in page
     front = (html / "book" / "intro.html").read_text()  # the front page states the run's findings first
-    assert front.index("What this book found") < front.index("How to read the numbers")
+    assert front.index(ABSTRACT_LEAD) < front.index("How to read the numbers")
     assert "on <strong>synthetic</strong> data with the <strong>tiny</strong> preset (2 seeds)" in front
     assert (html / "_static" / "forest.svg").read_text().count("<tspan font-weight") == 14
     # the front page's plot names its number in the claims chapter, and that chapter draws it under that number

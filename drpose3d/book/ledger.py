@@ -23,6 +23,7 @@ from drpose3d.stages.identity import STAGES
 # The keys of a judged claim that the forest plot and the tables read back.
 #: The claim as the paper states it, and what the rule of :mod:`drpose3d.book.verdicts` decided.
 STATEMENT, VERDICT = "statement", "verdict"
+ABSTRACT_LEAD = "What this book found"  # the front page's first words once a claim has run
 #: The effect relative to the claim's control (%): this run's mean and 95 % interval, and the paper's.
 EFFECT_REL_PCT, EFFECT_REL_CI95, PAPER_REL_PCT = "effect_rel_pct", "effect_rel_ci95", "paper_rel_pct"
 
@@ -253,7 +254,7 @@ def abstract(out: str | Path) -> str:
     seeds = max(len(r["effect_rel_values"]) for r in ran)
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     lines = [
-        f"**What this book found** on **{text(ran[0]['dataset'])}** data with the **{ran[0]['preset']}** preset "
+        f"**{ABSTRACT_LEAD}** on **{text(ran[0]['dataset'])}** data with the **{ran[0]['preset']}** preset "
         f"({seeds} seeds), judged claim by claim against the paper's Human3.6M numbers: of {len(rows)} claims, "
         f"{tally}.",
         "",
