@@ -1,5 +1,7 @@
 """Small files in the exact formats users bring, written by the tests (never real data)."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,6 @@ import torch
 from drpose3d.pose.camera import h36m_rig, project, world_to_camera
 from drpose3d.pose.skeleton import H36M32_TO_17
 from drpose3d.worlds.generated import generate_world
-
-# the benchmark lives beside the package (bench/measure.py), not in it
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 
 def to_h36m32(positions_mm: np.ndarray) -> np.ndarray:
@@ -57,6 +56,18 @@ def write_videopose3d(
     }
     np.savez_compressed(directory / "data_2d_h36m_gt.npz", positions_2d=pos2d, metadata=meta)
     return directory
+
+
+@pytest.fixture
+def chromium_binary() -> str:
+    """Debian's chromium, for the tests that open pages in a real browser: CI installs it first
+    (.ci/run), so there a missing one fails the test instead of skipping it."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("no chromium on PATH in CI")
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    return binary
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """tools/audit_run.py: the ledger a committed run wrote and the book it makes, checked as a referee would."""
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -43,11 +42,8 @@ def test_the_committed_smoke_ledger_passes_and_each_gap_is_named(tmp_path):
     assert len(found) == 7, found
 
 
+@pytest.mark.usefixtures("chromium_binary")  # the check finds the browser itself
 def test_a_book_without_its_finding_or_with_open_code_fails(tmp_path, capsys):
-    if shutil.which("chromium") is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium on PATH in CI")
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
     html = tmp_path / "html"
     (html / "book").mkdir(parents=True)
     (html / "notebooks").mkdir()

@@ -1,6 +1,5 @@
 """The real-browser check: its verdicts on pages as Chromium hands them over, then in Chromium itself."""
 
-import os
 import shutil
 import socket
 
@@ -63,14 +62,13 @@ def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
     assert page.read_text().count("THEBE_JS_URL") == 1
 
 
-def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
+def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path, chromium_binary):
     """A table wider than the text column fails; the same table in a scroll box that fits passes, and one
     in a cell tagged full-width passes while it fits the window; a results page whose first number is not
     its finding fails; so does a chart with an untitled axis or a nameless legend entry, and one whose
     legend, wrapped above the plot, runs into its title (not when the margin holds both); the screenshot
     covers the whole page; a script's uncaught error and a missing image reach the verdict from the
     browser's own console."""
-    binary = _chromium()
     wide = '<table style="width:2400px"><tr><td>a row far wider than any column</td></tr></table>'
     chart = """<div id="c" class="plotly-graph-div" style="width:500px;height:300px"></div><script>
       Plotly.newPlot("c", [{x: [1, 2], y: [3, 4], name: "seed 0"}, {x: [1, 2], y: [4, 5], name: " "}],
@@ -101,7 +99,7 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     shutil.copy(plots.plotly_js_path(), tmp_path / "plotly.min.js")
     server, base = check_pages.serve(tmp_path)
     try:
-        with Chromium(binary) as browser:  # one browser for every page, as the check runs it
+        with Chromium(chromium_binary) as browser:  # one browser for every page, as the check runs it
             found = {
                 rel: check_pages.visit(browser, tmp_path, base, tmp_path / rel, tmp_path / "shots")[1] for rel in pages
             }
@@ -126,14 +124,13 @@ def test_the_check_measures_the_laid_out_page_in_chromium(tmp_path):
     assert int.from_bytes(png[20:24], "big") > 4000  # the PNG header's height: the whole page, not the window
 
 
-def test_a_page_that_never_answers_fails_within_the_timeout_and_the_browser_goes_on():
+def test_a_page_that_never_answers_fails_within_the_timeout_and_the_browser_goes_on(chromium_binary):
     """A server that accepts and never replies would hold a visit forever: it ends at the timeout with
     ChromiumError naming it, and the same browser then opens a page that answers."""
-    binary = _chromium()
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()  # the kernel accepts connections; nobody reads or writes
-    with silent, Chromium(binary, timeout=3) as browser:
+    with silent, Chromium(chromium_binary, timeout=3) as browser:
         with pytest.raises(ChromiumError, match="within 3 s"):
             browser.visit(f"http://127.0.0.1:{silent.getsockname()[1]}/", 800, 600, 100)
         browser.timeout = 60
@@ -141,17 +138,7 @@ def test_a_page_that_never_answers_fails_within_the_timeout_and_the_browser_goes
     assert "still here" in seen.dom and "7" in [message for message, _ in seen.console]
 
 
-def _chromium() -> str:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium on PATH in CI")
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
-    return binary
-
-
-def test_the_command_prints_each_pages_verdict_and_fails_when_one_page_does(tmp_path, capsys):
-    _chromium()
+def test_the_command_prints_each_pages_verdict_and_fails_when_one_page_does(tmp_path, capsys, chromium_binary):
     wide = "<table style='width:2400px'><tr><td>too wide</td></tr></table>"
     for rel, body in {"index.html": "<p>Home</p>", "book/wide.html": f"<article style='width:600px'>{wide}"}.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
