@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: book test test-quick lint lab check-pages check-lab clean
+.PHONY: book test test-quick lint lab check-pages check-lab audit clean
 book: $(VENV)/.installed
 	$(BIN)/drpose3d reproduce --preset $(PRESET) --out $(OUT)
 
@@ -49,6 +49,12 @@ check-pages: $(VENV)/.installed
 	rm -rf $(OUT)/pages
 	$(BIN)/drpose3d book --from $(FROM) --out $(OUT)/pages
 	$(BIN)/python tools/check_pages.py $(OUT)/pages/book/_build/html
+
+# committed runs audited before their numbers stand: each claim with its control, the verdicts, Table 2's rows,
+# and each run's book (front page, folded code, the generated world's prose only on its data, check_pages)
+RUNS ?= runs/smoke runs/smoke-cmu
+audit: $(VENV)/.installed
+	$(BIN)/python tools/audit_run.py $(RUNS)
 
 # every notebook opened in a real JupyterLab (headless Chromium): on the "drpose3d" kernel, not marked modified
 check-lab: $(VENV)/.installed
