@@ -1,4 +1,5 @@
-"""Small files in the exact formats users bring, written by the tests (never real data)."""
+"""Fixtures: small files in the exact formats users bring, written by the tests (never real data), the
+tiny book the end-to-end tests read, and the browser the page tests open."""
 
 import os
 import shutil

@@ -8,6 +8,7 @@ import audit_run
 import pytest
 
 from drpose3d.book.ledger import ABSTRACT_LEAD
+from drpose3d.book.verdicts import INCONCLUSIVE
 from drpose3d.chapters import Notebook
 from drpose3d.reproduce import FOREST
 
@@ -25,6 +26,7 @@ def test_the_committed_smoke_ledger_passes_and_each_gap_is_named(tmp_path):
     rows["C4"]["margin_pct"] = None  # judged as superiority
     rows["C3"]["verdict"], rows["C3"]["seeds_needed"] = "unclear", None
     rows["C6"]["control"] = ""
+    rows["C7"]["verdict"] = INCONCLUSIVE
     del rows["C7"]["seeds_needed"]
     claims["rows"] = [r for name, r in rows.items() if name != "C13"]
     (tmp_path / CLAIMS_JSON).write_text(json.dumps(claims))
