@@ -28,7 +28,8 @@ from pathlib import Path
 from check_pages import check
 
 from drpose3d.book.claims import CLAIMS
-from drpose3d.book.ledger import ABSTRACT_LEAD
+from drpose3d.book.ledger import ABSTRACT_LEAD, VERDICT
+from drpose3d.book.results import load_results, results_folder
 from drpose3d.book.verdicts import INCONCLUSIVE, VERDICTS
 from drpose3d.chapters import Notebook
 from drpose3d.cli import main as drpose3d
@@ -43,15 +44,9 @@ GENERATED_WORLD = KINDS[0]  # "synthetic": the data the book's fixed prose was o
 GENERATED_WORLD_PHRASES = ("S1 S5", "S9", "S11", "seven subjects", "twelve action", "10 000 crops", "rigid: ~0")
 
 
-def results_of(run: Path) -> Path:
-    """Where a run keeps its results JSON: ``results/`` in a reproduce folder, the folder itself when committed."""
-    return run / "results" if (run / "results").is_dir() else run
-
-
 def ledger_problems(run: Path) -> list[str]:
     """What the committed ledger and Table 2's results lack (see the module's docstring)."""
-    results = results_of(run)
-    rows = json.loads((results / f"{Notebook.CLAIMS}.json").read_text())["rows"]
+    rows = load_results(run, Notebook.CLAIMS)["rows"]
     judged = {r["name"]: r for r in rows}
     found = []
     missing = [c.id for c in CLAIMS if c.id not in judged]
@@ -63,9 +58,9 @@ def ledger_problems(run: Path) -> list[str]:
             continue
         if not r.get("control"):
             found.append(f"{claim.id} names no control")
-        if r.get("verdict") not in VERDICTS:
-            found.append(f"{claim.id}: verdict {r.get('verdict')!r} is none of {', '.join(VERDICTS)}")
-        elif r["verdict"] == INCONCLUSIVE and "seeds_needed" not in r:
+        if r.get(VERDICT) not in VERDICTS:
+            found.append(f"{claim.id}: verdict {r.get(VERDICT)!r} is none of {', '.join(VERDICTS)}")
+        elif r[VERDICT] == INCONCLUSIVE and "seeds_needed" not in r:
             found.append(f"{claim.id} is inconclusive without the number of seeds that would decide it")
         if claim.margin is not None and r.get("margin_pct") != claim.margin:
             found.append(
@@ -74,7 +69,7 @@ def ledger_problems(run: Path) -> list[str]:
     controls = {judged[c].get("control") for c in SAME_CONTROL if c in judged}
     if len(controls) > 1:
         found.append(f"{' and '.join(SAME_CONTROL)} have different controls: {' / '.join(map(str, controls))}")
-    table2 = results / f"{Notebook.TABLE2_PROTOCOLS}.json"
+    table2 = results_folder(run) / f"{Notebook.TABLE2_PROTOCOLS}.json"
     names = {r["name"] for r in json.loads(table2.read_text())["rows"]} if table2.is_file() else set()
     lacking = [table2_row(arm, p) for arm in TABLE2_ARMS for p in (1, 2, 3) if table2_row(arm, p) not in names]
     if lacking:
@@ -122,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("runs", type=Path, nargs="+", help="run folders, e.g. runs/cpu runs/cpu-cmu")
     args = ap.parse_args(argv)
     for run in args.runs:
-        if not (results_of(run) / f"{Notebook.CLAIMS}.json").is_file():
+        if not (results_folder(run) / f"{Notebook.CLAIMS}.json").is_file():
             print(f"audit_run: {run}: no {Notebook.CLAIMS}.json (expected a run folder)", file=sys.stderr)
             return 2
     failed = 0
     for run in args.runs:
         found = ledger_problems(run)
-        data = json.loads((results_of(run) / f"{Notebook.CLAIMS}.json").read_text())["dataset"]
+        data = load_results(run, Notebook.CLAIMS)["dataset"]
         with tempfile.TemporaryDirectory() as tmp:  # the book of the run, nothing recomputed
             built = drpose3d(["book", "--from", str(run), "--out", tmp]) == 0
             html = Path(tmp) / "book" / "_build" / "html"
