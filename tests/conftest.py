@@ -2,7 +2,6 @@
 tiny book the end-to-end tests read, and the browser the page tests open."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from chromium import find_binary
 
 from drpose3d.pose.camera import h36m_rig, project, world_to_camera
 from drpose3d.pose.skeleton import H36M32_TO_17
@@ -63,7 +63,7 @@ def write_videopose3d(
 def chromium_binary() -> str:
     """Debian's chromium, for the tests that open pages in a real browser: CI installs it first
     (.ci/run), so there a missing one fails the test instead of skipping it."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    binary = find_binary()
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail("no chromium on PATH in CI")

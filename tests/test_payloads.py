@@ -4,13 +4,12 @@ file, subject and action names are script payloads shows them as text, in the HT
 import json
 import os
 import re
-import shutil
 from html.parser import HTMLParser
 
 import check_pages
 import numpy as np
 import pytest
-from chromium import Chromium
+from chromium import Chromium, find_binary
 
 from drpose3d.cli import main
 from drpose3d.formats.mocap import load_mocap, save_mocap
@@ -94,7 +93,7 @@ def test_a_book_from_payload_names_runs_none_of_them(tmp_path, monkeypatch):
     shown = (html_root / "notebooks" / "data_world.html").read_text()
     assert text(SUBJECTS[0]) in shown or "S1&lt;script&gt;" in shown  # the names are there, as text
 
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = find_binary()
     if browser is None:  # CI installs it before the tests (.ci/run); a laptop without it checks the HTML only
         if os.environ.get("CI"):
             pytest.fail("no chromium on PATH in CI: the payload check must run in a real browser")

@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from check_pages import check
+from chromium import find_binary
 
 from drpose3d.book.claims import CLAIMS
 from drpose3d.book.ledger import ABSTRACT_LEAD, VERDICT
@@ -104,7 +104,7 @@ def book_problems(html: Path, data: str = GENERATED_WORLD) -> list[str]:
             found.append(f"{page.name}: a code cell is open (the book folds every results page's code)")
     if data != GENERATED_WORLD:
         found += generated_world_prose(html)
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = find_binary()
     if browser is None:
         return [*found, "no chromium on PATH for the page check (Debian: apt-get install chromium)"]
     if check(html, html.parent / "screenshots", browser) != 0:

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from chromium import Chromium
+from chromium import Chromium, find_binary
 
 from drpose3d.reproduce import KERNELSPEC
 
@@ -72,7 +72,7 @@ def problems(dom: str, kernel: str | None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     source = Path((argv or sys.argv[1:] or [str(ROOT / "notebooks")])[0])
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = find_binary()
     if browser is None:
         print("check_lab: no chromium on PATH (Debian: apt-get install chromium)", file=sys.stderr)
         return 2

@@ -21,13 +21,12 @@ import http.server
 import io
 import json
 import re
-import shutil
 import sys
 import threading
 import urllib.request
 from pathlib import Path
 
-from chromium import Chromium, ChromiumError
+from chromium import Chromium, ChromiumError, find_binary
 
 from drpose3d.book.ledger import claims_on
 from drpose3d.chapters import NOTEBOOKS
@@ -212,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("html", type=Path, help="the book's _build/html folder")
     ap.add_argument("--screenshots", type=Path, help="where the screenshots go (default: HTML/../screenshots)")
     args = ap.parse_args(argv)
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    browser = find_binary()
     if browser is None:
         print("check_pages: no chromium on PATH (Debian: apt-get install chromium)", file=sys.stderr)
         return 2

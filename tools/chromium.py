@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,11 @@ FLAGS = [
     "--enable-unsafe-swiftshader",  # software WebGL, for the 3D figures
 ]
 MAX_HEIGHT = 16384  # Chromium's largest surface: a longer page's screenshot stops there
+
+
+def find_binary() -> str | None:
+    """The Chromium on PATH (Debian names it ``chromium``, some others ``chromium-browser``), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _above_4(fd: int) -> int:
