@@ -29,6 +29,7 @@ from drpose3d.errors import RunError
 from drpose3d.pages.captions import chapter_number
 from drpose3d.pages.forest import beside_committed, drawn, forest_svg
 from drpose3d.pages.plots import plotly_js_path
+from drpose3d.progress import fold_bars, latest_bar, progress_summary
 from drpose3d.run import load_run, parameters_of
 
 
@@ -110,37 +111,8 @@ def _running_cell(executed: Path) -> str:
     return str(running[0]) if running else "?"
 
 
-_BAR = re.compile(
-    r"^(?P<desc>[^:\r\n]+): +\d+%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<elapsed>[\d:]+)[^,\]]*"
-    r"(?:, *(?P<rate>[^,\]]+))?(?:, *(?P<metrics>[^\]]+))?\]"
-)
-
-
-def _stderr(cell: nbformat.NotebookNode) -> str:
-    """What a cell wrote to stderr, where the kernel's progress bars go."""
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
-
-
 #: Seconds between two looks at the notebook papermill is running (it saves the copy at most every 30 s).
 WATCH_S = 30.0
-
-
-def latest_bar(executing: Path) -> str:
-    """What the newest progress bar of a notebook papermill is running shows, ``desc n/total`` and its
-    rate and metrics (a trainer's validation score, say) in brackets ("" before the first bar, or
-    while papermill is halfway through saving the copy)."""
-    try:
-        cells = nbformat.read(executing, as_version=4).cells
-    except (OSError, ValueError):
-        return ""
-    for cell in reversed(cells):
-        stream = _stderr(cell)
-        for segment in reversed(re.split(r"[\r\n]", stream)):
-            m = _BAR.match(segment.strip())
-            if m:
-                more = ", ".join(part for part in (m["rate"], m["metrics"]) if part and "?" not in part)
-                return f"{m['desc']} {m['n']}/{m['total']}" + (f" ({more})" if more else "")
-    return ""
 
 
 @contextmanager
@@ -165,33 +137,6 @@ def watching(bar: tqdm, executing: Path, name: str, every: float = WATCH_S) -> I
         bar.set_postfix_str("")
 
 
-def progress_summary(nb: nbformat.NotebookNode) -> str:
-    """What the progress bars of an executed notebook ran, for the CLI's log: each kind of bar
-    (seed numbers dropped), how many ran and their summed time, e.g. ``hourglass x2 (10:24)``.
-    The bars themselves stay in the notebook (JupyterLab shows them; the book removes them)."""
-    runs: dict[str, list[int]] = {}
-    for cell in nb.cells:
-        stream = _stderr(cell)
-        latest: dict[str, tuple[int, int]] = {}  # the bars of this cell still open: name -> (n, seconds)
-        for segment in re.split(r"[\r\n]", stream):
-            if segment and not segment.strip():  # a bar cleared itself (leave=False): it ended
-                for name, (_, seconds) in latest.items():
-                    runs.setdefault(name, []).append(seconds)
-                latest.clear()
-            m = _BAR.match(segment.strip())
-            if not m:
-                continue
-            name, n = re.sub(r" seed \d+$", "", m["desc"]), int(m["n"])
-            if name in latest and n < latest[name][0]:  # counting restarted: the previous bar ended
-                runs.setdefault(name, []).append(latest.pop(name)[1])
-            h, mi, se = ([0, 0] + [int(x) for x in m["elapsed"].split(":")])[-3:]
-            latest[name] = (n, 3600 * h + 60 * mi + se)
-        for name, (_, seconds) in latest.items():
-            runs.setdefault(name, []).append(seconds)
-    ranked = sorted(runs.items(), key=lambda r: -sum(r[1]))
-    return ", ".join(f"{name} x{len(t)} ({sum(t) // 60}:{sum(t) % 60:02d})" for name, t in ranked)
-
-
 #: Cell tags that already decide how a code cell shows; every other code cell of a page is folded.
 SHOWN_AS_IS = {"remove-cell", "remove-input", "hide-input", "hide-cell", "show-input"}
 #: The kernel the notebooks name: the one ``make lab`` registers for this project's environment.
@@ -200,8 +145,9 @@ KERNELSPEC = {"display_name": "drpose3d (.venv)", "language": "python", "name": 
 
 def reader_copy(executed: Path) -> nbformat.NotebookNode:
     """An executed notebook as a reader gets it: without papermill's injected cell (it holds this
-    machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line.
-    A file that is not a notebook is one line naming it (nbformat's error quotes the whole text)."""
+    machine's paths) and with the parameter cell hidden; the resolve cell shows the run in one line,
+    and each progress bar its final state (:func:`fold_bars`). A file that is not a notebook is one
+    line naming it (nbformat's error quotes the whole text)."""
     try:
         nb = nbformat.read(executed, as_version=4)
     except (ValueError, KeyError, AttributeError, UnicodeDecodeError) as err:
@@ -221,6 +167,8 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
                     output["data"] = {"text/markdown": output["data"]["text/markdown"]}
         elif cell.cell_type == "code" and not set(tags) & SHOWN_AS_IS:
             cell.metadata["tags"] = [*tags, "hide-input"]  # folded: the reader opens the code if they want it
+        if cell.cell_type == "code":
+            fold_bars(cell)
     nb.metadata.get("papermill", {}).pop("parameters", None)
     nb.metadata.get("papermill", {}).pop("input_path", None)
     nb.metadata.get("papermill", {}).pop("output_path", None)

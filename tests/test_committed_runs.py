@@ -77,6 +77,9 @@ def test_every_committed_run_is_clean(run):
         assert "injected-parameters" not in text, f"runs/{run}/notebooks/{name}.ipynb: papermill's cell"
         found = _ABSOLUTE.search(text)
         assert not found, f"runs/{run}/notebooks/{name}.ipynb: a machine path at {text[found.start() :][:60]!r}"
+        streams = [o for c in nbformat.reads(text, as_version=4).cells for o in c.get("outputs", [])]
+        redrawn = [o for o in streams if o.get("name") == "stderr" and "\r" in o["text"]]
+        assert not redrawn, f"runs/{run}/notebooks/{name}.ipynb: progress bars not folded to their final state"
 
 
 def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():

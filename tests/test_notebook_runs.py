@@ -43,7 +43,7 @@ def test_failing_notebook_names_itself_and_its_cell(tmp_path):
 
 
 def test_the_cli_log_summarises_what_the_progress_bars_ran():
-    from drpose3d.reproduce import progress_summary
+    from drpose3d.progress import progress_summary
 
     def bar(desc: str, n: int, total: int, elapsed: str) -> str:
         return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [{elapsed}<00:10, 1.2it/s, loss=0.1]"
@@ -64,6 +64,40 @@ def test_the_cli_log_summarises_what_the_progress_bars_ran():
     assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""
 
 
+def test_a_reader_copy_keeps_each_progress_bar_at_its_final_state():
+    """Every redraw of a bar is an output of its cell (hundreds per training notebook); a reader
+    gets one line a bar where the first of them was, warnings kept, other outputs untouched."""
+    from drpose3d.progress import final_states, fold_bars
+
+    def bar(desc: str, n: int, total: int) -> str:
+        return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [00:0{n}<00:10, 1.2it/s, val_acc=8{n}.0]"
+
+    hourglass = "".join(bar("hourglass", n, 3) for n in range(4)) + "\r" + " " * 40 + "\r"
+    nested = bar("seeds", 0, 2) + bar("lifter", 0, 2) + bar("lifter", 2, 2) + "\r   \r" + bar("seeds", 1, 2)
+    again = "".join(bar("lifter", n, 2) for n in range(3))  # the same description counting from 0 again
+    quick = bar("render", 0, 1) + "\r   \r"  # cleared before its count was drawn
+    stream = hourglass + "UserWarning: a warning\n" + nested + quick + again
+    assert final_states(stream) == [
+        "hourglass: 100%|##        | 3/3 [00:03<00:10, 1.2it/s, val_acc=83.0]",
+        "UserWarning: a warning",
+        "seeds:  50%|##        | 1/2 [00:01<00:10, 1.2it/s, val_acc=81.0]",
+        "lifter: 100%|##        | 2/2 [00:02<00:10, 1.2it/s, val_acc=82.0]",
+        "lifter: 100%|##        | 2/2 [00:02<00:10, 1.2it/s, val_acc=82.0]",
+    ]
+    cell = nbformat.v4.new_code_cell("x")
+    printed = nbformat.v4.new_output("stream", name="stdout", text="printed\n")
+    shown = nbformat.v4.new_output("display_data", {"text/markdown": "**Table**"})
+    cut = [stream[:30], stream[30:200], stream[200:]]  # a redraw may arrive split over two outputs
+    cell.outputs = [printed, *(nbformat.v4.new_output("stream", name="stderr", text=t) for t in cut), shown]
+    fold_bars(cell)
+    assert [o.get("name", o["output_type"]) for o in cell.outputs] == ["stdout", "stderr", "display_data"]
+    assert cell.outputs[1]["text"] == "\n".join(final_states(stream)) + "\n"
+    quiet = nbformat.v4.new_code_cell("y")
+    quiet.outputs = [nbformat.v4.new_output("stream", name="stderr", text=" \r")]  # nothing left to show
+    fold_bars(quiet)
+    assert quiet.outputs == []
+
+
 def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
     """A notebook that trains for hours is not a frozen line: the notebooks bar carries what the copy
     papermill saves as it runs shows last, and drops it when the notebook ends."""
@@ -72,7 +106,8 @@ def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
 
     from tqdm import tqdm
 
-    from drpose3d.reproduce import latest_bar, watching
+    from drpose3d.progress import latest_bar
+    from drpose3d.reproduce import watching
 
     def save(*bars: str) -> None:
         cell = nbformat.v4.new_code_cell("train()")

@@ -176,6 +176,8 @@ def test_executed_notebooks_and_offline_book(synthetic_run):
     params = next(c.source for c in reader.cells if "parameters" in c.metadata.get("tags", []))
     assert 'preset: str = "tiny"' in params and "seeds: int = 2" in params and 'device: str = "cpu"' in params
     assert reader.metadata.kernelspec["name"] == "drpose3d"
+    bars = [o["text"] for c in reader.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert bars and not any("\r" in text for text in bars)  # each progress bar once, at its final state
     shown = {"remove-cell", "remove-input", "hide-input"}  # every code cell folded or removed, none open
     assert all(set(c.metadata.get("tags", [])) & shown for c in reader.cells if c.cell_type == "code")
     assert "Show code cell source" in (html_dir / "notebooks" / "table1_upper_bound.html").read_text()
