@@ -55,12 +55,14 @@ def test_the_cli_log_summarises_what_the_progress_bars_ran():
         + "\n"
         + bar("ours P1 seed 1", 0, 2, "00:00")
         + bar("ours P1 seed 1", 2, 2, "01:10")
+        + "\n"
+        + bar("ours P1 seed 1 lifter 1", 2, 2, "00:45")  # Table 1's replicate lifters count as lifters too
     )
     cell = nbformat.v4.new_code_cell("x")
     cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in (hourglass, again, lifters)]
     cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=bar("not a bar", 1, 1, "09:00")))
     nb = nbformat.v4.new_notebook(cells=[cell])
-    assert progress_summary(nb) == "ours P1 x2 (2:15), hourglass x2 (1:06)"
+    assert progress_summary(nb) == "ours P1 x3 (3:00), hourglass x2 (1:06)"
     assert progress_summary(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y")])) == ""
 
 
