@@ -155,7 +155,6 @@ def _reproduce(args: argparse.Namespace) -> int:
     from drpose3d.chapters import NOTEBOOKS
     from drpose3d.engine.cache import Cache
     from drpose3d.plan import check_fits, check_seeds, make_plan
-    from drpose3d.reproduce import build_book, run_notebooks
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 
@@ -183,6 +182,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         os.environ["TQDM_DISABLE"] = "1"  # rank 0's progress bars stand for all: one set on the terminal
         _distributed_stages(run, names)
         return 0
+    from drpose3d.reproduce import build_book, run_notebooks  # 2 s of nbformat's imports: not for --plan or a refusal
+
     with _locked(run.out):
         swept = Cache(run.out / "cache").sweep()
         if swept:
