@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -24,6 +26,18 @@ def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and err.count("\n") == 0
+
+
+def test_a_refusal_does_not_wait_for_the_notebook_machinery_to_import():
+    """papermill and nbformat cost seconds to import (bench/cli.md): a refusal, in a fresh
+    interpreter as a user's shell starts it, answers before loading them."""
+    probe = (
+        "import sys; from drpose3d.cli import main; "
+        "code = main(['reproduce', '--data', 'mocap:/nonexistent/x.npz']); "
+        "print(code, sorted(m for m in ('drpose3d.reproduce', 'papermill', 'nbformat') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["2", "[]"], done.stdout
 
 
 def test_an_unknown_choice_is_refused_with_the_choices_by_name(capsys):
