@@ -225,7 +225,6 @@ def _torchrun(nproc: int, argv: list[str]) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from drpose3d.reproduce import build_book
     from drpose3d.run import project_root
 
     source = Path(args.source).resolve()
@@ -236,6 +235,8 @@ def _book(args: argparse.Namespace) -> int:
     out = Path(args.out or root / "_out" / f"book-{source.name}").resolve()
     _writable_folder(out, "--out")
     _apart(out, [source, *(root / name for name in SOURCES if not source.is_relative_to(root / name))])
+    from drpose3d.reproduce import build_book  # after the checks, as in _reproduce
+
     with _locked(out):
         print(f"book: {build_book(out, root, source)}")
     return 0

@@ -28,12 +28,14 @@ def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
     assert message in err and err.count("\n") == 0
 
 
-def test_a_refusal_does_not_wait_for_the_notebook_machinery_to_import():
+@pytest.mark.parametrize(
+    "args", [["reproduce", "--data", "mocap:/nonexistent/x.npz"], ["book", "--from", "/nonexistent/run"]]
+)
+def test_a_refusal_does_not_wait_for_the_notebook_machinery_to_import(args):
     """papermill and nbformat cost seconds to import (bench/cli.md): a refusal, in a fresh
     interpreter as a user's shell starts it, answers before loading them."""
     probe = (
-        "import sys; from drpose3d.cli import main; "
-        "code = main(['reproduce', '--data', 'mocap:/nonexistent/x.npz']); "
+        f"import sys; from drpose3d.cli import main; code = main({args!r}); "
         "print(code, sorted(m for m in ('drpose3d.reproduce', 'papermill', 'nbformat') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
