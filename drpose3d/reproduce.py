@@ -22,7 +22,7 @@ from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 from traitlets import default
 
-from drpose3d.book.ledger import abstract
+from drpose3d.book.ledger import abstract, claims_on
 from drpose3d.chapters import NOTEBOOKS, Notebook
 from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
@@ -176,10 +176,13 @@ def reader_copy(executed: Path) -> nbformat.NotebookNode:
 
 
 def not_run_copy(source: Path, name: str) -> nbformat.NotebookNode:
-    """A chapter whose notebook did not run in this build: its text, and how to run it."""
+    """A chapter whose notebook did not run in this build: its finding (the claims it decides were
+    not judged), its text, and how to run it."""
     nb = nbformat.read(source, as_version=4)
+    claims = claims_on(name)
+    finding = f"**Finding:** not judged in this build: {', '.join(claims)}.\n\n" if claims else ""
     note = nbformat.v4.new_markdown_cell(
-        f"```{{note}}\nThis chapter's notebook did not run in this build, so its results are not shown. "
+        f"{finding}```{{note}}\nThis chapter's notebook did not run in this build, so its results are not shown. "
         f"Run it with `drpose3d reproduce --only {name}` (add the build's `--preset`, `--data` and `--out`).\n```"
     )
     nb.cells = [nb.cells[0], note] + [c for c in nb.cells[1:] if c.cell_type == "markdown"]

@@ -71,4 +71,4 @@ def test_a_book_without_its_finding_or_with_open_code_fails(tmp_path, capsys):
 def test_a_folder_without_a_ledger_is_refused_in_one_line(tmp_path, capsys):
     assert audit_run.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no claims.json (expected a run folder)" in err
+    assert err.count("\n") == 1 and "no claims.json (expected a finished run: its claims chapter writes it last)" in err

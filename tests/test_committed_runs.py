@@ -3,6 +3,7 @@ beside its reader copy, no papermill cell, no path of the machine that ran it.""
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import audit_run
@@ -116,6 +117,20 @@ def test_a_book_of_real_motion_carries_none_of_the_generated_worlds_fixed_prose(
     assert audit_run.generated_world_prose(html) == [
         "data_world.html says 'S9', 'S11', 'seven subjects', written for the generated world"
     ]
+
+
+def test_the_readme_ledger_of_a_run_in_progress_says_so(tmp_path):
+    """commit_run commits a run whose later chapters have not run yet: its README section says how far
+    it got, names the data its chapters read (no claims chapter yet) and lists the other claims as not run."""
+    run = tmp_path / "smoke"
+    run.mkdir()
+    for name in (Notebook.DATA_WORLD, Notebook.TABLE1_UPPER_BOUND):
+        shutil.copy(ROOT / "runs" / "smoke" / f"{name}.json", run / f"{name}.json")
+    text = readme_ledger.section(run)
+    assert "**In progress**: 2 of 12 chapters finished (data_world, table1_upper_bound)" in text
+    assert "Data: synthetic;" in text
+    rows = {line.split("**")[1]: line for line in text.splitlines() if line.startswith("| **C")}
+    assert "| not run |" not in rows["C1"] and "| not run |" in rows["C5"]
 
 
 def test_the_readme_names_a_run_from_an_edited_tree_as_dirty():

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -335,3 +336,21 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     for volatile in CIRCUMSTANCES:  # the run's own times and memory
         a.pop(volatile), b.pop(volatile)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_a_chapter_that_did_not_run_opens_with_the_claims_it_leaves_unjudged():
+    """A book built from a run in progress (a committed one, say) still opens every results page
+    with its finding: here, that the page's claims were not judged; a chapter without claims says
+    only that it did not run."""
+    from drpose3d.book.ledger import claims_on
+    from drpose3d.chapters import Notebook
+    from drpose3d.reproduce import not_run_copy
+
+    notebooks = Path(__file__).parents[1] / "notebooks"
+    page = not_run_copy(notebooks / "fig5b_dpnet_ablation.ipynb", Notebook.FIG5B_DPNET_ABLATION)
+    ids = claims_on(Notebook.FIG5B_DPNET_ABLATION)
+    assert ids and page.cells[1].source.startswith(f"**Finding:** not judged in this build: {', '.join(ids)}.")
+    assert "did not run in this build" in page.cells[1].source
+    assert all(c.cell_type == "markdown" for c in page.cells)
+    quiet = not_run_copy(notebooks / "data_world.ipynb", Notebook.DATA_WORLD)
+    assert quiet.cells[1].source.startswith("```{note}")

@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for run in args.runs:
         if not (results_folder(run) / f"{Notebook.CLAIMS}.json").is_file():
-            print(f"audit_run: {run}: no {Notebook.CLAIMS}.json (expected a run folder)", file=sys.stderr)
+            why = "expected a finished run: its claims chapter writes it last"
+            print(f"audit_run: {run}: no {Notebook.CLAIMS}.json ({why})", file=sys.stderr)
             return 2
     failed = 0
     for run in args.runs:

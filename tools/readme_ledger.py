@@ -8,11 +8,12 @@ Keeps the README's numbers derived from results JSON in git rather than typed by
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from drpose3d.book.ledger import ledger, markdown_rows, markdown_table, side_by_side
 from drpose3d.book.results import COMMIT, REPLAYED_S, UNTIMED_CACHE_LOADS, WALL_S
-from drpose3d.chapters import Notebook
+from drpose3d.chapters import NOTEBOOKS, Notebook
 from drpose3d.pages.tables import presets_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,8 +38,10 @@ def short(commit: str) -> str:
 
 def data(results: list[dict]) -> str:
     """The data the run's claims were judged on, then each chapter that read other data by name (the generated
-    world's real-motion chapter reads the CMU motion): "cmu, synthetic" left a reader to guess which was which."""
-    judged = next(r["dataset"] for r in results if r["notebook"] == Notebook.CLAIMS)
+    world's real-motion chapter reads the CMU motion): "cmu, synthetic" left a reader to guess which was which.
+    A run in progress has no claims chapter yet: the data most of its chapters read stands in."""
+    judged = next((r["dataset"] for r in results if r["notebook"] == Notebook.CLAIMS), None)
+    judged = judged or Counter(r["dataset"] for r in results).most_common(1)[0][0]
     others = [f"{r['notebook']} on {r['dataset']}" for r in results if r["dataset"] != judged]
     return judged + (f" ({', '.join(others)})" if others else "")
 
@@ -63,8 +66,16 @@ def section(run: Path) -> str:
             f"(a resumed run is credited what it loaded back from its own earlier execution): {ranked}; "
             f"{sum(cost.values()) / 60:.0f} min in all.\n"
         )
+    done = [nb for nb in NOTEBOOKS if any(r["notebook"] == nb for r in results)]
+    waiting = [nb for nb in NOTEBOOKS if nb not in done and nb != Notebook.PERFORMANCE]  # the appendix writes none
+    progress = (
+        f"**In progress**: {len(done)} of {len(NOTEBOOKS) - 1} chapters finished ({', '.join(done)}); the claims "
+        'whose chapters have not run read "not run". '
+        if waiting
+        else ""
+    )
     head = (
-        f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} Data: {data(results)}; "
+        f"### Run {preset}\n\nFrom `runs/{preset}/`, {INTRO.get(preset, '')} {progress}Data: {data(results)}; "
         f"{seeds} seeds; source commit(s) {', '.join(f'`{short(c)}`' for c in commits)}. " + times
     )
     return head + "\n" + markdown_table(rows, link=lambda nb: f"notebooks/{nb}.ipynb") + "\n"
