@@ -22,7 +22,7 @@ from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 from traitlets import default
 
-from drpose3d.book.ledger import abstract, claims_on
+from drpose3d.book.ledger import FINDING, abstract, claims_on
 from drpose3d.chapters import NOTEBOOKS, Notebook
 from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
@@ -180,7 +180,7 @@ def not_run_copy(source: Path, name: str) -> nbformat.NotebookNode:
     not judged), its text, and how to run it."""
     nb = nbformat.read(source, as_version=4)
     claims = claims_on(name)
-    finding = f"**Finding:** not judged in this build: {', '.join(claims)}.\n\n" if claims else ""
+    finding = f"**{FINDING}** not judged in this build: {', '.join(claims)}.\n\n" if claims else ""
     note = nbformat.v4.new_markdown_cell(
         f"{finding}```{{note}}\nThis chapter's notebook did not run in this build, so its results are not shown. "
         f"Run it with `drpose3d reproduce --only {name}` (add the build's `--preset`, `--data` and `--out`).\n```"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from chromium import Chromium, ChromiumError, find_binary
 
-from drpose3d.book.ledger import claims_on
+from drpose3d.book.ledger import FINDING, claims_on
 from drpose3d.chapters import NOTEBOOKS
 
 _BAD = ("Uncaught", "Failed to load resource", "Error", "WebGL")  # a GPU-less WebGL's driver notes are not
@@ -146,7 +146,7 @@ def problems(dom: str, console: list[tuple[str, str]], base: str, page: str = ""
         found += [f"runs past the text column: {o}" for o in json.loads(overflow)]
     found += [f"plot {p}" for p in json.loads(measured(dom, "plots") or "[]")]
     if page in RESULTS:
-        first, claim = dom.find("Finding:"), dom.find("In one sentence")
+        first, claim = dom.find(FINDING), dom.find("In one sentence")
         if first < 0 or (claim >= 0 and claim < first):
             found.append("the page does not open with its finding (the ledger's verdicts on its claims)")
     for message, source in console:

@@ -66,12 +66,13 @@ def section(run: Path) -> str:
             f"(a resumed run is credited what it loaded back from its own earlier execution): {ranked}; "
             f"{sum(cost.values()) / 60:.0f} min in all.\n"
         )
-    done = [nb for nb in NOTEBOOKS if any(r["notebook"] == nb for r in results)]
-    waiting = [nb for nb in NOTEBOOKS if nb not in done and nb != Notebook.PERFORMANCE]  # the appendix writes none
+    chapters = [nb for nb in NOTEBOOKS if nb != Notebook.PERFORMANCE]  # the appendix writes no results
+    ran = {r["notebook"] for r in results}
+    done = [nb for nb in chapters if nb in ran]
     progress = (
-        f"**In progress**: {len(done)} of {len(NOTEBOOKS) - 1} chapters finished ({', '.join(done)}); the claims "
+        f"**In progress**: {len(done)} of {len(chapters)} chapters finished ({', '.join(done)}); the claims "
         'whose chapters have not run read "not run". '
-        if waiting
+        if len(done) < len(chapters)
         else ""
     )
     head = (

@@ -24,6 +24,8 @@ from drpose3d.stages.identity import STAGES
 #: The claim as the paper states it, and what the rule of :mod:`drpose3d.book.verdicts` decided.
 STATEMENT, VERDICT = "statement", "verdict"
 ABSTRACT_LEAD = "What this book found"  # the front page's first words once a claim has run
+#: A results page's first words: its finding, which the page check looks for before any number.
+FINDING = "Finding:"
 #: The effect relative to the claim's control (%): this run's mean and 95 % interval, and the paper's.
 EFFECT_REL_PCT, EFFECT_REL_CI95, PAPER_REL_PCT = "effect_rel_pct", "effect_rel_ci95", "paper_rel_pct"
 
@@ -224,7 +226,7 @@ def finding(out: str | Path, notebook: str) -> str:
         f"{measured(r, html=True)} {against_paper(r, html=True)}"  # a page of the book
         for r in rows
     ]
-    return "**Finding:** " + "; ".join(parts) + "." if parts else ""
+    return f"**{FINDING}** " + "; ".join(parts) + "." if parts else ""
 
 
 def _true_heatmaps(c2: dict) -> str:
