@@ -10,7 +10,7 @@ import random
 import re
 from pathlib import Path
 
-from test_importers import CMU, write_bvh
+from test_importers import write_bvh
 
 from drpose3d.cli import main
 
@@ -63,9 +63,9 @@ def test_a_mutated_bvh_is_imported_or_refused_in_one_line(tmp_path, capsys):
         _imports_or_refuses_in_one_line(path, tmp_path / f"case{k}" / "out.npz", capsys)
 
 
-def test_a_mutated_cmu_asf_or_amc_is_imported_or_refused_in_one_line(tmp_path, capsys):
-    asf = (CMU / "asfamc" / "03" / "03.asf").read_text()
-    amc = (CMU / "asfamc" / "03" / "03_01.amc").read_text().splitlines()
+def test_a_mutated_cmu_asf_or_amc_is_imported_or_refused_in_one_line(tmp_path, capsys, cmu_raw):
+    asf = (cmu_raw / "asfamc" / "03" / "03.asf").read_text()
+    amc = (cmu_raw / "asfamc" / "03" / "03_01.amc").read_text().splitlines()
     amc = "\n".join(amc[: amc.index("201")])  # the header and 200 frames: 1.7 s at 120 fps
     rng = random.Random(1)
     for k in range(40):

@@ -17,12 +17,6 @@ from drpose3d.formats.importer import MAPS, import_motion, resample, split_glitc
 from drpose3d.formats.mocap import Mocap, load_mocap
 from drpose3d.worlds.spec import CMU_FILE
 
-#: The raw CMU captures: beside the checkout (../shared) or inside it (shared/), as workplaces lay it out.
-CMU = next(
-    (p for p in (Path(__file__).resolve().parents[k] / "shared" / "mocap" / "cmu" for k in (2, 1)) if p.is_dir()),
-    Path(__file__).resolve().parents[2] / "shared" / "mocap" / "cmu",
-)
-
 
 def write_bvh(
     path: Path, frames: int = 40, frame_time: float = 1 / 30, names: dict | None = None, walk_cm_per_frame: float = 2.0
@@ -248,9 +242,9 @@ def test_resampling_and_glitch_splits():
 
 
 @pytest.fixture(scope="module")
-def cmu(tmp_path_factory) -> Mocap:
+def cmu(tmp_path_factory, cmu_raw) -> Mocap:
     out = tmp_path_factory.mktemp("cmu") / "cmu.npz"
-    report = import_motion([CMU], out)
+    report = import_motion([cmu_raw], out)
     assert report.files == 23 and report.splits >= 1
     return load_mocap(out)
 
