@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--device", default="auto", choices=DEVICES)
     rep.add_argument("--no-book", action="store_true", help="execute notebooks only")
     rep.add_argument(
+        "--carry",
+        metavar="RUN",
+        help="copy the chapters of this committed run (e.g. runs/cpu) whose numbers the current source would "
+        "compute again unchanged, instead of executing them (same preset, data and seeds)",
+    )
+    rep.add_argument(
         "--plan", action="store_true", help="print each stage's samples, steps, memory and device; train nothing"
     )
     rep.add_argument("--yes", action="store_true", help="start a run of far more seeds than the preset's")
@@ -188,6 +194,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         swept = Cache(run.out / "cache").sweep()
         if swept:
             print(f"drpose3d: removed {swept} temp file(s) that an interrupted run left in {run.out / 'cache'}")
+        if args.carry:
+            names = _carried(Path(args.carry).resolve(), run, root, names)
         if launched():
             _distributed_stages(run, names)
         failures = run_notebooks(names, run.save(), run.out, root)
@@ -197,6 +205,18 @@ def _reproduce(args: argparse.Namespace) -> int:
     for f in failures:
         print(f"error: notebook {f.notebook} failed in {f.message}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _carried(committed: Path, run: Run, root: Path, names: list[str]) -> list[str]:
+    """``--carry``: copy what the committed run can lend (:mod:`drpose3d.carry`), say what and
+    why not, and return the chapters left to execute."""
+    from drpose3d.carry import carry
+
+    judged = carry(committed, run, root, names)
+    for b in judged:
+        said = f"carried (ran at {b.commit[:12]})" if not b.why_not else f"runs again: {b.why_not}"
+        print(f"drpose3d: {committed.name}/{b.chapter} {said}", file=sys.stderr)
+    return [n for n in names if n not in {b.chapter for b in judged if not b.why_not}]
 
 
 def _distributed_stages(run: Run, names: list[str]) -> None:

@@ -6,8 +6,10 @@
 #     tools/regenerate_runs.sh PRESET OUT_ROOT     # e.g. tools/regenerate_runs.sh cpu /tmp
 #
 # Every step resumes from its run's cache, so after an interruption the same command goes on where it
-# stopped (a finished step costs the re-execution of its notebooks from the cache). It leaves the
-# working tree changed under runs/ and README.md; committing them is the caller's decision.
+# stopped (a finished step costs the re-execution of its notebooks from the cache). On a new machine,
+# without the cache, each step first carries over the chapters its committed run already holds and the
+# current source would compute unchanged (drpose3d/carry.py), so what was committed is not trained again.
+# It leaves the working tree changed under runs/ and README.md; committing them is the caller's decision.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: tools/regenerate_runs.sh PRESET OUT_ROOT" >&2; exit 2; }
 preset=$1
@@ -19,11 +21,11 @@ export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=33554432:gli
 step() { echo "== $(date -u +%FT%TZ) $*"; }
 
 step "generated world: $root/$preset"
-$bin/drpose3d reproduce --preset "$preset" --out "$root/$preset"
+$bin/drpose3d reproduce --preset "$preset" --out "$root/$preset" --carry "runs/$preset"
 $bin/python tools/commit_run.py "$root/$preset" "runs/$preset"
 
 step "CMU motion: $root/$preset-cmu"
-$bin/drpose3d reproduce --preset "$preset" --data cmu --out "$root/$preset-cmu"
+$bin/drpose3d reproduce --preset "$preset" --data cmu --out "$root/$preset-cmu" --carry "runs/$preset-cmu"
 $bin/python tools/commit_run.py "$root/$preset-cmu" "runs/$preset-cmu"
 
 step "generated world's claims chapter beside the new runs/$preset-cmu"
