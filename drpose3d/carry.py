@@ -107,15 +107,22 @@ def changed_since(commit: str, paths: list[str], root: Path) -> list[str] | None
     return diff.stdout.split()
 
 
-def examine(committed: Path, run: Run, root: Path, chapters: list[str]) -> list[Borrowed]:
-    """For each chapter of `chapters` that `committed` holds, whether it can stand in for
-    executing it again in `run`."""
+def check_committed(committed: Path, run: Run, root: Path) -> None:
+    """Refuse, before any work, a ``--carry`` that cannot lend anything: a folder that is not a
+    committed run, data from a user's file (the carried numbers would name a file's content the
+    check cannot compare), or a checkout git cannot compare."""
     if run.data.path is not None or run.data.options:
         raise RunError(f"--carry: the data is {run.data}; only the generated world and the embedded motion carry")
     if not (committed / "notebooks").is_dir():
         raise RunError(f"--carry: {committed} holds no notebooks/ (expected a committed run, e.g. runs/cpu)")
     if subprocess.run(["git", "-C", str(root), "rev-parse"], capture_output=True, check=False).returncode:
         raise RunError(f"--carry compares sources with git, and {root} is not a git checkout")
+
+
+def examine(committed: Path, run: Run, root: Path, chapters: list[str]) -> list[Borrowed]:
+    """For each chapter of `chapters` that `committed` holds, whether it can stand in for
+    executing it again in `run`."""
+    check_committed(committed, run, root)
     found = []
     for chapter in chapters:
         result_file, notebook = committed / f"{chapter}.json", committed / "notebooks" / f"{chapter}.ipynb"
@@ -131,8 +138,8 @@ def _judge(chapter: str, result: dict, notebook: Path, run: Run, root: Path) -> 
     ran = tuple(given.get(k) for k in RUN_PARAMETERS)
     wanted = (run.preset.name, run.data.label, len(run.seeds), run.device)
     if ran != wanted:
-        said = ", ".join(f"{k} {v!r}" for k, v in zip(RUN_PARAMETERS, ran, strict=True))
-        return Borrowed(chapter, commit, f"ran with {said}; this run has {', '.join(map(repr, wanted))}")
+        said, has = (", ".join(f"{k} {v!r}" for k, v in zip(RUN_PARAMETERS, vs, strict=True)) for vs in (ran, wanted))
+        return Borrowed(chapter, commit, f"ran with {said}; this run has {has}")
     if not commit or commit.endswith("+dirty"):
         return Borrowed(chapter, commit, "ran from a checkout with uncommitted changes, so its source is unknown")
     changed = changed_since(commit, numbers_sources(chapter, root), root)

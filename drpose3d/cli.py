@@ -174,6 +174,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     _apart(out, [root / name for name in SOURCES])
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
+    if args.carry:
+        from drpose3d.carry import check_committed
+
+        check_committed(Path(args.carry).resolve(), run, root)
     plan = make_plan(run, args.nproc if args.nproc > 1 else int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     if args.plan:
         print(plan.table())

@@ -20,6 +20,7 @@ from drpose3d.cli import main
         (["reproduce", "--nproc", "0"], "--nproc is 0, expected >= 1"),
         (["reproduce", "--data", "synthetic?train=S1,S5,S9&test=S9"], "['S9'] would be in both train and test"),
         (["data", "export", "--out", "world.csv"], "expected a path ending in .npz"),
+        (["reproduce", "--carry", "/nonexistent/run"], "--carry: /nonexistent/run holds no notebooks/"),
     ],
 )
 def test_bad_cli_input_is_one_line_and_exit_2(args, message, capsys):
