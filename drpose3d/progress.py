@@ -84,10 +84,13 @@ def progress_summary(nb: nbformat.NotebookNode) -> str:
 def fold_bars(cell: nbformat.NotebookNode) -> None:
     """Replace a cell's stderr outputs by one that holds each bar's final state (:func:`final_states`),
     where the first of them was: a reader sees what trained, for how long and to what score, not
-    every redraw (the book removes stderr altogether)."""
+    every redraw (the book removes stderr altogether). A stream without a carriage return holds no
+    redraw (tqdm starts every one with it): a reader copy's, folded already, is left as it is, since
+    its bars of one description no longer show where each started (a chapter carried over from a
+    committed run is folded again when the run is committed or its book built)."""
     outputs = cell.get("outputs", [])
     first = next((k for k, o in enumerate(outputs) if o.get("name") == "stderr"), None)
-    if first is None:
+    if first is None or "\r" not in stderr_of(cell):
         return
     lines = final_states(stderr_of(cell))
     kept = list(outputs[:first])

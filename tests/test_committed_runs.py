@@ -13,6 +13,7 @@ import pytest
 import readme_ledger  # tools/ is on pytest's path (pyproject.toml)
 
 from drpose3d.chapters import NOTEBOOKS, Notebook
+from drpose3d.reproduce import reader_copy
 
 ROOT = Path(__file__).parents[1]
 
@@ -81,6 +82,8 @@ def test_every_committed_run_is_clean(run):
         streams = [o for c in nbformat.reads(text, as_version=4).cells for o in c.get("outputs", [])]
         redrawn = [o for o in streams if o.get("name") == "stderr" and "\r" in o["text"]]
         assert not redrawn, f"runs/{run}/notebooks/{name}.ipynb: progress bars not folded to their final state"
+        again = nbformat.writes(reader_copy(folder / "notebooks" / f"{name}.ipynb"))
+        assert again == text, f"runs/{run}/notebooks/{name}.ipynb: a reader copy differs (carried, it would change)"
 
 
 def test_the_claims_chapter_sets_the_committed_cpu_runs_side_by_side():

@@ -94,6 +94,9 @@ def test_a_reader_copy_keeps_each_progress_bar_at_its_final_state():
     fold_bars(cell)
     assert [o.get("name", o["output_type"]) for o in cell.outputs] == ["stdout", "stderr", "display_data"]
     assert cell.outputs[1]["text"] == "\n".join(final_states(stream)) + "\n"
+    folded = [dict(o) for o in cell.outputs]
+    fold_bars(cell)  # a reader copy folded again (a carried chapter): its two "lifter" bars stay two
+    assert [dict(o) for o in cell.outputs] == folded
     quiet = nbformat.v4.new_code_cell("y")
     quiet.outputs = [nbformat.v4.new_output("stream", name="stderr", text=" \r")]  # nothing left to show
     fold_bars(quiet)
