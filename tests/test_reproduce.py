@@ -354,3 +354,35 @@ def test_a_chapter_that_did_not_run_opens_with_the_claims_it_leaves_unjudged():
     assert all(c.cell_type == "markdown" for c in page.cells)
     quiet = not_run_copy(notebooks / "data_world.ipynb", Notebook.DATA_WORLD)
     assert quiet.cells[1].source.startswith("```{note}")
+
+
+@pytest.mark.slow
+def test_a_new_machine_carries_the_committed_chapters_instead_of_training_them(synthetic_run, tmp_path):
+    """A run into a new folder (a new machine: no cache) with --carry copies the committed chapters
+    its source would compute unchanged and executes only the rest; committed again, they are the same
+    files. A checkout with local edits lends nothing, since what ran is then unknown."""
+    import commit_run
+
+    from drpose3d.carry import examine
+    from drpose3d.run import project_root, resolve
+
+    committed = tmp_path / "runs" / "tiny"
+    commit_run.commit_run(synthetic_run, committed)
+    lent = ["data_world", "table1_upper_bound"]
+    if json.loads((committed / "table1_upper_bound.json").read_text())["commit"].endswith("+dirty"):
+        run = resolve("tiny", "synthetic", 2, "cpu", tmp_path / "new")
+        assert all("uncommitted changes" in b.why_not for b in examine(committed, run, project_root(), lent))
+        return
+    out = tmp_path / "new"
+    args = ["--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(out), "--no-book"]
+    proc = _cli("reproduce", *args, "--carry", str(committed), "--only", *lent, "claims")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert all(f"tiny/{name} carried (ran at " in proc.stderr for name in lent)
+    assert [p for p in (out / "cache").rglob("*") if p.is_file() and p.suffix != ".log"] == []  # nothing trained
+    claims = json.loads((out / "results" / "claims.json").read_text())  # executed, over the carried results
+    assert claims["rows"] and (out / "notebooks" / "claims.ipynb").exists()
+    again = tmp_path / "runs" / "again"
+    commit_run.commit_run(out, again)
+    for name in lent:
+        for rel in (f"{name}.json", f"notebooks/{name}.ipynb"):
+            assert (again / rel).read_bytes() == (committed / rel).read_bytes(), rel
