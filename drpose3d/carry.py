@@ -5,8 +5,8 @@ Why: a converged cpu run trains for days on 2 cores, in sittings, and its cache 
 machine that runs it; a machine lost between sittings takes the cache with it. What survives is
 what was committed, chapter by chapter. A committed chapter stands in for executing it again when
 the source that computed its numbers is unchanged since the commit it ran at (its notebook, every
-package module its code imports, the embedded data) and it ran on the same preset, data and
-seeds: executing it again would write the same numbers. Modules that only turn numbers into words
+package module its code imports, the embedded data) and it ran with the same preset, data, seed
+count and device: executing it again would write the same numbers. Modules that only turn numbers into words
 and pictures (:data:`PRESENTATION`) may have changed since; the page then shows them as they were.
 """
 

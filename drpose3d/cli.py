@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "--carry",
         metavar="RUN",
         help="copy the chapters of this committed run (e.g. runs/cpu) whose numbers the current source would "
-        "compute again unchanged, instead of executing them (same preset, data and seeds)",
+        "compute again unchanged, instead of executing them (same preset, data, seed count and device)",
     )
     rep.add_argument(
         "--plan", action="store_true", help="print each stage's samples, steps, memory and device; train nothing"

@@ -19,13 +19,15 @@ bin=.venv/bin
 # glibc keeps what rendering frees: about 3 % off a stage-1 epoch, the same numbers (bench/malloc.md)
 export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296}
 step() { echo "== $(date -u +%FT%TZ) $*"; }
+# --carry from the committed run, once there is one (a preset's first regeneration has none)
+carry() { if [ -d "runs/$1/notebooks" ]; then echo "--carry runs/$1"; fi; }
 
 step "generated world: $root/$preset"
-$bin/drpose3d reproduce --preset "$preset" --out "$root/$preset" --carry "runs/$preset"
+$bin/drpose3d reproduce --preset "$preset" --out "$root/$preset" $(carry "$preset")
 $bin/python tools/commit_run.py "$root/$preset" "runs/$preset"
 
 step "CMU motion: $root/$preset-cmu"
-$bin/drpose3d reproduce --preset "$preset" --data cmu --out "$root/$preset-cmu" --carry "runs/$preset-cmu"
+$bin/drpose3d reproduce --preset "$preset" --data cmu --out "$root/$preset-cmu" $(carry "$preset-cmu")
 $bin/python tools/commit_run.py "$root/$preset-cmu" "runs/$preset-cmu"
 
 step "generated world's claims chapter beside the new runs/$preset-cmu"
