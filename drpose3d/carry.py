@@ -1,13 +1,17 @@
 """Chapters a new run borrows from a committed run of the same preset and data instead of
 executing them again (``drpose3d reproduce --carry runs/NAME``).
 
-Why: a converged cpu run trains for days on 2 cores, in sittings, and its cache lives on the
-machine that runs it; a machine lost between sittings takes the cache with it. What survives is
-what was committed, chapter by chapter. A committed chapter stands in for executing it again when
-the source that computed its numbers is unchanged since the commit it ran at (its notebook, every
-package module its code imports, the embedded data) and it ran with the same preset, data, seed
-count and device: executing it again would write the same numbers. Modules that only turn numbers into words
-and pictures (:data:`PRESENTATION`) may have changed since; the page then shows them as they were.
+Why: a converged cpu run trains for days on 2 cores, in sittings, and its cache lives on the machine
+that runs it; a machine lost between sittings takes the cache with it. What survives is what was
+committed, chapter by chapter. A committed chapter stands in for executing it again when the source
+that computed its numbers is unchanged since the commit it ran at (its notebook, every package
+module its code imports, the embedded data) and it ran with the same preset, data, seed count and
+device: executing it again would compute the same numbers, to within what another machine's floating
+point moves (the second and third cpu attempts, on different machines, agreed to 0.1 mm). So a run's
+chapters may come from several machines, and a network a later chapter trains again (Table 2's
+protocol #1 stage 1, which Fig. 5(a) trained) is that machine's. Modules that only turn numbers into
+words and pictures (:data:`PRESENTATION`) may have changed since; the page then shows them as they
+were.
 """
 
 from __future__ import annotations
