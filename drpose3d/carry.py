@@ -6,12 +6,13 @@ that runs it; a machine lost between sittings takes the cache with it. What surv
 committed, chapter by chapter. A committed chapter stands in for executing it again when the source
 that computed its numbers is unchanged since the commit it ran at (its notebook, every package
 module its code imports, the embedded data) and it ran with the same preset, data, seed count and
-device: executing it again would compute the same numbers, to within what another machine's floating
-point moves (the second and third cpu attempts, on different machines, agreed to 0.1 mm). So a run's
-chapters may come from several machines, and a network a later chapter trains again (Table 2's
-protocol #1 stage 1, which Fig. 5(a) trained) is that machine's. Modules that only turn numbers into
-words and pictures (:data:`PRESENTATION`) may have changed since; the page then shows them as they
-were.
+device: executing it again, in the environment the Makefile installs (torch 2.13.0; the results do
+not record torch's version), would compute the same numbers, to within what another machine's
+floating point moves (the second and third cpu attempts, on different machines, agreed to 0.1 mm).
+So a run's chapters may come from several machines, and a network a later chapter trains again
+(Table 2's protocol #1 stage 1, which Fig. 5(a) trained) is that machine's. Modules that only turn
+numbers into words and pictures (:data:`PRESENTATION`) may have changed since; the page then shows
+them as they were.
 """
 
 from __future__ import annotations
