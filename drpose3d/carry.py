@@ -28,6 +28,7 @@ import nbformat
 
 from drpose3d.book.results import COMMIT
 from drpose3d.chapters import Notebook
+from drpose3d.engine.fileio import atomic_path
 from drpose3d.engine.keys import PACKAGE, module_closure
 from drpose3d.errors import RunError
 from drpose3d.run import Run
@@ -164,7 +165,6 @@ def carry(committed: Path, run: Run, root: Path, chapters: list[str]) -> list[Bo
             (committed / f"{name}.json", run.out / "results" / f"{name}.json"),
             (committed / "notebooks" / f"{name}.ipynb", run.out / "notebooks" / f"{name}.ipynb"),
         ):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target.with_suffix(".part"))
-            target.with_suffix(".part").replace(target)  # a reader never meets half a file
+            with atomic_path(target) as part:  # a reader never meets half a file
+                shutil.copyfile(source, part)
     return judged

@@ -64,7 +64,7 @@ def test_an_unchanged_chapter_is_carried_and_copied(checkout, tmp_path):
         (run.out / "notebooks" / f"{CHAPTER}.ipynb", committed / "notebooks" / f"{CHAPTER}.ipynb"),
     ):
         assert copied.read_bytes() == source.read_bytes()
-    assert not list(run.out.rglob("*.part"))
+    assert not list(run.out.rglob("*.part")) and not list(run.out.rglob("*.tmp"))
 
 
 def test_a_change_to_a_module_that_computes_runs_it_again(checkout, tmp_path):
