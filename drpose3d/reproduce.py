@@ -229,7 +229,8 @@ def build_book(out: Path, root: Path, source: Path | None = None) -> Path:
 def write_front_page(book: Path, source: Path, root: Path) -> None:
     """The front page's finding: the abstract from the run's ledger and the forest plot of its
     claims, beside the committed run of the same preset on the other world when there is one."""
-    ledgers = beside_committed(source, root / "runs")
+    runs = root / "runs"
+    ledgers = beside_committed(source, runs)
     (book / "_static" / FOREST).write_text(forest_svg(ledgers), encoding="utf-8")
     claims = chapter_number(Notebook.CLAIMS, root / "_toc.yml")
     figure = (
@@ -237,7 +238,7 @@ def write_front_page(book: Path, source: Path, root: Path) -> None:
         f"**The claims at a glance** (the claims chapter's first figure, Figure {claims}.1). "
         "*Each row a claim of the paper: the paper's relative effect (black diamond) and this book's mean and 95 % "
         "Student-t interval over seeds (dots and lines), in % of the claim's control; an interval that runs past the "
-        f"axis ends in an arrow (hover for its extent); the verdicts on the right. {drawn(ledgers)}*"
+        f"axis ends in an arrow (hover for its extent); the verdicts on the right. {drawn(ledgers, runs)}*"
     )
     intro = book / "book" / "intro.md"
     head, _, rest = intro.read_text(encoding="utf-8").partition(FINDING_BEGIN)

@@ -1,6 +1,8 @@
 """The front page: its abstract (data, preset, verdict counts, three findings with numbers) and the
 forest plot of every claim, from hand-made results JSON."""
 
+import json
+
 from ledger_runs import cpu_like_run, write
 
 from drpose3d.book.claims import CLAIMS
@@ -106,6 +108,7 @@ def test_the_forest_plot_draws_every_claim_and_each_run(tmp_path):
 def test_the_forest_caption_names_the_other_worlds_committed_run_and_each_runs_seeds(tmp_path):
     """The plot draws the same preset's committed run on the other world beside this one, so its
     caption names both runs and their seed counts, not only this page's seeds."""
+    from drpose3d.book.results import results_folder
     from drpose3d.pages.forest import beside_committed, drawn
 
     cpu_like_run(tmp_path / "run")
@@ -114,6 +117,11 @@ def test_the_forest_caption_names_the_other_worlds_committed_run_and_each_runs_s
     ledgers = beside_committed(tmp_path / "run", tmp_path / "runs")
     assert list(ledgers) == ["this run (synthetic, cpu)", "committed runs/cpu-cmu"]
     assert drawn(ledgers) == "Dots and lines: this run (synthetic, cpu), 3 seeds; committed runs/cpu-cmu, 2 seeds."
+    # with the folder of committed runs, the other run says where and when it ran: it may predate this one
+    made = json.loads((results_folder(tmp_path / "runs" / "cpu-cmu") / "table1_upper_bound.json").read_text())
+    when = f"ran at {made['commit'][:7]} on {made['created'][:10]}"
+    assert drawn(ledgers, tmp_path / "runs").endswith(f"committed runs/cpu-cmu, 2 seeds ({when}).")
+    assert "this run (synthetic, cpu), 3 seeds;" in drawn(ledgers, tmp_path / "runs")  # this run: its own pages say
     assert drawn(beside_committed(tmp_path / "run", tmp_path / "none")).endswith("(synthetic, cpu), 3 seeds.")
 
 

@@ -5,10 +5,11 @@ page is Markdown, and the same picture serves the claims chapter and the README.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from drpose3d.book.ledger import EFFECT_REL_CI95, EFFECT_REL_PCT, PAPER_REL_PCT, STATEMENT, VERDICT, ledger
-from drpose3d.book.results import results_folder
+from drpose3d.book.results import COMMIT, CREATED, results_folder
 from drpose3d.markup import text
 
 #: One colour per run, in the order given (colour-blind-safe: blue, orange, green, purple).
@@ -17,6 +18,8 @@ PAPER_COLOUR = "#222222"
 _ROW, _TOP, _LEFT, _PLOT, _RIGHT = 32, 56, 250, 330, 150
 #: The verdicts as the plot's right column writes them, one line per run in the run's colour.
 _SHORT = {"reproduced in direction only": "direction only"}
+#: How the other world's committed run is labelled: its folder under ``runs/`` follows.
+_COMMITTED = "committed runs/"
 
 
 def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
@@ -30,18 +33,33 @@ def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
     ledgers = {f"this run ({ran['dataset']}, {ran['preset']})": rows}
     other = runs / (ran["preset"] if ran["dataset"] == "cmu" else f"{ran['preset']}-cmu")
     if other.is_dir() and other.resolve() != source.resolve() and any(results_folder(other).glob("*.json")):
-        ledgers[f"committed runs/{other.name}"] = ledger(other)
+        ledgers[f"{_COMMITTED}{other.name}"] = ledger(other)
     return ledgers
 
 
-def drawn(ledgers: dict[str, list[dict]]) -> str:
-    """The forest plot's runs for its caption (Markdown, inert), each with its number of seeds: the plot
-    may draw the other world's committed run beside this one, so the page's own seeds do not describe it."""
-    runs = []
+def ran_at(folder: Path) -> str:
+    """The commits and days at which a committed run's chapters ran: the run drawn beside this one
+    may predate the code that made this one (the CMU run of 2026-12-01 predates the converged stage 1)."""
+    made = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(results_folder(folder).glob("*.json"))]
+    commits = sorted({str(m.get(COMMIT) or "")[:7] for m in made} - {""})
+    days = sorted({str(m.get(CREATED) or "")[:10] for m in made} - {""})
+    if not commits or not days:
+        return ""
+    when = f"on {days[0]}" if len(days) == 1 else f"from {days[0]} to {days[-1]}"
+    return f"ran at {' and '.join(commits)} {when}"
+
+
+def drawn(ledgers: dict[str, list[dict]], runs: Path | None = None) -> str:
+    """The forest plot's runs for its caption (Markdown, inert), each with its number of seeds and, for
+    the other world's committed run under `runs`, where and when it ran: the plot may draw that run
+    beside this one, so the page's own seeds and commit do not describe it."""
+    drawn_runs = []
     for label, rows in ledgers.items():
         seeds = max((len(r["values"]) for r in rows), default=0)
-        runs.append(f"{text(label)}, {seeds} seed{'' if seeds == 1 else 's'}")  # a label names the data
-    return "Dots and lines: " + "; ".join(runs) + "."
+        made = ran_at(runs / label.removeprefix(_COMMITTED)) if runs and label.startswith(_COMMITTED) else ""
+        # a label names the data
+        drawn_runs.append(f"{text(label)}, {seeds} seed{'' if seeds == 1 else 's'}" + (f" ({made})" if made else ""))
+    return "Dots and lines: " + "; ".join(drawn_runs) + "."
 
 
 def _scale(core: list[float], reach: list[float]) -> tuple[float, float]:
