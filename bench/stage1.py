@@ -3,7 +3,10 @@ of a run through the pipeline, then write their training curves to ``bench/stage
 ``python bench/stage1.py OUT [PRESET] [DATA]``. With ``--double`` it trains PRCNN-34 alone again with
 twice the preset's budget (twice the epoch cap and twice the patience at each learning rate) into
 ``bench/stage1-DATA-double-capN.json`` (N: the preset's epoch cap, so a later doubling keeps the earlier
-one's curves): issue 32's test that doubling the budget no longer helps.
+one's curves): issue 32's test that doubling the budget no longer helps. ``--fraction OUT F`` trains
+the hourglass and PRCNN-34 alone again on a fixed schedule of F times the preset's epoch caps, decaying
+the rate a hundredfold (the two tenfold drops of the plateau schedule, compressed), into
+``bench/stage1-DATA-fractionF.json``: what a stage 1 small enough for one sitting would give.
 
 It runs inside the run's cache (``OUT/cache``), so the networks it trains are the ones
 ``drpose3d reproduce --out OUT`` then loads: the evidence costs no second training. The curves
@@ -18,6 +21,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from drpose3d.engine.train import TrainConfig
 from drpose3d.pages.image_half import half_budget
 from drpose3d.paper import Fig5a
 from drpose3d.run import Run, resolve
@@ -56,6 +60,39 @@ def double(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     return report
 
 
+def compressed(run: Run, fraction: float) -> Run:
+    """`run` with the hourglass' and PRCNN's budgets cut to `fraction` of their epoch caps, on a
+    fixed exponential decay to a hundredth of the rate instead of early stopping: new cache
+    entries beside the preset's (both trainings' keys hold their budgets)."""
+
+    def cut(train: TrainConfig) -> TrainConfig:
+        return replace(train, epochs=max(1, round(fraction * train.epochs)), patience=0, lr_final_fraction=0.01)
+
+    p = run.preset
+    return replace(run, preset=replace(p, hourglass_train=cut(p.hourglass_train), prcnn_train=cut(p.prcnn_train)))
+
+
+def fraction(out: str, share: str, preset: str = "cpu", data: str = "synthetic") -> dict:
+    """Seed 0's hourglass and PRCNN-34 (on that hourglass' heatmaps) at :func:`compressed` budgets."""
+    run = compressed(resolve(preset, data, out=out), float(share))
+    ctx = open_context(run, 0)
+    p = run.preset
+    report: dict = {"preset": preset, "data": data, "seed": 0, "fraction": float(share),
+                    "hourglass_train": p.hourglass_train.key(), "prcnn_train": p.prcnn_train.key()}  # fmt: skip
+    path = HERE / f"stage1-{data}-fraction{share}.json"
+    started = time.perf_counter()
+    stage = ctx.pose2d_stage()
+    report["hourglass"] = _curve(stage.history, stage.best_epoch, PCK10, time.perf_counter() - started)
+    report["hourglass"]["test"] = stage.detections["test"].errors
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    started = time.perf_counter()
+    ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
+    report[str(Fig5a.PRCNN_RESNET34)] = _curve(ranks.history, ranks.best_epoch, VAL_ACC, time.perf_counter() - started)
+    report[str(Fig5a.PRCNN_RESNET34)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
 def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     ctx = open_context(resolve(preset, data, out=out), 0)
     report: dict = {"preset": preset, "data": data, "seed": 0, "train_samples": len(ctx.train),
@@ -80,7 +117,7 @@ def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--double"]
-    result = (double if "--double" in sys.argv else main)(*args)
+    args = [a for a in sys.argv[1:] if a not in ("--double", "--fraction")]
+    result = (double if "--double" in sys.argv else fraction if "--fraction" in sys.argv else main)(*args)
     print(json.dumps({k: {m: v for m, v in r.items() if m != "history"} if isinstance(r, dict) else r
                       for k, r in result.items()}, indent=1))  # fmt: skip
