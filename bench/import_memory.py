@@ -82,7 +82,7 @@ def measure(frames: int, folder: Path) -> dict:
     clip = long_bvh(folder / "mem" / "walk.bvh", frames)
     out = folder / "out.npz"
     probe = (
-        "import resource, sys; from drpose3d.cli import main; code = main(sys.argv[1:]); "
+        "import resource, sys; from drpose3d.command.cli import main; code = main(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
     )
     started = time.perf_counter()

@@ -73,7 +73,7 @@ def run(
         with tempfile.TemporaryDirectory() as fresh:
             target = Path(smoke_out or fresh)
             smoke = wall(
-                [sys.executable, "-m", "drpose3d.cli", "reproduce", "--preset", "smoke", "--out", str(target)], root
+                [sys.executable, "-m", "drpose3d", "reproduce", "--preset", "smoke", "--out", str(target)], root
             )
         result["wall_s"] = {"reproduce_smoke": smoke, "test_suite": wall([sys.executable, "-m", "pytest", "-q"], root)}
     if out is not None:

@@ -3,7 +3,7 @@ The same as ``drpose3d bench``; see ``bench/measure.py`` for what is measured an
 
 import sys
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

@@ -2,7 +2,7 @@
 
 import sys
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -100,7 +100,7 @@ def synthetic_run(tmp_path_factory) -> Path:
     distributed run is compared with), made once."""
     out = tmp_path_factory.mktemp("run")
     args = ["reproduce", "--preset", "tiny", "--seeds", "2", "--device", "cpu", "--out", str(out)]
-    proc = subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "drpose3d.command.cli", *args], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 

@@ -250,7 +250,7 @@ def test_the_architecture_page_matches_the_code():
 def test_the_notebooks_name_the_kernel_make_lab_registers():
     """JupyterLab opens every notebook on the project's own kernel (issue 31), the one `make lab`
     installs; papermill and nbval name theirs explicitly."""
-    from drpose3d.reproduce import KERNELSPEC
+    from drpose3d.command.reproduce import KERNELSPEC
 
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         meta = nbformat.read(path, as_version=4).metadata

@@ -10,7 +10,7 @@ import pytest
 from drpose3d.book.ledger import ABSTRACT_LEAD
 from drpose3d.book.verdicts import INCONCLUSIVE
 from drpose3d.chapters import Notebook
-from drpose3d.reproduce import FOREST
+from drpose3d.command.reproduce import FOREST
 
 ROOT = Path(__file__).parents[1]
 CLAIMS_JSON, TABLE2_JSON = f"{Notebook.CLAIMS}.json", f"{Notebook.TABLE2_PROTOCOLS}.json"

@@ -12,7 +12,7 @@ from measure import GOALS, against_goals, machine_words, report, run
 from timing import timed_side_by_side, wall
 from torch import nn
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 
 
 def test_multiply_adds_counts_linear_layers():

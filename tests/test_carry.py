@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from drpose3d.book.results import COMMIT
-from drpose3d.carry import carry, examine, numbers_sources
 from drpose3d.chapters import Notebook
+from drpose3d.command.carry import carry, examine, numbers_sources
 from drpose3d.errors import RunError
 from drpose3d.run import parameters_of, project_root, resolve
 

@@ -51,7 +51,7 @@ def test_pages_are_the_index_the_prose_and_the_notebooks(tmp_path):
 
 
 def test_the_book_build_keeps_one_thebe_config_script(tmp_path):
-    from drpose3d.reproduce import _drop_repeated_thebe_config
+    from drpose3d.command.reproduce import _drop_repeated_thebe_config
 
     script = '<script>const THEBE_JS_URL = "https://unpkg.com/thebe"; const thebe_selector = ".cell"</script>\n'
     page = tmp_path / "p.html"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_a_refusal_does_not_wait_for_the_notebook_machinery_to_import(args):
     """papermill and nbformat cost seconds to import (bench/cli.md): a refusal, in a fresh
     interpreter as a user's shell starts it, answers before loading them."""
     probe = (
-        f"import sys; from drpose3d.cli import main; code = main({args!r}); "
-        "print(code, sorted(m for m in ('drpose3d.reproduce', 'papermill', 'nbformat') if m in sys.modules))"
+        f"import sys; from drpose3d.command.cli import main; code = main({args!r}); "
+        "print(code, sorted(m for m in ('drpose3d.command.reproduce', 'papermill', 'nbformat') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["2", "[]"], done.stdout

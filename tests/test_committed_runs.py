@@ -13,7 +13,7 @@ import pytest
 import readme_ledger  # tools/ is on pytest's path (pyproject.toml)
 
 from drpose3d.chapters import NOTEBOOKS, Notebook
-from drpose3d.reproduce import reader_copy
+from drpose3d.command.reproduce import reader_copy
 
 ROOT = Path(__file__).parents[1]
 
@@ -110,7 +110,7 @@ def test_a_book_of_real_motion_carries_none_of_the_generated_worlds_fixed_prose(
     """Issue 31: every count, subject list and split on a page comes from the run. The committed
     smoke run on the CMU motion, built into a book, names no generated-world subject or count; a
     page that does is named."""
-    from drpose3d.cli import main
+    from drpose3d.command.cli import main
 
     assert main(["book", "--from", str(ROOT / "runs" / "smoke-cmu"), "--out", str(tmp_path)]) == 0
     html = tmp_path / "book" / "_build" / "html"

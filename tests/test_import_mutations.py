@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_importers import write_bvh
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
 #: What a number is replaced by: not numbers, non-finite, out of range, and numbers that break a count.

@@ -10,7 +10,7 @@ import pytest
 import torch
 from import_memory import CHANNELS, hierarchy
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 from drpose3d.formats.asfamc import read_amc, read_asf
 from drpose3d.formats.bvh import read_bvh
 from drpose3d.formats.importer import MAPS, import_motion, resample, split_glitches

@@ -5,7 +5,7 @@ import subprocess
 
 import nbformat
 
-from drpose3d.reproduce import run_notebooks
+from drpose3d.command.reproduce import run_notebooks
 
 
 def test_what_a_notebook_s_cache_healed_is_repeated_on_the_cli_s_stderr(tmp_path, capfd):
@@ -43,7 +43,7 @@ def test_failing_notebook_names_itself_and_its_cell(tmp_path):
 
 
 def test_the_cli_log_summarises_what_the_progress_bars_ran():
-    from drpose3d.progress import progress_summary
+    from drpose3d.command.progress import progress_summary
 
     def bar(desc: str, n: int, total: int, elapsed: str) -> str:
         return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [{elapsed}<00:10, 1.2it/s, loss=0.1]"
@@ -69,7 +69,7 @@ def test_the_cli_log_summarises_what_the_progress_bars_ran():
 def test_a_reader_copy_keeps_each_progress_bar_at_its_final_state():
     """Every redraw of a bar is an output of its cell (hundreds per training notebook); a reader
     gets one line a bar where the first of them was, warnings kept, other outputs untouched."""
-    from drpose3d.progress import final_states, fold_bars
+    from drpose3d.command.progress import final_states, fold_bars
 
     def bar(desc: str, n: int, total: int) -> str:
         return f"\r{desc}: {100 * n // total:3d}%|##        | {n}/{total} [00:0{n}<00:10, 1.2it/s, val_acc=8{n}.0]"
@@ -111,8 +111,8 @@ def test_the_cli_shows_the_running_notebooks_newest_progress_bar(tmp_path):
 
     from tqdm import tqdm
 
-    from drpose3d.progress import latest_bar
-    from drpose3d.reproduce import watching
+    from drpose3d.command.progress import latest_bar
+    from drpose3d.command.reproduce import watching
 
     def save(*bars: str) -> None:
         cell = nbformat.v4.new_code_cell("train()")
@@ -145,7 +145,7 @@ def test_the_notebooks_bar_promises_no_time_left():
 
     from tqdm import tqdm
 
-    from drpose3d.reproduce import NOTEBOOKS_BAR
+    from drpose3d.command.reproduce import NOTEBOOKS_BAR
 
     shown = io.StringIO()
     bar = tqdm(["a", "b", "c"], file=shown, desc="notebooks", bar_format=NOTEBOOKS_BAR, mininterval=0)

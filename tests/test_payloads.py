@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from chromium import Chromium, find_binary
 
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 from drpose3d.formats.mocap import load_mocap, save_mocap
 from drpose3d.markup import text
 

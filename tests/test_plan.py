@@ -1,8 +1,8 @@
 """`reproduce --plan`: sizes before compute, and the refusals of runs that cannot fit or would cost
 far beyond the preset (issues 29 and 33)."""
 
-from drpose3d import plan as planning
-from drpose3d.cli import main
+from drpose3d.command import plan as planning
+from drpose3d.command.cli import main
 from drpose3d.run import resolve
 from drpose3d.stages.identity import Stage
 

@@ -19,7 +19,7 @@ from drpose3d.book.results import (
     SAMPLES,
     SEEDED_STAGES,
 )
-from drpose3d.cli import main
+from drpose3d.command.cli import main
 from drpose3d.pages.captions import chapter_number
 from drpose3d.paper import Fig6
 
@@ -30,7 +30,7 @@ def _snapshot(folder):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "drpose3d.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "drpose3d.command.cli", *args], capture_output=True, text=True)
 
 
 @pytest.mark.slow
@@ -312,7 +312,7 @@ def test_killed_reproduce_resumes_to_the_same_results(tmp_path):
     ]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drpose3d.cli", *args, "--out", str(killed)],
+        [sys.executable, "-m", "drpose3d.command.cli", *args, "--out", str(killed)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -344,7 +344,7 @@ def test_a_chapter_that_did_not_run_opens_with_the_claims_it_leaves_unjudged():
     only that it did not run."""
     from drpose3d.book.ledger import claims_on
     from drpose3d.chapters import Notebook
-    from drpose3d.reproduce import not_run_copy
+    from drpose3d.command.reproduce import not_run_copy
 
     notebooks = Path(__file__).parents[1] / "notebooks"
     page = not_run_copy(notebooks / "fig5b_dpnet_ablation.ipynb", Notebook.FIG5B_DPNET_ABLATION)
@@ -363,7 +363,7 @@ def test_a_new_machine_carries_the_committed_chapters_instead_of_training_them(s
     files. A checkout with local edits lends nothing, since what ran is then unknown."""
     import commit_run
 
-    from drpose3d.carry import examine
+    from drpose3d.command.carry import examine
     from drpose3d.run import project_root, resolve
 
     committed = tmp_path / "runs" / "tiny"

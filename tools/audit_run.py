@@ -32,9 +32,9 @@ from drpose3d.book.ledger import ABSTRACT_LEAD, VERDICT
 from drpose3d.book.results import load_results, results_folder
 from drpose3d.book.verdicts import INCONCLUSIVE, VERDICTS
 from drpose3d.chapters import Notebook
-from drpose3d.cli import main as drpose3d
+from drpose3d.command.cli import main as drpose3d
+from drpose3d.command.reproduce import FOREST
 from drpose3d.paper import TABLE2_ARMS, table2_row
-from drpose3d.reproduce import FOREST
 from drpose3d.worlds.spec import KINDS
 
 #: The claims whose controls must be one and the same (the architecture held fixed): Table 1's two rankings.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from chromium import Chromium, find_binary
 
-from drpose3d.reproduce import KERNELSPEC
+from drpose3d.command.reproduce import KERNELSPEC
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = (800, 600)  # Chromium's default headless window, which this check has always opened the lab in

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from drpose3d.chapters import NOTEBOOKS
-from drpose3d.reproduce import reader_copy
+from drpose3d.command.reproduce import reader_copy
 
 
 def finished(executed: Path) -> bool:

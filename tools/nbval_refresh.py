@@ -20,7 +20,7 @@ import nbformat
 import papermill as pm
 
 from drpose3d.chapters import Notebook
-from drpose3d.reproduce import IPCKernelManager
+from drpose3d.command.reproduce import IPCKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = (Notebook.DATA_WORLD, Notebook.REAL_MOTION)

@@ -8,7 +8,7 @@
 # Every step resumes from its run's cache, so after an interruption the same command goes on where it
 # stopped (a finished step costs the re-execution of its notebooks from the cache). On a new machine,
 # without the cache, each step first carries over the chapters its committed run already holds and the
-# current source would compute unchanged (drpose3d/carry.py), so what was committed is not trained again.
+# current source would compute unchanged (drpose3d/command/carry.py), so what was committed is not trained again.
 # It leaves the working tree changed under runs/ and README.md; committing them is the caller's decision.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: tools/regenerate_runs.sh PRESET OUT_ROOT" >&2; exit 2; }

@@ -159,8 +159,8 @@ def _writable_file(path: Path, flag: str, suffix: str) -> None:
 
 def _reproduce(args: argparse.Namespace) -> int:
     from drpose3d.chapters import NOTEBOOKS
+    from drpose3d.command.plan import check_fits, check_seeds, make_plan
     from drpose3d.engine.cache import Cache
-    from drpose3d.plan import check_fits, check_seeds, make_plan
     from drpose3d.run import project_root, resolve
     from drpose3d.worlds.spec import check_spec
 
@@ -175,7 +175,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     run = resolve(args.preset, args.data, args.seeds or 0, args.device, args.out)
     check_spec(run.data, run.preset)
     if args.carry:
-        from drpose3d.carry import check_committed
+        from drpose3d.command.carry import check_committed
 
         check_committed(Path(args.carry).resolve(), run, root)
     plan = make_plan(run, args.nproc if args.nproc > 1 else int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
@@ -192,7 +192,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         os.environ["TQDM_DISABLE"] = "1"  # rank 0's progress bars stand for all: one set on the terminal
         _distributed_stages(run, names)
         return 0
-    from drpose3d.reproduce import build_book, run_notebooks  # 2 s of nbformat's imports: not for --plan or a refusal
+    # 2 s of nbformat's imports: not for --plan or a refusal
+    from drpose3d.command.reproduce import build_book, run_notebooks
 
     with _locked(run.out):
         swept = Cache(run.out / "cache").sweep()
@@ -212,9 +213,9 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _carried(committed: Path, run: Run, root: Path, names: list[str]) -> list[str]:
-    """``--carry``: copy what the committed run can lend (:mod:`drpose3d.carry`), say what and
+    """``--carry``: copy what the committed run can lend (:mod:`drpose3d.command.carry`), say what and
     why not, and return the chapters left to execute."""
-    from drpose3d.carry import carry
+    from drpose3d.command.carry import carry
 
     judged = carry(committed, run, root, names)
     for b in judged:
@@ -245,7 +246,7 @@ def _torchrun(nproc: int, argv: list[str]) -> int:
     at = next(i for i, a in enumerate(argv) if a == "--nproc" or a.startswith("--nproc="))
     argv = argv[:at] + argv[at + (1 if "=" in argv[at] else 2) :]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
-    return subprocess.run([*command, "-m", "drpose3d.cli", *argv], check=False).returncode
+    return subprocess.run([*command, "-m", "drpose3d.command.cli", *argv], check=False).returncode
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -259,7 +260,7 @@ def _book(args: argparse.Namespace) -> int:
     out = Path(args.out or root / "_out" / f"book-{source.name}").resolve()
     _writable_folder(out, "--out")
     _apart(out, [source, *(root / name for name in SOURCES if not source.is_relative_to(root / name))])
-    from drpose3d.reproduce import build_book  # after the checks, as in _reproduce
+    from drpose3d.command.reproduce import build_book  # after the checks, as in _reproduce
 
     with _locked(out):
         print(f"book: {build_book(out, root, source)}")

@@ -24,12 +24,12 @@ from traitlets import default
 
 from drpose3d.book.ledger import FINDING, abstract, claims_on
 from drpose3d.chapters import NOTEBOOKS, Notebook
+from drpose3d.command.progress import fold_bars, latest_bar, progress_summary
 from drpose3d.engine.cache import HEALED_LOG
 from drpose3d.errors import RunError
 from drpose3d.pages.captions import chapter_number
 from drpose3d.pages.forest import beside_committed, drawn, forest_svg
 from drpose3d.pages.plots import plotly_js_path
-from drpose3d.progress import fold_bars, latest_bar, progress_summary
 from drpose3d.run import load_run, parameters_of
 
 
