@@ -39,7 +39,7 @@ def beside_committed(source: str | Path, runs: Path) -> dict[str, list[dict]]:
 
 def ran_at(folder: Path) -> str:
     """The commits and days at which a committed run's chapters ran: the run drawn beside this one
-    may predate the code that made this one (the CMU run of 2026-12-01 predates the converged stage 1)."""
+    may predate the code that made this one, and the reader should know which to compare."""
     made = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(results_folder(folder).glob("*.json"))]
     commits = sorted({str(m.get(COMMIT) or "")[:7] for m in made} - {""})
     days = sorted({str(m.get(CREATED) or "")[:10] for m in made} - {""})
