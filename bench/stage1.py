@@ -25,7 +25,7 @@ from drpose3d.engine.train import TrainConfig
 from drpose3d.pages.image_half import half_budget
 from drpose3d.paper import Fig5a
 from drpose3d.run import Run, resolve
-from drpose3d.stages.pipeline import open_context
+from drpose3d.stages.pipeline import Context, open_context
 from drpose3d.stages.pose2d import PCK10
 from drpose3d.stages.prcnn import VAL_ACC
 
@@ -74,42 +74,40 @@ def compressed(run: Run, fraction: float) -> Run:
 
 def fraction(out: str, share: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     """Seed 0's hourglass and PRCNN-34 (on that hourglass' heatmaps) at :func:`compressed` budgets."""
-    run = compressed(resolve(preset, data, out=out), float(share))
-    ctx = open_context(run, 0)
-    p = run.preset
-    report: dict = {"preset": preset, "data": data, "seed": 0, "fraction": float(share),
+    part = float(share) if share.replace(".", "", 1).isdigit() else -1.0
+    if not 0 < part <= 1:
+        sys.exit(f"bench/stage1.py: --fraction is {share!r}, expected a number in (0, 1]")
+    run = compressed(resolve(preset, data, out=out), part)
+    ctx, p = open_context(run, 0), run.preset
+    report: dict = {"preset": preset, "data": data, "seed": 0, "fraction": part,
                     "hourglass_train": p.hourglass_train.key(), "prcnn_train": p.prcnn_train.key()}  # fmt: skip
-    path = HERE / f"stage1-{data}-fraction{share}.json"
-    started = time.perf_counter()
-    stage = ctx.pose2d_stage()
-    report["hourglass"] = _curve(stage.history, stage.best_epoch, PCK10, time.perf_counter() - started)
-    report["hourglass"]["test"] = stage.detections["test"].errors
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    started = time.perf_counter()
-    ranks = ctx.rankings(Fig5a.PRCNN_RESNET34)
-    report[str(Fig5a.PRCNN_RESNET34)] = _curve(ranks.history, ranks.best_epoch, VAL_ACC, time.perf_counter() - started)
-    report[str(Fig5a.PRCNN_RESNET34)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    return report
+    return _trained(ctx, report, HERE / f"stage1-{data}-fraction{share}.json", (Fig5a.PRCNN_RESNET34,))
 
 
 def main(out: str, preset: str = "cpu", data: str = "synthetic") -> dict:
     ctx = open_context(resolve(preset, data, out=out), 0)
     report: dict = {"preset": preset, "data": data, "seed": 0, "train_samples": len(ctx.train),
                     "test_samples": len(ctx.test), "stride": ctx.world.stride}  # fmt: skip
-    path = HERE / f"stage1-{data}.json"
+    rankers = (Fig5a.PRCNN_RESNET34, Fig5a.FLOOR_2D_ONLY, Fig5a.FLOOR_2D_ONLY_DETECTED)
+    return _trained(ctx, report, HERE / f"stage1-{data}.json", rankers)
+
+
+def _trained(ctx: Context, report: dict, path: Path, rankers: tuple[Fig5a, ...]) -> dict:
+    """Seed 0's hourglass, then each of `rankers`, with their curves added to `report` and written to
+    `path` after every network: a stopped bench keeps what it measured."""
     started = time.perf_counter()
     stage = ctx.pose2d_stage()
     report["hourglass"] = _curve(stage.history, stage.best_epoch, PCK10, time.perf_counter() - started)
     report["hourglass"]["test"] = stage.detections["test"].errors
-    path.write_text(json.dumps(report, indent=1) + "\n")  # after every network: a stopped bench keeps its curves
-    for name, make in (
-        (Fig5a.PRCNN_RESNET34, lambda: ctx.rankings(Fig5a.PRCNN_RESNET34)),
-        (Fig5a.FLOOR_2D_ONLY, lambda: ctx.rankings_2d_only(False)),
-        (Fig5a.FLOOR_2D_ONLY_DETECTED, lambda: ctx.rankings_2d_only(True)),
-    ):
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    make = {
+        Fig5a.PRCNN_RESNET34: lambda: ctx.rankings(Fig5a.PRCNN_RESNET34),
+        Fig5a.FLOOR_2D_ONLY: lambda: ctx.rankings_2d_only(False),
+        Fig5a.FLOOR_2D_ONLY_DETECTED: lambda: ctx.rankings_2d_only(True),
+    }
+    for name in rankers:
         started = time.perf_counter()
-        ranks = make()
+        ranks = make[name]()
         report[str(name)] = _curve(ranks.history, ranks.best_epoch, VAL_ACC, time.perf_counter() - started)
         report[str(name)].update(test_acc=ranks.accuracy, train_acc_in_sample=ranks.train_accuracy)
         path.write_text(json.dumps(report, indent=1) + "\n")

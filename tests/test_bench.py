@@ -131,6 +131,28 @@ def test_the_doubled_stage1_budget_is_a_new_prcnn_on_the_same_hourglass(tmp_path
     assert ctx.pose2d_key(1) == ctx2.pose2d_key(1)
 
 
+def test_a_compressed_stage1_cuts_both_caps_to_a_fixed_decay_and_keys_new_networks(tmp_path):
+    """bench/stage1.py --fraction: the hourglass and PRCNN train a fraction of their epoch caps on a
+    fixed decay to a hundredth of the rate (no early stopping), so both get cache entries of their own;
+    nothing else of the preset changes."""
+    from dataclasses import replace
+
+    from stage1 import compressed
+
+    from drpose3d.run import resolve
+    from drpose3d.stages.pipeline import open_context
+
+    run = resolve("cpu", device="cpu", out=tmp_path)
+    cut = compressed(run, 0.2).preset
+    assert (cut.hourglass_train.epochs, cut.prcnn_train.epochs) == (12, 24)  # the caps 60 and 120
+    for train in (cut.hourglass_train, cut.prcnn_train):
+        assert train.patience == 0 and train.lr_final_fraction == 0.01
+    assert replace(cut, hourglass_train=run.preset.hourglass_train, prcnn_train=run.preset.prcnn_train) == run.preset
+    assert compressed(run, 0.001).preset.hourglass_train.epochs == 1  # never below one epoch
+    tiny = resolve("tiny", device="cpu", out=tmp_path / "tiny")
+    assert open_context(tiny, 0).pose2d_key(1) != open_context(compressed(tiny, 0.5), 0).pose2d_key(1)
+
+
 def test_the_thread_comparison_times_every_network_and_compares_throughputs():
     from threads import NETWORKS, throughput_ratios, worker
 
