@@ -76,7 +76,8 @@ def fraction(out: str, share: str, preset: str = "cpu", data: str = "synthetic")
     """Seed 0's hourglass and PRCNN-34 (on that hourglass' heatmaps) at :func:`compressed` budgets."""
     part = float(share) if share.replace(".", "", 1).isdigit() else -1.0
     if not 0 < part <= 1:
-        sys.exit(f"bench/stage1.py: --fraction is {share!r}, expected a number in (0, 1]")
+        print(f"bench/stage1.py: --fraction is {share!r}, expected a number in (0, 1]", file=sys.stderr)
+        sys.exit(2)  # the project's exit status for bad input
     run = compressed(resolve(preset, data, out=out), part)
     ctx, p = open_context(run, 0), run.preset
     report: dict = {"preset": preset, "data": data, "seed": 0, "fraction": part,
